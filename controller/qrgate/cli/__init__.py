@@ -1,0 +1,1 @@
+"""The `qrgate` command: one subcommand a module, each with --json for scripts."""

@@ -1,0 +1,24 @@
+"""qrgate bench: decode and frame-to-relay timings on synthetic frames, as JSON."""
+
+from __future__ import annotations
+
+import json
+
+
+def add_parser(sub) -> None:
+    bench = sub.add_parser("bench", help="measure decoding and frame-to-relay latency")
+    bench.add_argument("--frames", type=int, default=200, help="frames per measurement (default 200)")
+    bench.add_argument("--json", action="store_true")
+    bench.set_defaults(handler=run)
+
+
+def run(args) -> int:
+    from ..benchmark import run_all
+
+    result = run_all(frames=args.frames)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for name, value in result.items():
+            print(f"{name:22} {value}")
+    return 0

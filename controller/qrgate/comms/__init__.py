@@ -1,0 +1,1 @@
+"""Reporting to facility dashboards."""

@@ -1,0 +1,198 @@
+"""One validated config tree, read from TOML.
+
+Every field has a default and a description (shown by `qrgate config describe`);
+unknown keys and wrong types are refused with the key path, e.g. `gate.relay_seconds`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .gate.pins import DEFAULT_PINS
+
+
+def setting(default: Any, doc: str, *, choices: tuple = (), minimum: float | None = None):
+    """A config field: its default, what it means, and the values it may take."""
+    meta = {"doc": doc, "choices": choices, "minimum": minimum}
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: type(default)(default), metadata=meta)
+    if dataclasses.is_dataclass(default):
+        return field(default_factory=lambda: dataclasses.replace(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass
+class SiteConfig:
+    id: str = setting("site1", "Site name used in MQTT topics and on passes' site binding")
+    secret_file: str = setting("/var/lib/qrgate/site.secret",
+                               "Secret that keys holder pseudonyms in the log; made on first start")
+
+
+@dataclass
+class GateConfig:
+    id: str = setting("gate1", "Gate name, unique within the site")
+    backend: str = setting("gpio", "Gate I/O hardware: the Pi's own pins or an OSDP I/O board",
+                           choices=("gpio", "osdp"))
+    relay_seconds: float = setting(3.0, "How long the lock relay stays energised after a grant", minimum=0.1)
+    max_relay_seconds: float = setting(10.0, "The relay is never held longer than this", minimum=0.1)
+    pins: dict[str, int] = setting(dict(DEFAULT_PINS), "BCM pin numbers for the gpio backend")
+    osdp_port: str = setting("/dev/ttyUSB0", "Serial device of the OSDP I/O board")
+    osdp_address: int = setting(0, "OSDP address of the I/O board", minimum=0)
+    osdp_scbk: str | None = setting(None, "Secure channel base key (32 hex digits); none: plain link")
+
+
+@dataclass
+class CameraConfig:
+    direction: str = setting("entry", "Whether scans at this camera are entries or exits",
+                             choices=("entry", "exit"))
+    source: str = setting("opencv", "Where frames come from", choices=("opencv", "files"))
+    device: str = setting("0", "OpenCV device index or path (opencv source)")
+    width: int = setting(1280, "Capture width in pixels", minimum=160)
+    height: int = setting(720, "Capture height in pixels", minimum=120)
+    fps: int = setting(30, "Capture frame rate", minimum=1)
+    files: list[str] = setting([], "Image files to replay (files source)")
+
+
+@dataclass
+class DecoderConfig:
+    try_rotate: bool = setting(False, "Also search for codes turned 90/270 degrees (slower)")
+    try_invert: bool = setting(False, "Also search for light-on-dark codes (slower)")
+    try_downscale: bool = setting(False, "Also search downscaled copies of the frame (slower)")
+    gone_after: float = setting(0.5, "Seconds unseen after which a code has left the view", minimum=0.0)
+    repeat_after: float = setting(10.0, "Seconds after which a code held in view scans again", minimum=0.0)
+
+
+@dataclass
+class PolicyConfig:
+    anti_passback: str = setting("hard", "off: ignore presence; hard: no second entry before an exit",
+                                 choices=("off", "hard"))
+    occupancy_cap: int | None = setting(None, "Most people inside at once; none: no cap", minimum=0)
+
+
+@dataclass
+class TrustConfig:
+    files: list[str] = setting([], "Trust files: qrgate key trust.json, certificate bundles, DCC trust lists")
+    dcc_schema_dir: str | None = setting(None, "Folder of DCC JSON schemas, one subfolder per release")
+
+
+@dataclass
+class LedgerConfig:
+    path: str = setting("/var/lib/qrgate/ledger.sqlite3", "SQLite file of the durable event log")
+
+
+@dataclass
+class MqttConfig:
+    enabled: bool = setting(True, "Report to an MQTT broker")
+    host: str = setting("127.0.0.1", "Broker host")
+    port: int = setting(1883, "Broker port", minimum=1)
+    username: str | None = setting(None, "Broker user name")
+    password: str | None = setting(None, "Broker password")
+    ca_file: str | None = setting(None, "CA certificate for TLS")
+    cert_file: str | None = setting(None, "Client certificate for TLS")
+    key_file: str | None = setting(None, "Client key for TLS")
+    topic_prefix: str = setting("qrgate", "First level of every topic")
+
+
+@dataclass
+class Config:
+    site: SiteConfig = setting(SiteConfig(), "The facility")
+    gate: GateConfig = setting(GateConfig(), "This gate's hardware")
+    cameras: list[CameraConfig] = setting([], "Cameras of this gate, each for entries or exits")
+    decoder: DecoderConfig = setting(DecoderConfig(), "QR decoding and debouncing")
+    policy: PolicyConfig = setting(PolicyConfig(), "Who may enter")
+    trust: TrustConfig = setting(TrustConfig(), "What credentials the gate trusts")
+    ledger: LedgerConfig = setting(LedgerConfig(), "The local event log")
+    mqtt: MqttConfig = setting(MqttConfig(), "Reporting to dashboards")
+
+
+def _type_name(tp) -> str:
+    return getattr(tp, "__name__", str(tp).replace("typing.", ""))
+
+
+def _convert(value: Any, tp, path: str, meta: dict) -> Any:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(tp)
+        if value is None or (isinstance(value, str) and value.lower() == "none" and type(None) in args):
+            return None
+        inner = [a for a in args if a is not type(None)][0]
+        return _convert(value, inner, path, meta)
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{path}: expected a table, got {type(value).__name__}")
+        return build(tp, value, path)
+    if origin is list:
+        (item,) = typing.get_args(tp)
+        if not isinstance(value, list):
+            raise ConfigError(f"{path}: expected a list, got {type(value).__name__}")
+        return [_convert(v, item, f"{path}[{i}]", {}) for i, v in enumerate(value)]
+    if origin is dict:
+        key_tp, val_tp = typing.get_args(tp)
+        if not isinstance(value, dict):
+            raise ConfigError(f"{path}: expected a table, got {type(value).__name__}")
+        return {k: _convert(v, val_tp, f"{path}.{k}", {}) for k, v in value.items()}
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if tp is str and isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, tp) or (tp is int and isinstance(value, bool)):
+        raise ConfigError(f"{path}: expected {_type_name(tp)}, got {type(value).__name__} {value!r}")
+    choices = meta.get("choices")
+    if choices and value not in choices:
+        raise ConfigError(f"{path}: {value!r} is not one of {', '.join(map(repr, choices))}")
+    minimum = meta.get("minimum")
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{path}: {value!r} is below the minimum {minimum}")
+    return value
+
+
+def build(cls, data: dict, path: str = ""):
+    """A `cls` instance from a TOML table, refusing unknown keys and wrong types."""
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
+    for key in data:
+        if key not in fields:
+            hint = difflib.get_close_matches(key, fields, n=1)
+            suggestion = f"; did you mean {hint[0]!r}?" if hint else f"; known keys: {', '.join(fields)}"
+            raise ConfigError(f"{path + '.' if path else ''}{key}: unknown key{suggestion}")
+    values = {name: _convert(data[name], hints[name], f"{path + '.' if path else ''}{name}", dict(f.metadata))
+              for name, f in fields.items() if name in data}
+    return cls(**values)
+
+
+def load(path: str | Path) -> Config:
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    config = build(Config, data)
+    if config.gate.relay_seconds > config.gate.max_relay_seconds:
+        raise ConfigError("gate.relay_seconds: longer than gate.max_relay_seconds")
+    return config
+
+
+def describe(cls=Config, prefix: str = "") -> list[tuple[str, str, str]]:
+    """(key path, default, description) of every setting, for docs and `qrgate config describe`."""
+    rows = []
+    for f in dataclasses.fields(cls):
+        tp = typing.get_type_hints(cls)[f.name]
+        key = f"{prefix}{f.name}"
+        if dataclasses.is_dataclass(tp):
+            rows += describe(tp, key + ".")
+            continue
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        rows.append((key, repr(default), f.metadata.get("doc", "")))
+    return rows

@@ -1,0 +1,42 @@
+"""Credential formats: the payload's prefix picks the module that parses and verifies it.
+
+Each format module has PREFIX and verify(payload, trust, now) -> Verification, and is
+imported only when a payload of its kind arrives.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from ..model import Verification
+from .trust import TrustStore
+
+__all__ = ["FORMATS", "TrustStore", "verify", "format_of"]
+
+# prefix -> (format name, module)
+FORMATS = {
+    "QG1:": ("qrgate-pass", "qrgate.credentials.native"),
+    "HC1:": ("dcc", "qrgate.credentials.dcc"),
+}
+
+MAX_PAYLOAD_CHARS = 4296  # the most a QR code can hold; anything longer did not come from one
+
+
+def format_of(payload: str) -> str | None:
+    for prefix, (name, _module) in FORMATS.items():
+        if payload.startswith(prefix):
+            return name
+    return None
+
+
+def verify(payload: str, trust: TrustStore, now: float) -> Verification:
+    """Check a scanned text completely; never raises for bad input, says why in `reason`."""
+    if not isinstance(payload, str) or not payload:
+        return Verification("unknown", False, "empty", {"prefix": False})
+    if len(payload) > MAX_PAYLOAD_CHARS:
+        return Verification("unknown", False, "too_long", {"prefix": None})
+    for prefix, (_name, module_name) in FORMATS.items():
+        if payload.startswith(prefix):
+            module = importlib.import_module(module_name)
+            return module.verify(payload, trust, now)
+    return Verification("unknown", False, "unknown_format", {"prefix": False})

@@ -1,0 +1,37 @@
+"""One exception root for the controller; every bad input becomes one of these.
+
+A QrgateError's message is shown to a guard or an admin as it is, so it must say
+what was wrong and, where it can, what to do about it.
+"""
+
+
+class QrgateError(Exception):
+    """Root of every error the controller raises on purpose."""
+
+
+class ConfigError(QrgateError):
+    """A config file or value is wrong; the message names the key path."""
+
+
+class CredentialError(QrgateError):
+    """A credential (pass, certificate, key file, trust list) cannot be used."""
+
+
+class KeyFileError(CredentialError):
+    """A key or trust file is missing, unreadable or of the wrong kind."""
+
+
+class LedgerError(QrgateError):
+    """The local event log cannot be opened or written."""
+
+
+class GateIOError(QrgateError):
+    """The gate hardware (pins, I/O board) cannot be driven."""
+
+
+class CameraError(QrgateError):
+    """A frame source cannot be opened or read."""
+
+
+class BrokerError(QrgateError):
+    """The MQTT broker cannot be started or reached."""

@@ -1,0 +1,23 @@
+"""What the visitor and the guard see and hear for each outcome."""
+
+from __future__ import annotations
+
+from .base import BeepPattern, LedPattern
+
+SHOW_SECONDS = 2.0
+
+IDLE_READY = LedPattern("blue")
+IDLE_FAULT = LedPattern("amber", on_ms=250, off_ms=250)
+
+GRANTED = (LedPattern("green"), BeepPattern(on_ms=120))
+DENIED = (LedPattern("red"), BeepPattern(on_ms=80, off_ms=80, count=3))
+# "full" is not "forged": a slow amber flash and one long tone tell the guard it is capacity
+FULL = (LedPattern("amber", on_ms=400, off_ms=200, repeats=3), BeepPattern(on_ms=600))
+
+
+def feedback(granted: bool, reason: str) -> tuple[LedPattern, BeepPattern]:
+    if granted:
+        return GRANTED
+    if reason == "occupancy_full":
+        return FULL
+    return DENIED

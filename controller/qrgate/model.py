@@ -1,0 +1,89 @@
+"""Plain data that flows along the gate's one data path."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Direction(str, enum.Enum):
+    ENTRY = "entry"
+    EXIT = "exit"
+
+
+@dataclass(frozen=True)
+class Scan:
+    """One debounced reading of a code at a gate camera."""
+
+    text: str
+    gate_id: str
+    direction: Direction
+    at: float  # seconds since the epoch, from the caller's clock
+    corners: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class Credential:
+    """What a verified code says about its holder; never a name or an ID number.
+
+    `holder` is a pseudonym: stable for one person or pass, meaningless outside the site.
+    """
+
+    format: str
+    holder: str
+    kind: str = "visitor"
+    pass_id: str | None = None
+    key_id: str | None = None
+    valid_from: float | None = None
+    valid_until: float | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The result of checking a code: every check made, and the credential if all passed.
+
+    checks maps a step name to True (passed), False (failed) or None (not reached).
+    """
+
+    format: str
+    valid: bool
+    reason: str
+    checks: dict[str, bool | None]
+    credential: Credential | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"format": self.format, "valid": self.valid, "reason": self.reason,
+                "checks": dict(self.checks)}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the gate does with one scan, and why (a code from qrgate.reasons)."""
+
+    granted: bool
+    reason: str
+    direction: Direction
+    holder: str | None = None
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Event:
+    """One row of the durable log, as published on MQTT."""
+
+    id: str
+    seq: int
+    at: float
+    gate_id: str
+    type: str
+    reason: str
+    direction: str | None = None
+    holder: str | None = None
+    format: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "seq": self.seq, "at": self.at, "gate": self.gate_id,
+                "type": self.type, "reason": self.reason, "direction": self.direction,
+                "pseudonym": self.holder, "format": self.format}

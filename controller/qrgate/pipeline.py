@@ -1,0 +1,85 @@
+"""Everything between a decoded text and the actuators, for one gate.
+
+scan -> verify -> decide -> ledger.commit -> relay, LED, buzzer -> notify MQTT.
+The event is durable before the relay moves; MQTT is told after, without waiting.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from . import credentials
+from .credentials import TrustStore
+from .decide import Policy, decide
+from .gate import GateIO
+from .gate import signals
+from .ledger import Ledger
+from .model import Decision, Direction, Event, Scan, Verification
+from .pseudonym import pseudonym
+from .vision.debounce import Debouncer
+from .vision.decoder import Decoder
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    scan: Scan
+    verification: Verification
+    decision: Decision
+    event: Event
+
+
+@dataclass
+class GateController:
+    gate_id: str
+    trust: TrustStore
+    policy: Policy
+    ledger: Ledger
+    io: GateIO
+    site_secret: bytes
+    relay_seconds: float = 3.0
+    listeners: list[Callable[[Outcome], None]] = field(default_factory=list)
+
+    def handle_scan(self, scan: Scan) -> Outcome:
+        verification = credentials.verify(scan.text, self.trust, scan.at)
+        credential = verification.credential
+        holder = pseudonym(self.site_secret, credential.format, credential.holder) if credential else None
+        decision = decide(verification, scan.direction, self.ledger.presence(holder), self.policy, scan.at)
+        event = self.ledger.record(
+            at=scan.at, gate_id=self.gate_id, type=scan.direction.value if decision.granted else "denied",
+            reason=decision.reason, direction=scan.direction.value, holder=holder,
+            format=verification.format)
+        if decision.granted:
+            self.io.pulse_relay(self.relay_seconds)
+        led, beep = signals.feedback(decision.granted, decision.reason)
+        self.io.indicate(led, beep, signals.SHOW_SECONDS)
+        log.info("%s %s at %s: %s", verification.format, scan.direction.value, self.gate_id, decision.reason)
+        outcome = Outcome(scan, verification, decision, event)
+        for listener in self.listeners:
+            listener(outcome)
+        return outcome
+
+
+@dataclass
+class CameraLane:
+    """One camera of a gate: its frames, decoded and debounced, become scans of one direction."""
+
+    controller: GateController
+    direction: Direction
+    decoder: Decoder
+    debouncer: Debouncer
+
+    def process_frame(self, frame: np.ndarray, now: float | None = None) -> list[Outcome]:
+        now = time.time() if now is None else now
+        outcomes = []
+        for code in self.decoder.decode(frame):
+            if self.debouncer.accept(code.text, now):
+                scan = Scan(code.text, self.controller.gate_id, self.direction, now, code.corners)
+                outcomes.append(self.controller.handle_scan(scan))
+        return outcomes

@@ -1,0 +1,1 @@
+"""From camera frames to scans: frame sources, the QR decoder and debouncing."""

@@ -1,0 +1,139 @@
+"""`qrgate sim`: a simulated gate with a stream of visitors, a live view and a checked summary."""
+
+from __future__ import annotations
+
+import collections
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import TextIO
+
+from qrgate.reasons import guard_text
+
+from .broker import start_broker
+from .observer import MqttObserver
+from .rig import SimGate
+from .visitors import Visit, demo_script
+
+HOLD_SECONDS = 0.45  # how long a visitor holds the code up
+GAP_SECONDS = 0.45  # time between visitors: longer than the debouncer's "left view"
+
+
+def run_demo(duration: float = 20.0, *, broker: str = "mosquitto", out: TextIO = sys.stdout,
+             json_path: str | None = None, seed: int = 7) -> int:
+    """Run the demo; 0 when every visitor got the expected answer and MQTT matched the ledger."""
+    with tempfile.TemporaryDirectory(prefix="qrgate-sim-") as workdir:
+        mqtt = start_broker(broker)
+        try:
+            gate = SimGate(Path(workdir), mqtt.host, mqtt.port)
+            observer = MqttObserver(mqtt.host, mqtt.port, f"qrgate/{gate.site_id}/#")
+            try:
+                visits = demo_script(gate.office, time.time(), int(duration / (HOLD_SECONDS + GAP_SECONDS)), seed)
+                print(f"qrgate simulator: {len(visits)} visitors at {gate.site_id}/{gate.gate_id}, "
+                      f"broker {mqtt.kind} on port {mqtt.port}", file=out)
+                gate.start()
+                answered = _walk(gate, visits, out)
+                summary = _summarise(gate, observer, answered, mqtt.kind)
+            finally:
+                gate.stop()
+                observer.close()
+        finally:
+            mqtt.close()
+    _print_summary(summary, out)
+    if json_path:
+        Path(json_path).write_text(json.dumps(summary, indent=2) + "\n")
+    return 0 if summary["ok"] else 1
+
+
+def _walk(gate: SimGate, visits: list[Visit], out: TextIO) -> list[tuple[Visit, object]]:
+    """Each visitor holds the code up, then steps away; returns each visit with its outcome (or None)."""
+    seen = 0
+    answered = []
+    for visit in visits:
+        camera = gate.cameras[visit.camera]
+        camera.show(visit.payload)
+        deadline = time.monotonic() + HOLD_SECONDS
+        while time.monotonic() < deadline and len(gate.outcomes) == seen:
+            time.sleep(0.005)
+        outcome = gate.outcomes[seen] if len(gate.outcomes) > seen else None
+        answered.append((visit, outcome))
+        if outcome is not None:
+            _live_line(gate, visit, outcome, out)
+        time.sleep(max(0.0, deadline - time.monotonic()))
+        camera.show(None)
+        time.sleep(GAP_SECONDS)
+        seen = len(gate.outcomes)
+    return answered
+
+
+def _live_line(gate: SimGate, visit: Visit, outcome, out: TextIO) -> None:
+    decision = outcome.decision
+    verdict = "OPEN " if decision.granted else "DENY "
+    print(f"  {time.strftime('%H:%M:%S')}  {visit.camera:5}  {visit.who:11} {visit.behaviour:19} "
+          f"{verdict} {decision.reason:15} LED {gate.io.led_color:6} relay {'ON ' if gate.io.is_relay_on else 'off'}"
+          f"  inside {gate.ledger.occupancy():2d}  | {guard_text(decision.reason, 'en')}", file=out)
+
+
+def _summarise(gate: SimGate, observer: MqttObserver, answered: list, broker_kind: str) -> dict:
+    wrong = [{"who": v.who, "behaviour": v.behaviour, "expected": v.expect_reason, "got": o.decision.reason}
+             for v, o in answered
+             if o is not None and (o.decision.reason, o.decision.granted) != (v.expect_reason, v.expect_granted)]
+    missed = sum(1 for _v, o in answered if o is None)
+    extra = len(gate.outcomes) - (len(answered) - missed)  # scans nobody made: a debounce failure
+    ledger_events = gate.ledger.events()
+    counts = gate.ledger.counts(time.time())
+    topic = gate.topics.counts
+
+    def caught_up(obs: MqttObserver) -> bool:
+        retained = obs.latest(topic)
+        return (len(obs.events) == len(ledger_events) and isinstance(retained, dict)
+                and retained.get("total") == counts["total"])
+
+    observer.wait_for(caught_up, timeout=10)
+    received = observer.event_counts()
+    retained = observer.latest(topic) or {}
+    ledger_by_type = collections.Counter(e.type for e in ledger_events)
+    mqtt_matches = (received == dict(ledger_by_type) and retained.get("total") == counts["total"]
+                    and retained.get("occupancy") == counts["occupancy"])
+    reasons = collections.Counter(f"{'granted' if o.decision.granted else 'denied'}: {o.decision.reason}"
+                                  for o in gate.outcomes)
+    relay_moves = sum(1 for s in gate.relay_pin.states if s.state)  # rising edges of the relay pin
+    return {
+        "broker": broker_kind,
+        "visitors": len(answered),
+        "decisions_by_reason": dict(sorted(reasons.items())),
+        "ledger_counts": counts,
+        "mqtt_events_by_type": received,
+        "mqtt_retained_counts": {k: retained.get(k) for k in ("total", "today", "occupancy")},
+        "mqtt_duplicates": observer.duplicates,
+        "mqtt_matches_ledger": mqtt_matches,
+        "relay_pulses": relay_moves,
+        "unexpected_decisions": wrong,
+        "missed_visitors": missed,
+        "extra_scans": extra,
+        "ok": mqtt_matches and not wrong and missed == 0 and extra == 0 and relay_moves == counts["total"]["entries"]
+        + counts["total"]["exits"],
+    }
+
+
+def _print_summary(summary: dict, out: TextIO) -> None:
+    total = summary["ledger_counts"]["total"]
+    retained = summary["mqtt_retained_counts"].get("total") or {}
+    print("\nDecisions by reason:", file=out)
+    for reason, n in summary["decisions_by_reason"].items():
+        print(f"  {n:4d}  {reason}", file=out)
+    print("\nCounts          ledger   MQTT (retained)   MQTT (events received)", file=out)
+    events = summary["mqtt_events_by_type"]
+    for name, etype in (("entries", "entry"), ("exits", "exit"), ("denials", "denied")):
+        print(f"  {name:12} {total[name]:7d}   {retained.get(name, '-')!s:>15}   {events.get(etype, 0):>22}", file=out)
+    print(f"  {'inside':12} {summary['ledger_counts']['occupancy']:7d}   "
+          f"{summary['mqtt_retained_counts'].get('occupancy')!s:>15}", file=out)
+    print(f"\nRelay pulses: {summary['relay_pulses']}   missed visitors: {summary['missed_visitors']}   "
+          f"extra scans: {summary['extra_scans']}   unexpected decisions: {len(summary['unexpected_decisions'])}",
+          file=out)
+    for w in summary["unexpected_decisions"]:
+        print(f"  ! {w['who']} ({w['behaviour']}): expected {w['expected']}, got {w['got']}", file=out)
+    print(f"MQTT matches the ledger: {'yes' if summary['mqtt_matches_ledger'] else 'NO'}", file=out)
+    print("RESULT: " + ("ok" if summary["ok"] else "FAILED"), file=out)

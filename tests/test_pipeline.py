@@ -1,0 +1,96 @@
+"""Frame in, relay out: the production lane on rendered frames and gpiozero's MockFactory."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from gpiozero.pins.mock import MockFactory
+
+from gatesim.camera import VirtualCamera
+from gatesim.visitors import forge_extension
+from qrgate.decide import Policy
+from qrgate.gate.gpio import GpioGateIO
+from qrgate.gate.pins import DEFAULT_PINS
+from qrgate.ledger import Ledger
+from qrgate.model import Direction
+from qrgate.pipeline import CameraLane, GateController
+from qrgate.vision.debounce import Debouncer
+from qrgate.vision.decoder import Decoder
+
+HOUR = 3600
+
+
+@pytest.fixture
+def rig(tmp_path, trust):
+    pins = MockFactory()
+    io = GpioGateIO(pin_factory=pins)
+    ledger = Ledger(tmp_path / "ledger.db")
+    controller = GateController(gate_id="g1", trust=trust, policy=Policy(), ledger=ledger, io=io,
+                                site_secret=b"k" * 32, relay_seconds=0.05)
+    lanes = {d: CameraLane(controller, d, Decoder(), Debouncer(gone_after=0.3)) for d in Direction}
+    yield lanes, pins.pin(DEFAULT_PINS["relay"]), ledger
+    io.close()
+    ledger.close()
+
+
+def frame_with(payload: str | None):
+    camera = VirtualCamera(1280, 720)
+    camera.show(payload)
+    return camera.frame()
+
+
+def rises(pin) -> int:
+    return sum(1 for s in pin.states if s.state)
+
+
+def test_valid_pass_is_granted_and_the_relay_pulses(rig, office, now):
+    lanes, relay, ledger = rig
+    [outcome] = lanes[Direction.ENTRY].process_frame(frame_with(office.issue("v1", now - HOUR, now + HOUR)), now)
+    assert outcome.decision.granted and outcome.decision.reason == "granted"
+    assert relay.state is True and rises(relay) == 1
+    assert ledger.counts(now)["total"]["entries"] == 1
+    # the event row exists; the pseudonym in it is not the pass's own holder field
+    [event] = ledger.events()
+    assert event.holder and event.holder != outcome.verification.credential.holder
+
+
+@pytest.mark.parametrize("make, reason", [
+    (lambda o, now: forge_extension(o.issue("v", now - 2 * HOUR, now - HOUR)), "bad_signature"),
+    (lambda o, now: o.issue("v", now - 2 * HOUR, now - HOUR), "expired"),
+    (lambda o, now: o.issue("v", now + HOUR, now + 2 * HOUR), "not_yet_valid"),
+])
+def test_bad_passes_are_denied_and_the_relay_never_moves(rig, office, now, make, reason):
+    lanes, relay, ledger = rig
+    [outcome] = lanes[Direction.ENTRY].process_frame(frame_with(make(office, now)), now)
+    assert not outcome.decision.granted and outcome.decision.reason == reason
+    assert rises(relay) == 0
+    assert ledger.counts(now)["total"]["denials"] == 1
+
+
+def test_second_entry_is_denied_until_an_exit(rig, office, now):
+    lanes, relay, _ledger = rig
+    frame = frame_with(office.issue("v1", now - HOUR, now + HOUR))
+    assert lanes[Direction.ENTRY].process_frame(frame, now)[0].decision.granted
+    # the same code shown again after it left the view
+    again = lanes[Direction.ENTRY].process_frame(frame, now + 5)[0]
+    assert (again.decision.granted, again.decision.reason) == (False, "already_inside")
+    time.sleep(0.1)  # let the 50 ms pulse end, so each grant is its own rising edge
+    assert lanes[Direction.EXIT].process_frame(frame, now + 6)[0].decision.granted
+    time.sleep(0.1)
+    assert lanes[Direction.ENTRY].process_frame(frame, now + 12)[0].decision.granted
+    assert rises(relay) == 3
+
+
+def test_a_code_held_in_view_is_one_scan(rig, office, now):
+    lanes, relay, ledger = rig
+    frame = frame_with(office.issue("v1", now - HOUR, now + HOUR))
+    results = [lanes[Direction.ENTRY].process_frame(frame, now + i / 30) for i in range(30)]
+    assert sum(len(r) for r in results) == 1
+    assert len(ledger.events()) == 1
+
+
+def test_empty_frames_give_nothing(rig, now):
+    lanes, relay, ledger = rig
+    assert lanes[Direction.ENTRY].process_frame(frame_with(None), now) == []
+    assert ledger.events() == [] and rises(relay) == 0
