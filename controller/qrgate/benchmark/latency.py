@@ -1,4 +1,4 @@
-"""`qrgate bench`: latency of the live path on synthetic 720p frames.
+"""Latency of the live path on synthetic 720p frames.
 
 decode_ms and raw_zxing_ms time the same frames, interleaved so that neither gets a
 warmer cache; frame_to_relay_ms runs the production lane (decode, verify, decide,
@@ -7,29 +7,22 @@ durable ledger commit) until the relay pin goes high.
 
 from __future__ import annotations
 
-import statistics
 import tempfile
 import time
 from pathlib import Path
 
 import zxingcpp
 
-from .credentials import TrustStore
-from .credentials.keys import issuer_secret, new_key
-from .decide import Policy
-from .gate.gpio import GpioGateIO
-from .ledger import Ledger
-from .model import Direction
-from .pipeline import CameraLane, GateController
-from .vision.debounce import Debouncer
-from .vision.decoder import Decoder
-
-
-def percentiles(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-    return {"p50": round(statistics.median(ordered), 3), "p99": round(pick(0.99), 3),
-            "max": round(ordered[-1], 3), "n": len(ordered)}
+from ..credentials import TrustStore
+from ..credentials.keys import issuer_secret, new_key
+from ..decide import Policy
+from ..gate.gpio import GpioGateIO
+from ..ledger import Ledger
+from ..model import Direction
+from ..pipeline import CameraLane, GateController
+from ..vision.debounce import Debouncer
+from ..vision.decoder import Decoder
+from .stats import percentiles
 
 
 class _TimedGpio(GpioGateIO):
@@ -42,7 +35,7 @@ class _TimedGpio(GpioGateIO):
         self.relay_high_at = time.perf_counter()
 
 
-def run_all(frames: int = 200) -> dict:
+def run(frames: int = 200) -> dict:
     from gpiozero.pins.mock import MockFactory
     from gatesim.camera import VirtualCamera
     from gatesim.visitors import PassOffice
