@@ -1,7 +1,7 @@
 """Wiring and lifecycle: one config in, a running gate out.
 
 `qrgate run` builds every part from the config; the simulator passes in its own
-edges (virtual cameras, mock pins) and gets the same controller.
+edges (virtual cameras, mock pins, its clock) and gets the same controller.
 """
 
 from __future__ import annotations
@@ -9,17 +9,20 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
+from typing import Callable
 
 from .comms.mqtt import BrokerSettings, MqttReporter
 from .comms.topics import GateTopics
 from .config import CameraConfig, Config
 from .credentials import TrustStore
 from .decide import Policy
+from .door_monitor import AlarmChange, DoorMonitor
 from .errors import ConfigError
 from .gate import GateIO, open_gate_io, signals
 from .ledger import Ledger
 from .model import Direction
-from .pipeline import CameraLane, GateController
+from .pipeline import CameraLane, GateController, Outcome
 from .pseudonym import load_or_create_secret
 from .runner import LaneRunner
 from .vision.debounce import Debouncer
@@ -27,6 +30,8 @@ from .vision.decoder import Decoder, DecoderSettings
 from .vision.sources import FrameSource, ImageFiles, OpenCVCamera
 
 log = logging.getLogger(__name__)
+
+TICK_SECONDS = 0.5
 
 
 def open_io(cfg: Config) -> GateIO:
@@ -45,50 +50,122 @@ def open_source(camera: CameraConfig) -> FrameSource:
 
 
 class GateApp:
-    def __init__(self, cfg: Config, *, io: GateIO | None = None, sources: list[FrameSource] | None = None):
+    def __init__(self, cfg: Config, *, io: GateIO | None = None, sources: list[FrameSource] | None = None,
+                 clock: Callable[[], float] = time.time):
         if not cfg.cameras:
             raise ConfigError("cameras: a gate needs at least one [[cameras]] entry")
         if sources is not None and len(sources) != len(cfg.cameras):
             raise ConfigError("cameras: one frame source is needed per camera")
         self.cfg = cfg
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
         self.trust = TrustStore.from_files(cfg.trust.files, cfg.trust.dcc_schema_dir)
         self.ledger = Ledger(cfg.ledger.path)
         self.io = io or open_io(cfg)
+        self.door = DoorMonitor(held_open_seconds=cfg.gate.door_held_seconds)
         self.controller = GateController(
             gate_id=cfg.gate.id, trust=self.trust,
             policy=Policy(anti_passback=cfg.policy.anti_passback, occupancy_cap=cfg.policy.occupancy_cap),
             ledger=self.ledger, io=self.io, site_secret=load_or_create_secret(cfg.site.secret_file),
             relay_seconds=cfg.gate.relay_seconds)
+        self.controller.listeners.append(self._after_scan)
         self.topics = GateTopics(cfg.mqtt.topic_prefix, cfg.site.id, cfg.gate.id)
         self.reporter = None
         if cfg.mqtt.enabled:
             m = cfg.mqtt
             self.reporter = MqttReporter(
-                ledger=self.ledger, topics=self.topics, state=self.state,
+                ledger=self.ledger, topics=self.topics, state=self.state, clock=clock,
                 broker=BrokerSettings(m.host, m.port, m.username, m.password, m.ca_file, m.cert_file, m.key_file))
-            self.controller.listeners.append(lambda _outcome: self.reporter.notify())
         settings = DecoderSettings(cfg.decoder.try_rotate, cfg.decoder.try_invert, cfg.decoder.try_downscale)
-        sources = sources if sources is not None else [open_source(c) for c in cfg.cameras]
-        self.runners = [
-            LaneRunner(source, CameraLane(self.controller, Direction(camera.direction), Decoder(settings),
-                                          Debouncer(cfg.decoder.gone_after, cfg.decoder.repeat_after)),
-                       name=f"{cfg.gate.id}-{camera.direction}{i}")
-            for i, (camera, source) in enumerate(zip(cfg.cameras, sources))]
+        self.lanes = [CameraLane(self.controller, Direction(camera.direction), Decoder(settings),
+                                 Debouncer(cfg.decoder.gone_after, cfg.decoder.repeat_after))
+                      for camera in cfg.cameras]
+        self._sources = sources
+        self.runners: list[LaneRunner] = []
+        self.io.when_door_changed = self._on_door
+        self.io.when_exit_pressed = self._on_exit_button
+        self.io.when_tamper_changed = self._on_tamper
         self.io.set_idle(signals.IDLE_READY)
 
+    # -- what the gate reports ---------------------------------------------------------
     def state(self) -> dict:
         return {"mode": "normal", "door": "open" if self.io.is_door_open else "closed",
-                "camera": "ok", "io_link": "online" if self.io.is_online else "offline"}
+                "camera": "ok", "io_link": "online" if self.io.is_online else "offline",
+                "alarms": sorted(self.door.active)}
 
-    def start(self) -> "GateApp":
+    def _notify(self) -> None:
+        if self.reporter:
+            self.reporter.notify()
+
+    # -- inputs ------------------------------------------------------------------------
+    def _after_scan(self, outcome: Outcome) -> None:
+        if outcome.decision.granted:
+            with self._lock:
+                self.door.unlock(outcome.scan.at, self.cfg.gate.relay_seconds)
+        self._notify()
+
+    def _on_door(self, is_open: bool) -> None:
+        now = self.clock()
+        with self._lock:
+            changes = self.door.door_changed(is_open, now)
+        self._record_alarms(changes)
+
+    def _on_exit_button(self) -> None:
+        """The exit button always lets people out: logged first, then the lock is released."""
+        now = self.clock()
+        seconds = self.cfg.gate.exit_button_seconds
+        self.ledger.record(at=now, gate_id=self.cfg.gate.id, type="exit_button", reason="exit_button",
+                           direction="exit")
+        with self._lock:
+            self.door.unlock(now, seconds)
+        self.io.pulse_relay(seconds)
+        self._notify()
+
+    def _on_tamper(self, is_open: bool) -> None:
+        self._record_alarms([AlarmChange("tamper", is_open, self.clock())])
+
+    def tick(self, now: float | None = None) -> None:
+        """Time-driven checks (a door held open); the simulator calls this with its own clock."""
+        now = self.clock() if now is None else now
+        with self._lock:
+            changes = self.door.tick(now)
+        self._record_alarms(changes)
+
+    def _record_alarms(self, changes: list[AlarmChange]) -> None:
+        for change in changes:
+            log.warning("alarm %s %s at gate %s", change.alarm, "raised" if change.active else "cleared",
+                        self.cfg.gate.id)
+            self.ledger.record(at=change.at, gate_id=self.cfg.gate.id,
+                               type="alarm" if change.active else "alarm_cleared", reason=change.alarm)
+        if changes:
+            self._notify()
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def start(self, *, cameras: bool = True) -> "GateApp":
+        """Start reporting and, unless the caller feeds the lanes itself, the camera threads."""
         if self.reporter:
             self.reporter.start()
-        for runner in self.runners:
-            runner.start()
-        log.info("gate %s/%s running with %d camera(s)", self.cfg.site.id, self.cfg.gate.id, len(self.runners))
+        if cameras:
+            sources = self._sources if self._sources is not None else [open_source(c) for c in self.cfg.cameras]
+            self.runners = [LaneRunner(source, lane, name=f"{self.cfg.gate.id}-{lane.direction.value}{i}",
+                                       clock=self.clock).start()
+                            for i, (lane, source) in enumerate(zip(self.lanes, sources))]
+            self._ticker = threading.Thread(target=self._tick_loop, name="gate-ticker", daemon=True)
+            self._ticker.start()
+        log.info("gate %s/%s running with %d camera(s)", self.cfg.site.id, self.cfg.gate.id, len(self.lanes))
         return self
 
+    def _tick_loop(self) -> None:
+        while not self._stop.wait(TICK_SECONDS):
+            try:
+                self.tick()
+            except Exception:  # a failed check must not end the checks
+                log.exception("gate tick failed")
+
     def stop(self) -> None:
+        self._stop.set()
         for runner in self.runners:
             runner.stop()
         if self.reporter:

@@ -43,6 +43,9 @@ class GateConfig:
                            choices=("gpio", "osdp"))
     relay_seconds: float = setting(3.0, "How long the lock relay stays energised after a grant", minimum=0.1)
     max_relay_seconds: float = setting(10.0, "The relay is never held longer than this", minimum=0.1)
+    door_held_seconds: float = setting(30.0, "A door open longer than this raises the held-open alarm",
+                                       minimum=1.0)
+    exit_button_seconds: float = setting(5.0, "How long the exit button releases the lock", minimum=0.1)
     pins: dict[str, int] = setting(dict(DEFAULT_PINS), "BCM pin numbers for the gpio backend")
     osdp_port: str = setting("/dev/ttyUSB0", "Serial device of the OSDP I/O board")
     osdp_address: int = setting(0, "OSDP address of the I/O board", minimum=0)

@@ -20,11 +20,12 @@ RGB = {"off": (0, 0, 0), "green": (0, 1, 0), "red": (1, 0, 0), "amber": (1, 1, 0
 
 class GpioGateIO(GateIO):
     def __init__(self, *, pins: dict[str, int] | None = None, relay_active_high: bool = True,
-                 max_relay_seconds: float = 10.0, pin_factory=None):
+                 max_relay_seconds: float = 10.0, timers: Timers | None = None, pin_factory=None):
         pins = {**DEFAULT_PINS, **(pins or {})}
         self.max_relay_seconds = max_relay_seconds
         self._lock = threading.Lock()
-        self._timers = Timers("gpio-gate")
+        # the simulator passes timers driven by its own clock; a real gate runs its own thread
+        self._timers = timers or Timers("gpio-gate")
         self._relay_timer: int | None = None
         self._indicate_timer: int | None = None
         self._idle = LedPattern("off")
