@@ -83,3 +83,14 @@ def test_tamper(gate):
     pins.pin(DEFAULT_PINS["tamper"]).drive_high()
     time.sleep(0.05)
     assert types(app) == [("alarm", "tamper")]
+
+
+def test_camera_loss_shows_fault_and_recovers(gate):
+    app, _pins, _clock = gate
+    assert app.io.led_color == "blue"
+    app.camera_changed(0, False, "no frame for 1 s")
+    assert app.state()["camera"] == "lost" and "camera_fault" in app.state()["alarms"]
+    assert app.io.led_color in ("amber", "off")  # the fault pattern flashes amber
+    app.camera_changed(0, True)
+    assert app.state()["camera"] == "ok" and app.io.led_color == "blue"
+    assert types(app) == [("alarm", "camera_fault"), ("alarm_cleared", "camera_fault")]

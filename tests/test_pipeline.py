@@ -94,3 +94,13 @@ def test_empty_frames_give_nothing(rig, now):
     lanes, relay, ledger = rig
     assert lanes[Direction.ENTRY].process_frame(frame_with(None), now) == []
     assert ledger.events() == [] and rises(relay) == 0
+
+
+def test_one_camera_for_both_ways(rig, office, now):
+    lanes, relay, ledger = rig
+    lane = CameraLane(lanes[Direction.ENTRY].controller, Direction.AUTO, Decoder(), Debouncer(gone_after=0.3))
+    frame = frame_with(office.issue("v1", now - HOUR, now + HOUR))
+    first = lane.process_frame(frame, now)[0]
+    second = lane.process_frame(frame, now + 5)[0]
+    assert (first.decision.direction, second.decision.direction) == (Direction.ENTRY, Direction.EXIT)
+    assert [e.type for e in ledger.events()] == ["entry", "exit"]

@@ -84,6 +84,7 @@ class GateApp:
                       for camera in cfg.cameras]
         self._sources = sources
         self.runners: list[LaneRunner] = []
+        self._cameras_lost: set[int] = set()
         self.io.when_door_changed = self._on_door
         self.io.when_exit_pressed = self._on_exit_button
         self.io.when_tamper_changed = self._on_tamper
@@ -92,8 +93,9 @@ class GateApp:
     # -- what the gate reports ---------------------------------------------------------
     def state(self) -> dict:
         return {"mode": "normal", "door": "open" if self.io.is_door_open else "closed",
-                "camera": "ok", "io_link": "online" if self.io.is_online else "offline",
-                "alarms": sorted(self.door.active)}
+                "camera": "lost" if self._cameras_lost else "ok",
+                "io_link": "online" if self.io.is_online else "offline",
+                "alarms": sorted(self.door.active | ({"camera_fault"} if self._cameras_lost else set()))}
 
     def _notify(self) -> None:
         if self.reporter:
@@ -125,6 +127,18 @@ class GateApp:
 
     def _on_tamper(self, is_open: bool) -> None:
         self._record_alarms([AlarmChange("tamper", is_open, self.clock())])
+
+    def camera_changed(self, lane: int, ok: bool, reason: str = "") -> None:
+        """A camera stopped or resumed delivering frames: fault light, state and an alarm."""
+        with self._lock:
+            was_lost = bool(self._cameras_lost)
+            (self._cameras_lost.discard if ok else self._cameras_lost.add)(lane)
+            lost = bool(self._cameras_lost)
+        if lost == was_lost:
+            return
+        self.io.set_idle(signals.IDLE_FAULT if lost else signals.IDLE_READY)
+        log.warning("camera %d %s%s", lane, "back" if ok else "lost", f" ({reason})" if reason else "")
+        self._record_alarms([AlarmChange("camera_fault", lost, self.clock())])
 
     def tick(self, now: float | None = None) -> None:
         """Time-driven checks (a door held open); the simulator calls this with its own clock."""

@@ -54,8 +54,8 @@ class GateConfig:
 
 @dataclass
 class CameraConfig:
-    direction: str = setting("entry", "Whether scans at this camera are entries or exits",
-                             choices=("entry", "exit"))
+    direction: str = setting("entry", "Scans at this camera are entries, exits, or auto: one camera "
+                             "for both ways, where a holder inside is leaving", choices=("entry", "exit", "auto"))
     source: str = setting("opencv", "Where frames come from", choices=("opencv", "files"))
     device: str = setting("0", "OpenCV device index or path (opencv source)")
     width: int = setting(1280, "Capture width in pixels", minimum=160)

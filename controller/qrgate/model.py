@@ -10,6 +10,7 @@ from typing import Any
 class Direction(str, enum.Enum):
     ENTRY = "entry"
     EXIT = "exit"
+    AUTO = "auto"  # one camera for both ways: inside -> exit, outside -> entry
 
 
 @dataclass(frozen=True)

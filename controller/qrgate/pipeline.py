@@ -50,16 +50,20 @@ class GateController:
         verification = credentials.verify(scan.text, self.trust, scan.at)
         credential = verification.credential
         holder = pseudonym(self.site_secret, credential.format, credential.holder) if credential else None
-        decision = decide(verification, scan.direction, self.ledger.presence(holder), self.policy, scan.at)
+        presence = self.ledger.presence(holder)
+        direction = scan.direction
+        if direction is Direction.AUTO:
+            direction = Direction.EXIT if presence.holder_inside else Direction.ENTRY
+        decision = decide(verification, direction, presence, self.policy, scan.at)
         event = self.ledger.record(
-            at=scan.at, gate_id=self.gate_id, type=scan.direction.value if decision.granted else "denied",
-            reason=decision.reason, direction=scan.direction.value, holder=holder,
+            at=scan.at, gate_id=self.gate_id, type=direction.value if decision.granted else "denied",
+            reason=decision.reason, direction=direction.value, holder=holder,
             format=verification.format)
         if decision.granted:
             self.io.pulse_relay(self.relay_seconds)
         led, beep = signals.feedback(decision.granted, decision.reason)
         self.io.indicate(led, beep, signals.SHOW_SECONDS)
-        log.info("%s %s at %s: %s", verification.format, scan.direction.value, self.gate_id, decision.reason)
+        log.info("%s %s at %s: %s", verification.format, direction.value, self.gate_id, decision.reason)
         outcome = Outcome(scan, verification, decision, event)
         for listener in self.listeners:
             listener(outcome)
