@@ -39,7 +39,8 @@ def wait_for_port(port: int, timeout: float = 10.0, host: str = "127.0.0.1") -> 
 class MosquittoBroker:
     kind = "mosquitto"
 
-    def __init__(self, port: int | None = None, *, extra_conf: str = "", anonymous: bool = True):
+    def __init__(self, port: int | None = None, *, extra_conf: str = "", anonymous: bool = True,
+                 persistent: bool = False):
         exe = shutil.which("mosquitto") or next(
             (p for p in ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto") if Path(p).exists()), None)
         if exe is None:
@@ -53,7 +54,8 @@ class MosquittoBroker:
         self.conf.write_text(
             f"listener {self.port} 127.0.0.1\n"
             f"allow_anonymous {'true' if anonymous else 'false'}\n"
-            "persistence false\n"
+            + (f"persistence true\npersistence_location {self._dir.name}/\nautosave_interval 1\n"
+               if persistent else "persistence false\n") +
             f"log_dest file {self.log}\n" + extra_conf)
         self._proc: subprocess.Popen | None = None
         self.start()
@@ -89,7 +91,8 @@ class EmbeddedBroker:
 
     kind = "amqtt"
 
-    def __init__(self, port: int | None = None):
+    def __init__(self, port: int | None = None, *, persistent: bool = False):
+        # amqtt keeps sessions only in memory: a stop/start loses them whatever `persistent` says
         try:
             from amqtt.broker import Broker
         except ImportError:
@@ -137,11 +140,14 @@ async def _cancel_the_rest() -> None:
     await asyncio.gather(*rest, return_exceptions=True)
 
 
-def start_broker(prefer: str = "mosquitto"):
-    """Mosquitto on a free port when it is installed (or `prefer` says so), else amqtt."""
+def start_broker(prefer: str = "mosquitto", *, persistent: bool = False):
+    """Mosquitto on a free port when it is installed (or `prefer` says so), else amqtt.
+
+    persistent: sessions and queued QoS 1 messages survive a broker stop and start.
+    """
     if prefer == "mosquitto":
         try:
-            return MosquittoBroker()
+            return MosquittoBroker(persistent=persistent)
         except BrokerError:
             pass
-    return EmbeddedBroker()
+    return EmbeddedBroker(persistent=persistent)

@@ -14,7 +14,7 @@ from qrgate.reasons import guard_text
 
 from .broker import start_broker
 from .observer import MqttObserver
-from .rig import SimGate
+from .rig import SimGate, open_pass_office
 from .visitors import Visit, demo_script
 
 HOLD_SECONDS = 0.45  # how long a visitor holds the code up
@@ -27,10 +27,11 @@ def run_demo(duration: float = 20.0, *, broker: str = "mosquitto", out: TextIO =
     with tempfile.TemporaryDirectory(prefix="qrgate-sim-") as workdir:
         mqtt = start_broker(broker)
         try:
-            gate = SimGate(Path(workdir), mqtt.host, mqtt.port)
+            office, trust_file = open_pass_office(Path(workdir) / "keys")
+            gate = SimGate(Path(workdir), mqtt.host, mqtt.port, trust_files=[trust_file])
             observer = MqttObserver(mqtt.host, mqtt.port, f"qrgate/{gate.site_id}/#")
             try:
-                visits = demo_script(gate.office, time.time(), int(duration / (HOLD_SECONDS + GAP_SECONDS)), seed)
+                visits = demo_script(office, time.time(), int(duration / (HOLD_SECONDS + GAP_SECONDS)), seed)
                 print(f"qrgate simulator: {len(visits)} visitors at {gate.site_id}/{gate.gate_id}, "
                       f"broker {mqtt.kind} on port {mqtt.port}", file=out)
                 gate.start()

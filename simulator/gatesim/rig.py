@@ -1,12 +1,15 @@
 """A whole simulated gate: the production GateApp with only the edges swapped.
 
 Virtual cameras instead of OpenCV, gpiozero's MockFactory instead of the Pi's pins, a
-broker on loopback instead of the site's. Everything between is the real code.
+broker on loopback instead of the site's, and for scenario runs the simulator's clock
+and timers. Everything between is the real code.
 """
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
+from typing import Callable
 
 from gpiozero.pins.mock import MockFactory
 
@@ -20,39 +23,61 @@ from qrgate.gate.pins import DEFAULT_PINS
 from .camera import VirtualCamera
 from .visitors import PassOffice
 
-DIRECTIONS = ("entry", "exit")
+CAMERA_LAYOUTS = {"separate": ("entry", "exit"), "shared": ("auto",)}
 
 
-def sim_config(workdir: Path, trust_file: str, broker_host: str, broker_port: int, *,
+def open_pass_office(directory: Path) -> tuple[PassOffice, str]:
+    """The site's reception: a signing key, and the trust file its gates load."""
+    keys = new_key(directory)
+    return PassOffice(keys["private_key"], issuer_secret(keys["private_key"])), keys["trust"]
+
+
+def sim_config(site_dir: Path, gate_dir: Path, trust_files: list[str], broker_host: str, broker_port: int, *,
                site_id: str = "demo-site", gate_id: str = "gate1", relay_seconds: float = 0.5,
+               door_held_seconds: float = 30.0, cameras: str = "separate",
                policy: PolicyConfig | None = None) -> Config:
     return Config(
-        site=SiteConfig(id=site_id, secret_file=str(workdir / "site.secret")),
-        gate=GateConfig(id=gate_id, relay_seconds=relay_seconds),
-        cameras=[CameraConfig(direction=d, source="files") for d in DIRECTIONS],
+        site=SiteConfig(id=site_id, secret_file=str(site_dir / "site.secret")),
+        gate=GateConfig(id=gate_id, relay_seconds=relay_seconds, door_held_seconds=door_held_seconds),
+        cameras=[CameraConfig(direction=d, source="files") for d in CAMERA_LAYOUTS[cameras]],
         decoder=DecoderConfig(gone_after=0.3),
         policy=policy or PolicyConfig(),
-        trust=TrustConfig(files=[trust_file]),
-        ledger=LedgerConfig(path=str(workdir / "ledger.sqlite3")),
+        trust=TrustConfig(files=list(trust_files)),
+        ledger=LedgerConfig(path=str(gate_dir / "ledger.sqlite3")),
         mqtt=MqttConfig(host=broker_host, port=broker_port))
 
 
 class SimGate:
-    """A GateApp on mock pins and virtual cameras, with the site's pass office beside it."""
+    """A GateApp on mock pins and virtual cameras."""
 
-    def __init__(self, workdir: Path, broker_host: str, broker_port: int, *, fps: float = 30.0, **config_options):
-        workdir = Path(workdir)
-        keys = new_key(workdir / "keys")
-        self.office = PassOffice(keys["private_key"], issuer_secret(keys["private_key"]))
-        self.config = sim_config(workdir, keys["trust"], broker_host, broker_port, **config_options)
+    def __init__(self, site_dir: Path, broker_host: str, broker_port: int, *, trust_files: list[str],
+                 fps: float = 30.0, clock: Callable[[], float] | None = None, timers=None,
+                 cameras: str = "separate", **config_options):
+        site_dir = Path(site_dir)
+        gate_id = config_options.get("gate_id", "gate1")
+        gate_dir = site_dir / gate_id
+        gate_dir.mkdir(parents=True, exist_ok=True)
+        self.config = sim_config(site_dir, gate_dir, trust_files, broker_host, broker_port, cameras=cameras,
+                                 **config_options)
+        self.directions = CAMERA_LAYOUTS[cameras]
         self.pins = MockFactory()
-        io = GpioGateIO(pin_factory=self.pins, max_relay_seconds=self.config.gate.max_relay_seconds)
         self.pins.pin(DEFAULT_PINS["door_contact"]).drive_low()  # door shut
         self.pins.pin(DEFAULT_PINS["tamper"]).drive_low()  # enclosure closed
-        self.cameras = {d: VirtualCamera(fps=fps, seed=i) for i, d in enumerate(DIRECTIONS)}
-        self.app = GateApp(self.config, io=io, sources=[self.cameras[d] for d in DIRECTIONS])
+        self.cameras = {d: VirtualCamera(fps=fps, seed=i) for i, d in enumerate(self.directions)}
+        self._clock, self._timers = clock, timers
         self.outcomes = []
-        self.app.controller.listeners.append(self.outcomes.append)
+        self.app = self._build_app()
+
+    def _build_app(self) -> GateApp:
+        io = GpioGateIO(pin_factory=self.pins, max_relay_seconds=self.config.gate.max_relay_seconds,
+                        timers=self._timers)
+        extra = {"clock": self._clock} if self._clock else {}
+        app = GateApp(self.config, io=io, sources=[self.cameras[d] for d in self.directions], **extra)
+        app.controller.listeners.append(self.outcomes.append)
+        return app
+
+    def lane(self, direction: str):
+        return self.app.lanes[self.directions.index(direction)]
 
     @property
     def io(self) -> GpioGateIO:
@@ -78,9 +103,32 @@ class SimGate:
     def relay_pin(self):
         return self.pins.pin(DEFAULT_PINS["relay"])
 
-    def start(self) -> "SimGate":
-        self.app.start()
+    def pin(self, name: str):
+        return self.pins.pin(DEFAULT_PINS[name])
+
+    def start(self, *, cameras: bool = True) -> "SimGate":
+        self.app.start(cameras=cameras)
         return self
+
+    def kill(self) -> None:
+        """What a power cut does: no goodbye to the broker (its last will speaks), pins drop."""
+        reporter = self.app.reporter
+        if reporter is not None:
+            reporter.client.loop_stop()
+            sock = reporter.client.socket()
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                sock.close()
+            reporter._stop.set()  # the drain thread ends without a goodbye
+            reporter._wake.set()
+        self.app.reporter = None
+        self.app.stop()
+
+    def restart(self) -> None:
+        self.app = self._build_app()
 
     def stop(self) -> None:
         self.app.stop()

@@ -25,16 +25,6 @@ from ..vision.decoder import Decoder
 from .stats import percentiles
 
 
-class _TimedGpio(GpioGateIO):
-    """Notes the moment the relay pin went high."""
-
-    relay_high_at = 0.0
-
-    def pulse_relay(self, seconds: float) -> None:
-        super().pulse_relay(seconds)
-        self.relay_high_at = time.perf_counter()
-
-
 def run(frames: int = 200) -> dict:
     from gpiozero.pins.mock import MockFactory
     from gatesim.camera import VirtualCamera
@@ -64,7 +54,7 @@ def run(frames: int = 200) -> dict:
             if not found:
                 raise RuntimeError("bench frame did not decode")
 
-        io = _TimedGpio(pin_factory=MockFactory(), max_relay_seconds=1.0)
+        io = GpioGateIO(pin_factory=MockFactory(), max_relay_seconds=1.0)
         ledger = Ledger(tmp / "ledger.sqlite3")
         controller = GateController(gate_id="bench", trust=TrustStore.from_files([keys["trust"]]),
                                     policy=Policy(anti_passback="hard"), ledger=ledger, io=io,
@@ -76,7 +66,7 @@ def run(frames: int = 200) -> dict:
             outcomes = lane.process_frame(frame, now)
             if not outcomes or not outcomes[0].decision.granted:
                 raise RuntimeError("bench scan was not granted")
-            to_relay.append((io.relay_high_at - t0) * 1000)
+            to_relay.append((io.relay_on_at - t0) * 1000)
         io.close()
         ledger.close()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from gpiozero import RGBLED, Button, Buzzer, OutputDevice
 from gpiozero.exc import GPIOZeroError
@@ -29,6 +30,7 @@ class GpioGateIO(GateIO):
         self._relay_timer: int | None = None
         self._indicate_timer: int | None = None
         self._idle = LedPattern("off")
+        self.relay_on_at = 0.0
         self._closed = False
         try:
             self.relay = OutputDevice(pins["relay"], active_high=relay_active_high, initial_value=False,
@@ -58,6 +60,7 @@ class GpioGateIO(GateIO):
         seconds = min(seconds, self.max_relay_seconds)
         with self._lock:
             self.relay.on()
+            self.relay_on_at = time.perf_counter()  # for latency figures: the moment the pin went high
             self._timers.cancel(self._relay_timer)
             self._relay_timer = self._timers.after(seconds, self.release_relay)
 

@@ -1,0 +1,126 @@
+"""Timed faults: the broker goes away, a camera is unplugged, a controller dies and comes back."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+MIN_REAL_OUTAGE_SECONDS = 1.0  # a fast run still keeps the broker away long enough to be an outage
+
+
+def plan_faults(world) -> None:
+    first_gate = next(iter(world.gates))
+    for spec in world.scenario.faults:
+        gate = spec.gate or first_gate
+        start = world.clock.start + spec.at_minute * 60
+        record = {"kind": spec.kind, "gate": gate, "at_minute": spec.at_minute, "minutes": spec.minutes}
+        world.measured.faults.append(record)
+        if spec.at_minute + spec.minutes >= world.scenario.duration_minutes:
+            record["skipped"] = "after the end of this run"
+            continue
+        begin, end = HANDLERS[spec.kind]
+        world.at(start, lambda b=begin, g=gate, r=record: b(world, g, r))
+        world.at(start + spec.minutes * 60, lambda e=end, g=gate, r=record: e(world, g, r))
+
+
+def _say(world, text: str) -> None:
+    world.on_line(f"  {world.stamp()} ** {text}")
+
+
+# -- broker ---------------------------------------------------------------------------------
+def broker_down(world, gate, record) -> None:
+    world.broker.stop()
+    record["_down_wall"] = time.monotonic()
+    _say(world, "broker stopped")
+
+
+def broker_up(world, gate, record) -> None:
+    lacking = MIN_REAL_OUTAGE_SECONDS - (time.monotonic() - record.pop("_down_wall"))
+    if lacking > 0:
+        time.sleep(lacking)
+    record["pending_at_recovery"] = sum(len(p.sim.ledger.pending(100000)) for p in world.gates.values())
+    world.broker.start()
+    _say(world, f"broker back with {record['pending_at_recovery']} events waiting in the outboxes")
+    back = time.monotonic()
+
+    def watch() -> None:  # the outboxes drain on their own; note how long it took
+        deadline = back + 30
+        while time.monotonic() < deadline:
+            if all(not p.sim.ledger.pending(1) for p in world.gates.values() if "controller_restart" not in p.down):
+                record["recovery_seconds"] = round(time.monotonic() - back, 3)
+                return
+            time.sleep(0.02)
+        record["recovery_seconds"] = None
+
+    thread = threading.Thread(target=watch, name="broker-recovery", daemon=True)
+    thread.start()
+    record["_watch"] = thread
+
+
+# -- camera ---------------------------------------------------------------------------------
+def camera_out(world, gate, record) -> None:
+    place = world.gates[gate]
+    place.down.add("camera")
+    for lane in range(len(place.sim.app.lanes)):
+        place.sim.app.camera_changed(lane, False, "unplugged")
+    world.truth.expected_alarms["camera_fault"] += 1
+    record["gate_state_during"] = place.sim.app.state()["camera"]
+    _say(world, f"camera of {gate} unplugged")
+
+
+def camera_in(world, gate, record) -> None:
+    place = world.gates[gate]
+    for lane in range(len(place.sim.app.lanes)):
+        place.sim.app.camera_changed(lane, True)
+    place.down.discard("camera")
+    record["gate_state_after"] = place.sim.app.state()["camera"]
+    record["recovery_seconds"] = 0.0 if record["gate_state_after"] == "ok" else None
+    _say(world, f"camera of {gate} back")
+
+
+# -- controller -----------------------------------------------------------------------------
+def controller_kill(world, gate, record) -> None:
+    place = world.gates[gate]
+    place.down.add("controller_restart")
+    place.sim.kill()
+    _say(world, f"controller of {gate} killed")
+
+
+def controller_start(world, gate, record) -> None:
+    place = world.gates[gate]
+    began = time.monotonic()
+    place.sim.restart()
+    place.sim.app.controller.listeners.append(world._note_decision)
+    place.sim.start(cameras=False)
+    place.down.discard("controller_restart")
+    record["recovery_seconds"] = round(time.monotonic() - began, 3)
+    record["occupancy_after_restart"] = place.sim.ledger.occupancy()
+    _say(world, f"controller of {gate} restarted ({record['occupancy_after_restart']} inside by its log)")
+
+
+# -- I/O board link -------------------------------------------------------------------------
+def link_cut(world, gate, record) -> None:
+    place = world.gates[gate]
+    if place.spec.backend != "osdp":
+        record["skipped"] = "the gate uses GPIO pins: there is no I/O board link to cut"
+        return
+    place.down.add("io_link")
+    place.sim.cut_io_link()
+    _say(world, f"I/O board link of {gate} cut")
+
+
+def link_mend(world, gate, record) -> None:
+    place = world.gates[gate]
+    if "skipped" in record:
+        return
+    place.sim.mend_io_link()
+    place.down.discard("io_link")
+    _say(world, f"I/O board link of {gate} back")
+
+
+HANDLERS = {
+    "broker_down": (broker_down, broker_up),
+    "camera_unplugged": (camera_out, camera_in),
+    "controller_restart": (controller_kill, controller_start),
+    "io_link_cut": (link_cut, link_mend),
+}

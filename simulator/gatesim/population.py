@@ -1,0 +1,62 @@
+"""The people of a scenario and the credentials they carry."""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .visitors import HOUR, PassOffice, forge_extension
+
+DAY = 24 * HOUR
+
+
+@dataclass
+class Person:
+    who: str  # a simulator pseudonym: "app-012", "paper-003", "health-007"
+    credential: str  # "app_pass", "paper_pass", "health_certificate"
+    payload: str  # exactly what their QR code holds
+
+
+class HealthAuthority:
+    """A test signer for EU digital COVID certificates, trusted by the simulated gates only."""
+
+    def __init__(self, workdir: Path, now: float):
+        from qrgate.credentials import dcc_issue
+
+        self._issue = dcc_issue
+        self.signer = dcc_issue.make_test_signer(now - 365 * DAY, now + 365 * DAY)
+        self.trust_file = workdir / "health-signers.pem"
+        self.trust_file.write_bytes(self.signer.certificate_pem)
+
+    def certificate(self, serial: int, now: float, rng: random.Random) -> str:
+        kind = rng.choice(("vaccination", "vaccination", "recovery", "test"))
+        name = {"fn": "Tester", "fnt": "TESTER", "gn": f"Sim{serial}", "gnt": f"SIM{serial}"}
+        day = lambda offset: time.strftime("%Y-%m-%d", time.gmtime(now + offset * DAY))
+        recent = {"vaccination": {"dt": day(-60)},
+                  "recovery": {"fr": day(-40), "df": day(-29), "du": day(140)},
+                  "test": {"sc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 6 * HOUR))}}[kind]
+        payload = self._issue.sample_payload(kind, name=name, **recent)
+        return self._issue.issue_dcc(self.signer, payload, now - DAY, now + 180 * DAY)
+
+
+def make_population(office: PassOffice, health: HealthAuthority | None, counts, now: float,
+                    rng: random.Random) -> list[Person]:
+    people = []
+    for i in range(counts.app_passes):
+        people.append(Person(f"app-{i:03d}", "app_pass", office.issue(f"app-{i:03d}", now - HOUR, now + 2 * DAY)))
+    for i in range(counts.paper_passes):
+        people.append(Person(f"paper-{i:03d}", "paper_pass",
+                             office.issue(f"paper-{i:03d}", now - HOUR, now + 2 * DAY)))
+    for i in range(counts.health_certificates):
+        people.append(Person(f"health-{i:03d}", "health_certificate", health.certificate(i, now, rng)))
+    rng.shuffle(people)
+    return people
+
+
+def bad_pass(office: PassOffice, who: str, kind: str, now: float) -> str:
+    """A pass that must be refused: expired, or forged by pushing its expiry forward."""
+    if kind == "expired":
+        return office.issue(who, now - 3 * DAY, now - DAY)
+    return forge_extension(office.issue(who, now - 3 * DAY, now - DAY))

@@ -1,0 +1,313 @@
+"""A scenario played out: people arrive, scan, walk through doors, misbehave; faults strike.
+
+Discrete events on the simulated clock. Each gate is the production GateApp (SimGate);
+the world only presents frames to its lanes, moves door contacts and presses buttons,
+and keeps its own account of the day (Truth) to check the gate against.
+"""
+
+from __future__ import annotations
+
+import datetime
+import heapq
+import itertools
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from qrgate.config import PolicyConfig
+from qrgate.pipeline import Outcome
+
+from .arrivals import arrival_minutes
+from .door import DoorPhysics
+from .population import HealthAuthority, Person, bad_pass, make_population
+from .rig import SimGate, open_pass_office
+from .scenario import Scenario
+from .simclock import ManualTimers, SimClock
+from .truth import Truth
+
+FRAME_SECONDS = 1 / 30
+MAX_FRAMES_PER_SCAN = 15  # half a second of holding the code up
+TICK_SECONDS = 1.0
+WAIT_RETRY_SECONDS = 20.0
+UNLOCK_GRACE_SECONDS = 1.5
+
+
+@dataclass
+class GatePlace:
+    """One gate of the site with what the world knows about it."""
+
+    spec: object
+    sim: SimGate
+    timers: ManualTimers
+    door: DoorPhysics
+    unlocked_until: float = float("-inf")
+    down: set[str] = field(default_factory=set)  # active faults that stop scanning here
+    door_opened_at: float | None = None
+    authorised_open: bool = True
+
+
+@dataclass
+class Measured:
+    frame_to_relay_ms: list[float] = field(default_factory=list)
+    decided_at: dict[str, float] = field(default_factory=dict)  # event id -> wall time of the decision
+    faults: list[dict] = field(default_factory=list)
+    waited: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+class World:
+    def __init__(self, scenario: Scenario, workdir: Path, broker, *, start: float, tz=None,
+                 on_line: Callable[[str], None] = lambda line: None):
+        self.scenario = scenario
+        self.broker = broker
+        self.rng = random.Random(scenario.seed)
+        self.clock = SimClock(start, scenario.speed)
+        self.tz = tz  # the site's time zone, for what people read
+        self.on_line = on_line
+        self.every_tick: Callable[[], None] = lambda: None
+        self.truth = Truth(scenario.site.anti_passback, scenario.site.occupancy_cap)
+        self.measured = Measured()
+        self._events: list[tuple[float, int, Callable[[], None]]] = []
+        self._seq = itertools.count()
+        self.office, trust_file = open_pass_office(workdir / "keys")
+        trust_files = [trust_file]
+        self.health = None
+        if scenario.population.health_certificates:
+            self.health = HealthAuthority(workdir, start)
+            trust_files.append(str(self.health.trust_file))
+        self.people = make_population(self.office, self.health, scenario.population, start, self.rng)
+        self.gates: dict[str, GatePlace] = {}
+        policy = PolicyConfig(anti_passback=scenario.site.anti_passback, occupancy_cap=scenario.site.occupancy_cap)
+        for spec in scenario.gates:
+            timers = ManualTimers(self.clock)
+            sim = SimGate(workdir, broker.host, broker.port, trust_files=trust_files, clock=self.clock,
+                          timers=timers, cameras=spec.cameras, site_id=scenario.site.id, gate_id=spec.id,
+                          relay_seconds=scenario.relay_seconds, door_held_seconds=scenario.door_held_seconds,
+                          policy=policy)
+            place = GatePlace(spec, sim, timers, DoorPhysics(sim.pin("door_contact")))
+            sim.app.controller.listeners.append(self._note_decision)
+            self.gates[spec.id] = place
+
+    # -- the event queue -----------------------------------------------------------------
+    def at(self, t: float, fn: Callable[[], None]) -> None:
+        heapq.heappush(self._events, (t, next(self._seq), fn))
+
+    def run(self) -> None:
+        for place in self.gates.values():
+            place.sim.start(cameras=False)
+        end = self.clock.start + self.scenario.duration_minutes * 60
+        self._plan_arrivals()
+        self._plan_faults()
+        tick = self.clock.start
+        while tick <= end:
+            self.at(tick, self._tick)
+            tick += TICK_SECONDS
+        while self._events:
+            t, _, fn = heapq.heappop(self._events)
+            if t > end + 600:  # people still inside after the end are counted, not walked out
+                break
+            self.clock.advance(t)
+            for place in self.gates.values():
+                place.timers.run_due(t)
+            fn()
+
+    def _tick(self) -> None:
+        now = self.clock.now
+        for place in self.gates.values():
+            if place.door.maybe_close(now):
+                self._door_closed(place, now)
+            if "controller_restart" not in place.down:
+                place.sim.app.tick(now)
+        self.every_tick()
+
+    def _note_decision(self, outcome: Outcome) -> None:
+        self.measured.decided_at[outcome.event.id] = time.time()
+
+    # -- arrivals and behaviour ------------------------------------------------------------
+    def _plan_arrivals(self) -> None:
+        a, b = self.scenario.arrivals, self.scenario.behaviours
+        minutes = arrival_minutes(self.scenario.duration_minutes, a.rate_per_minute, a.rush, self.rng)
+        people = iter(self.people)
+        gate_ids = list(self.gates)
+        for minute in minutes:
+            t = self.clock.start + minute * 60
+            gate = self.rng.choice(gate_ids)
+            roll = self.rng.random()
+            if roll < b.expired_pass:
+                self.at(t, lambda g=gate, t=t: self._bad_visitor(g, "expired"))
+                continue
+            if roll < b.expired_pass + b.forged_pass:
+                self.at(t, lambda g=gate: self._bad_visitor(g, "forged"))
+                continue
+            if self.rng.random() < b.forces_door:
+                self.at(t + 5, lambda g=gate: self._force_door(g))
+            person = next(people, None)
+            if person is None:
+                break  # everyone has come
+            stay = self.rng.expovariate(1 / max(a.stay_minutes, 0.1)) * 60 + 120
+            self.at(t, lambda p=person, g=gate, s=stay: self._arrive(p, g, s))
+
+    def _wait(self, again: Callable[[], None]) -> None:
+        """The gate cannot answer now (a fault): the person waits and tries again."""
+        self.measured.waited += 1
+        self.at(self.clock.now + WAIT_RETRY_SECONDS, again)
+
+    def _arrive(self, person: Person, gate: str, stay: float) -> None:
+        b = self.scenario.behaviours
+        if self.gates[gate].down:
+            return self._wait(lambda: self._arrive(person, gate, stay))
+        granted = self._present(gate, self._entry_direction(gate), person.who, person.who, person.payload, "valid")
+        if not granted:
+            return
+        now = self.clock.now
+        holds = self.rng.random() < b.holds_door_open
+        self._walk_through(gate, now, hold=holds)
+        self.truth.physical.add(person.who)
+        tailgater = self.rng.random() < b.tailgates
+        if tailgater:
+            self.truth.tailgaters_inside += 1
+        # at a one-camera gate a second scan from inside means leaving, so these two need two cameras
+        two_cameras = self.gates[gate].spec.cameras == "separate"
+        if two_cameras and self.rng.random() < b.re_entry_attempt:
+            self.at(now + 60, lambda: self._try_again(gate, person))
+        if two_cameras and self.rng.random() < b.shares_screenshot:
+            friend = f"{person.who}-friend"
+            self.at(now + 90, lambda: self._friend_with_screenshot(friend, person, gate, stay))
+        forgets = self.rng.random() < b.forgets_scan_out
+        self.at(now + stay, lambda: self._leave(person.who, person.who, person.payload, gate, forgets, tailgater))
+
+    def _entry_direction(self, gate: str) -> str:
+        return "auto" if self.gates[gate].spec.cameras == "shared" else "entry"
+
+    def _exit_direction(self, gate: str) -> str:
+        return "auto" if self.gates[gate].spec.cameras == "shared" else "exit"
+
+    def _try_again(self, gate: str, person: Person) -> None:
+        """Scanning in again while inside: anti-passback should refuse it."""
+        if not self.gates[gate].down:
+            self._present(gate, self._entry_direction(gate), person.who, person.who, person.payload, "valid")
+
+    def _friend_with_screenshot(self, friend: str, person: Person, gate: str, stay: float) -> None:
+        if self.gates[gate].down:
+            return self._wait(lambda: self._friend_with_screenshot(friend, person, gate, stay))
+        granted = self._present(gate, self._entry_direction(gate), friend, person.who, person.payload, "valid")
+        if granted:  # the holder had left: a static code lets the friend in under the holder's name
+            self._walk_through(gate, self.clock.now)
+            self.truth.physical.add(friend)
+            self.at(self.clock.now + stay, lambda: self._leave(friend, person.who, person.payload, gate, False, False))
+
+    def _leave(self, who: str, holder: str, payload: str, gate: str, forgets: bool, tailgater: bool) -> None:
+        place = self.gates[gate]
+        if place.down:
+            return self._wait(lambda: self._leave(who, holder, payload, gate, forgets, tailgater))
+        now = self.clock.now
+        if forgets:
+            self._press_exit_button(place, now)
+            self.truth.forgot_scan_out.add(holder)
+        else:
+            granted = self._present(gate, self._exit_direction(gate), who, holder, payload, "valid")
+            if not granted:
+                return
+        self._walk_through(gate, self.clock.now)
+        self.truth.physical.discard(who)
+        if tailgater:
+            self.truth.tailgaters_inside -= 1
+
+    def _bad_visitor(self, gate: str, quality: str) -> None:
+        if self.gates[gate].down:
+            return  # turned away by a broken gate: nothing to check
+        who = f"{quality}-{next(self._seq)}"
+        payload = bad_pass(self.office, who, quality, self.clock.now)
+        self._present(gate, self._entry_direction(gate), who, who, payload, quality)
+
+    # -- the gate's edges: frames, door, buttons ------------------------------------------
+    def _present(self, gate: str, direction: str, who: str, holder: str, payload: str, quality: str) -> bool:
+        """Hold a code up to a camera until the gate answers (or half a second passes)."""
+        place = self.gates[gate]
+        expected_granted, expected_reason, _ = self.truth.expect(gate, direction, holder, quality)
+        camera = place.sim.cameras[direction]
+        lane = place.sim.lane(direction)
+        camera.show(payload)
+        outcome = None
+        start = self.clock.now
+        for i in range(MAX_FRAMES_PER_SCAN):
+            frame = camera.frame()
+            t0 = time.perf_counter()
+            outcomes = lane.process_frame(frame, start + i * FRAME_SECONDS)
+            if outcomes:
+                outcome = outcomes[0]
+                if outcome.decision.granted:
+                    self.measured.frame_to_relay_ms.append((place.sim.io.relay_on_at - t0) * 1000)
+                break
+        camera.show(None)
+        self.clock.advance(start + (i + 1) * FRAME_SECONDS)
+        got = (outcome.decision.granted, outcome.decision.reason) if outcome else None
+        self.truth.check(who, (expected_granted, expected_reason), got, self.clock.now)
+        granted = bool(outcome and outcome.decision.granted)
+        if outcome:
+            self.truth.record(gate, outcome.decision.direction.value, holder, granted)
+            self.on_line(self._line(place, who, outcome))
+        if granted:
+            place.unlocked_until = max(place.unlocked_until, self.clock.now + self.scenario.relay_seconds)
+        return granted
+
+    def _walk_through(self, gate: str, now: float, hold: bool = False) -> None:
+        place = self.gates[gate]
+        seconds = self.scenario.door_held_seconds + 15 if hold else DoorPhysics.WALK_THROUGH_SECONDS
+        self.at(now + DoorPhysics.REACH_DOOR_SECONDS, lambda: self._open_door(place, seconds))
+
+    def _open_door(self, place: GatePlace, seconds: float) -> None:
+        now = self.clock.now
+        was_open = place.door.is_open
+        until = place.door.hold_open(now, seconds)
+        if not was_open:
+            place.door_opened_at = now
+            place.authorised_open = now <= place.unlocked_until + UNLOCK_GRACE_SECONDS
+            if not place.authorised_open:
+                self.truth.expected_alarms["door_forced"] += 1
+        self.at(until, lambda: self._maybe_close(place))
+
+    def _maybe_close(self, place: GatePlace) -> None:
+        if place.door.maybe_close(self.clock.now):
+            self._door_closed(place, self.clock.now)
+
+    def _door_closed(self, place: GatePlace, now: float) -> None:
+        open_for = now - (place.door_opened_at or now)
+        held = self.scenario.door_held_seconds
+        if open_for >= held + 2 * TICK_SECONDS:
+            self.truth.expected_alarms["door_held_open"] += 1
+        elif open_for >= held - TICK_SECONDS:
+            self.truth.uncertain_alarms["door_held_open"] += 1
+
+    def _press_exit_button(self, place: GatePlace, now: float) -> None:
+        button = place.sim.pin("exit_button")
+        button.drive_low()
+        button.drive_high()
+        place.unlocked_until = max(place.unlocked_until, now + place.sim.config.gate.exit_button_seconds)
+
+    def _force_door(self, gate: str) -> None:
+        place = self.gates[gate]
+        now = self.clock.now
+        if place.door.is_open or now <= place.unlocked_until + UNLOCK_GRACE_SECONDS + 1 or place.down:
+            self.measured.notes.append("a forced-door incident was skipped: the door was in use")
+            return
+        self._open_door(place, 4.0)
+
+    def _line(self, place: GatePlace, who: str, outcome: Outcome) -> str:
+        d = outcome.decision
+        io = place.sim.io
+        return (f"  {self.stamp()} {place.spec.id:8} {d.direction.value:5} {who:16} "
+                f"{'OPEN' if d.granted else 'DENY'} {d.reason:18} LED {io.led_color:5} "
+                f"relay {'ON ' if io.is_relay_on else 'off'} door {'open  ' if place.door.is_open else 'closed'} "
+                f"inside {place.sim.ledger.occupancy()}")
+
+    def stamp(self, fmt: str = "%H:%M:%S") -> str:
+        return datetime.datetime.fromtimestamp(self.clock.now, self.tz).strftime(fmt)
+
+    # -- faults ----------------------------------------------------------------------------
+    def _plan_faults(self) -> None:
+        from .faults import plan_faults
+
+        plan_faults(self)
