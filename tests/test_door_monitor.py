@@ -48,3 +48,14 @@ def test_repeated_door_reports_change_nothing():
     assert changes(m.door_changed(False, 1.0)) == []
     m.door_changed(True, 2.0)
     assert changes(m.door_changed(True, 2.5)) == []
+
+
+def test_held_open_time_does_not_run_while_the_door_cannot_be_seen():
+    m = DoorMonitor(held_open_seconds=10)
+    m.unlock(0.0, 3.0)
+    m.door_changed(True, 1.0)
+    m.link_changed(False, 2.0)
+    assert changes(m.tick(30.0)) == []
+    m.link_changed(True, 31.0)
+    assert changes(m.tick(40.0)) == []
+    assert changes(m.tick(41.0)) == [(DOOR_HELD_OPEN, True)]

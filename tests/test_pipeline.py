@@ -104,3 +104,25 @@ def test_one_camera_for_both_ways(rig, office, now):
     second = lane.process_frame(frame, now + 5)[0]
     assert (first.decision.direction, second.decision.direction) == (Direction.ENTRY, Direction.EXIT)
     assert [e.type for e in ledger.events()] == ["entry", "exit"]
+
+
+def test_guard_override_is_logged_with_who_and_why_before_the_relay(rig, now):
+    from qrgate.policy import GuardOverride
+
+    lanes, relay, ledger = rig
+    controller = lanes[Direction.ENTRY].controller
+    outcome = controller.override(GuardOverride("guard-07", "visitor's phone died"), Direction.ENTRY, now)
+    assert outcome.decision.granted and outcome.decision.reason == "guard_override"
+    assert rises(relay) == 1
+    [event] = ledger.events()
+    assert event.type == "override" and ledger.details(event.id)["override_by"] == "guard-07"
+    assert ledger.counts(now)["occupancy"] == 0
+
+
+def test_unsynchronised_clock_fails_time_bound_passes_closed(rig, office, now):
+    lanes, relay, _ledger = rig
+    controller = lanes[Direction.ENTRY].controller
+    controller.clock_synced = lambda: False
+    [outcome] = lanes[Direction.ENTRY].process_frame(frame_with(office.issue("v1", now - HOUR, now + HOUR)), now)
+    assert (outcome.decision.granted, outcome.decision.reason) == (False, "clock_unsynced")
+    assert rises(relay) == 0

@@ -12,17 +12,20 @@ import threading
 import time
 from typing import Callable
 
+from .clock_sync import kernel_clock_synced
 from .comms.mqtt import BrokerSettings, MqttReporter
 from .comms.topics import GateTopics
 from .config import CameraConfig, Config
 from .credentials import TrustStore
-from .decide import Policy
+from .decide import ALARM_CLOCK
 from .door_monitor import AlarmChange, DoorMonitor
 from .errors import ConfigError
+from .export import purge_expired
 from .gate import GateIO, open_gate_io, signals
 from .ledger import Ledger
 from .model import Direction
 from .pipeline import CameraLane, GateController, Outcome
+from .policy_config import to_policy
 from .pseudonym import load_or_create_secret
 from .runner import LaneRunner
 from .vision.debounce import Debouncer
@@ -32,6 +35,7 @@ from .vision.sources import FrameSource, ImageFiles, OpenCVCamera
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.5
+PURGE_EVERY_SECONDS = 24 * 3600
 
 
 def open_io(cfg: Config) -> GateIO:
@@ -39,7 +43,9 @@ def open_io(cfg: Config) -> GateIO:
     if gate.backend == "gpio":
         return open_gate_io("gpio", pins=gate.pins, max_relay_seconds=gate.max_relay_seconds)
     return open_gate_io("osdp", port=gate.osdp_port, address=gate.osdp_address, scbk=gate.osdp_scbk,
-                        max_relay_seconds=gate.max_relay_seconds)
+                        baud=gate.osdp_baud, relay_output=gate.osdp_relay_output,
+                        door_input=gate.osdp_door_input, exit_input=gate.osdp_exit_input,
+                        tamper_input=gate.osdp_tamper_input, max_relay_seconds=gate.max_relay_seconds)
 
 
 def open_source(camera: CameraConfig) -> FrameSource:
@@ -66,10 +72,11 @@ class GateApp:
         self.io = io or open_io(cfg)
         self.door = DoorMonitor(held_open_seconds=cfg.gate.door_held_seconds)
         self.controller = GateController(
-            gate_id=cfg.gate.id, trust=self.trust,
-            policy=Policy(anti_passback=cfg.policy.anti_passback, occupancy_cap=cfg.policy.occupancy_cap),
+            gate_id=cfg.gate.id, trust=self.trust, policy=to_policy(cfg.policy, cfg.gate.id),
             ledger=self.ledger, io=self.io, site_secret=load_or_create_secret(cfg.site.secret_file),
-            relay_seconds=cfg.gate.relay_seconds)
+            relay_seconds=cfg.gate.relay_seconds,
+            clock_synced=kernel_clock_synced if cfg.gate.clock_check == "kernel" else (lambda: True))
+        self._next_purge = float("-inf")
         self.controller.listeners.append(self._after_scan)
         self.topics = GateTopics(cfg.mqtt.topic_prefix, cfg.site.id, cfg.gate.id)
         self.reporter = None
@@ -85,9 +92,11 @@ class GateApp:
         self._sources = sources
         self.runners: list[LaneRunner] = []
         self._cameras_lost: set[int] = set()
+        self._alarms: set[str] = set()  # active now; latching for people is the MQTT side's job
         self.io.when_door_changed = self._on_door
         self.io.when_exit_pressed = self._on_exit_button
         self.io.when_tamper_changed = self._on_tamper
+        self.io.when_online_changed = self._on_link
         self.io.set_idle(signals.IDLE_READY)
 
     # -- what the gate reports ---------------------------------------------------------
@@ -95,7 +104,7 @@ class GateApp:
         return {"mode": "normal", "door": "open" if self.io.is_door_open else "closed",
                 "camera": "lost" if self._cameras_lost else "ok",
                 "io_link": "online" if self.io.is_online else "offline",
-                "alarms": sorted(self.door.active | ({"camera_fault"} if self._cameras_lost else set()))}
+                "alarms": sorted(self._alarms)}
 
     def _notify(self) -> None:
         if self.reporter:
@@ -106,6 +115,9 @@ class GateApp:
         if outcome.decision.granted:
             with self._lock:
                 self.door.unlock(outcome.scan.at, self.cfg.gate.relay_seconds)
+        unsynced = ALARM_CLOCK in outcome.decision.flags
+        if unsynced != ("clock_unsynced" in self._alarms):  # raised by a scan that met it, cleared likewise
+            self._record_alarms([AlarmChange("clock_unsynced", unsynced, outcome.scan.at)])
         self._notify()
 
     def _on_door(self, is_open: bool) -> None:
@@ -128,6 +140,13 @@ class GateApp:
     def _on_tamper(self, is_open: bool) -> None:
         self._record_alarms([AlarmChange("tamper", is_open, self.clock())])
 
+    def _on_link(self, online: bool) -> None:
+        """The I/O board stopped or resumed answering; the board itself has gone safe meanwhile."""
+        now = self.clock()
+        with self._lock:
+            self.door.link_changed(online, now)
+        self._record_alarms([AlarmChange("io_board_offline", not online, now)])
+
     def camera_changed(self, lane: int, ok: bool, reason: str = "") -> None:
         """A camera stopped or resumed delivering frames: fault light, state and an alarm."""
         with self._lock:
@@ -146,9 +165,15 @@ class GateApp:
         with self._lock:
             changes = self.door.tick(now)
         self._record_alarms(changes)
+        if now >= self._next_purge:  # retention: old rows go, at start and once a day
+            self._next_purge = now + PURGE_EVERY_SECONDS
+            purged = purge_expired(self.ledger, self.cfg.ledger.retention_days, now)
+            if purged:
+                log.info("purged %d events older than %g days", purged, self.cfg.ledger.retention_days)
 
     def _record_alarms(self, changes: list[AlarmChange]) -> None:
         for change in changes:
+            (self._alarms.add if change.active else self._alarms.discard)(change.alarm)
             log.warning("alarm %s %s at gate %s", change.alarm, "raised" if change.active else "cleared",
                         self.cfg.gate.id)
             self.ledger.record(at=change.at, gate_id=self.cfg.gate.id,
@@ -159,6 +184,7 @@ class GateApp:
     # -- lifecycle ---------------------------------------------------------------------
     def start(self, *, cameras: bool = True) -> "GateApp":
         """Start reporting and, unless the caller feeds the lanes itself, the camera threads."""
+        self.tick()
         if self.reporter:
             self.reporter.start()
         if cameras:

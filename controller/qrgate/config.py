@@ -11,22 +11,14 @@ import difflib
 import tomllib
 import types
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .configfield import setting
 from .errors import ConfigError
 from .gate.pins import DEFAULT_PINS
-
-
-def setting(default: Any, doc: str, *, choices: tuple = (), minimum: float | None = None):
-    """A config field: its default, what it means, and the values it may take."""
-    meta = {"doc": doc, "choices": choices, "minimum": minimum}
-    if isinstance(default, (list, dict)):
-        return field(default_factory=lambda: type(default)(default), metadata=meta)
-    if dataclasses.is_dataclass(default):
-        return field(default_factory=lambda: dataclasses.replace(default), metadata=meta)
-    return field(default=default, metadata=meta)
+from .policy_config import PolicyConfig
 
 
 @dataclass
@@ -46,10 +38,18 @@ class GateConfig:
     door_held_seconds: float = setting(30.0, "A door open longer than this raises the held-open alarm",
                                        minimum=1.0)
     exit_button_seconds: float = setting(5.0, "How long the exit button releases the lock", minimum=0.1)
+    clock_check: str = setting("off", "kernel: time-bound passes fail closed, with an alarm, while the kernel "
+                               "says the clock is not synchronised (use it on a Pi, which has no battery "
+                               "clock); off: trust the clock", choices=("kernel", "off"))
     pins: dict[str, int] = setting(dict(DEFAULT_PINS), "BCM pin numbers for the gpio backend")
     osdp_port: str = setting("/dev/ttyUSB0", "Serial device of the OSDP I/O board")
     osdp_address: int = setting(0, "OSDP address of the I/O board", minimum=0)
     osdp_scbk: str | None = setting(None, "Secure channel base key (32 hex digits); none: plain link")
+    osdp_baud: int = setting(115200, "Serial speed of the OSDP link", minimum=1200)
+    osdp_relay_output: int = setting(0, "The board's output number that drives the lock relay", minimum=0)
+    osdp_door_input: int = setting(0, "The board's input number of the door contact", minimum=0)
+    osdp_exit_input: int = setting(1, "The board's input number of the exit button", minimum=0)
+    osdp_tamper_input: int = setting(2, "The board's input number of the tamper switch", minimum=0)
 
 
 @dataclass
@@ -74,13 +74,6 @@ class DecoderConfig:
 
 
 @dataclass
-class PolicyConfig:
-    anti_passback: str = setting("hard", "off: ignore presence; hard: no second entry before an exit",
-                                 choices=("off", "hard"))
-    occupancy_cap: int | None = setting(None, "Most people inside at once; none: no cap", minimum=0)
-
-
-@dataclass
 class TrustConfig:
     files: list[str] = setting([], "Trust files: qrgate key trust.json, certificate bundles, DCC trust lists")
     dcc_schema_dir: str | None = setting(None, "Folder of DCC JSON schemas, one subfolder per release")
@@ -89,6 +82,7 @@ class TrustConfig:
 @dataclass
 class LedgerConfig:
     path: str = setting("/var/lib/qrgate/ledger.sqlite3", "SQLite file of the durable event log")
+    retention_days: float = setting(30.0, "Days events are kept; older rows are purged", minimum=1)
 
 
 @dataclass

@@ -1,48 +1,153 @@
 """The entry policy as one pure function: no clock, no pins, no sockets.
 
 decide() gets everything it needs as arguments, so the same call gives the same
-answer in the gate, in the simulator and in a table-driven test.
+answer in the gate, in the simulator and in a table-driven test. docs/policy.md
+gives the order of the checks; every reason is in qrgate.reasons.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from .credentials.validity import window_reason
 from .model import Decision, Direction, Verification
+from .policy import ANTI_PASSBACK_MODES, GateMode, GuardOverride, Policy, Presence
 
-ANTI_PASSBACK_MODES = ("off", "hard")
+__all__ = ["ANTI_PASSBACK_MODES", "GateMode", "GuardOverride", "Policy", "Presence", "decide",
+           "ALARM_CLOCK", "REENTRY_REASONS"]
 
-
-@dataclass(frozen=True)
-class Policy:
-    anti_passback: str = "hard"
-    occupancy_cap: int | None = None  # None: no cap
-
-
-@dataclass(frozen=True)
-class Presence:
-    """What the ledger knows when the scan arrives."""
-
-    holder_inside: bool
-    occupancy: int
+TIME_REASONS = ("expired", "not_yet_valid")
+ALARM_CLOCK = "alarm:clock_unsynced"
+FLAG_PASSBACK = "passback"
+FLAG_OVERRIDE = "override"
+#: granted entries of a holder already inside: they change no occupancy
+REENTRY_REASONS = ("granted_reentry", "passback_flagged")
 
 
-def decide(verification: Verification, direction: Direction, presence: Presence,
-           policy: Policy, now: float) -> Decision:
+def decide(verification: Verification | None, direction: Direction, presence: Presence, policy: Policy,
+           now: float, *, mode: GateMode | str = GateMode.NORMAL, clock_synced: bool = True,
+           override: GuardOverride | None = None) -> Decision:
+    """Whether the gate opens for this scan, and the reason code.
+
+    mode: normal, lockdown or free_exit (remote command). clock_synced: False when the
+    gate's clock is not known to be right; time-bound passes then fail closed on entry
+    and the decision carries ALARM_CLOCK. override: a guard opens the gate whatever
+    the pass says (verification may then be None).
+    """
+    mode = GateMode(mode)
+    credential = verification.credential if verification is not None else None
+    holder = credential.holder if credential is not None else None
+    if override is not None:
+        return Decision(True, "guard_override", direction, holder, (FLAG_OVERRIDE,))
+    if verification is None:
+        return Decision(False, "empty", direction)
+    if direction is Direction.EXIT:
+        return _exit(verification, presence, policy, now, mode, clock_synced)
+    return _entry(verification, presence, policy, now, mode, clock_synced)
+
+
+def _time_bound(credential) -> bool:
+    return credential is not None and (credential.valid_from is not None or credential.valid_until is not None)
+
+
+def _exit(verification: Verification, presence: Presence, policy: Policy, now: float, mode: GateMode,
+          clock_synced: bool) -> Decision:
     credential = verification.credential
+    holder = credential.holder if credential is not None else None
+    flags: tuple[str, ...] = ()
+    ok = verification.valid and credential is not None
+    if not clock_synced and _time_bound(credential):
+        # leaving does not wait for the clock: a pass whose signature held may go out; the alarm sounds
+        flags = (ALARM_CLOCK,)
+        ok = ok or (credential is not None and verification.reason in TIME_REASONS)
+    elif ok:
+        reason = window_reason(credential.valid_from, credential.valid_until, now)
+        if reason:
+            ok, verification = False, Verification(verification.format, False, reason, verification.checks, credential)
+    if not ok:
+        if mode is GateMode.FREE_EXIT or policy.free_exit:
+            return Decision(True, "free_exit", Direction.EXIT, holder, flags)
+        return Decision(False, verification.reason, Direction.EXIT, holder, flags)
+    # leaving is never refused for want of an entry record: people must be able to get out
+    reason = "granted" if presence.holder_inside else "granted_not_inside"
+    return Decision(True, reason, Direction.EXIT, holder, flags)
+
+
+def _entry(verification: Verification, presence: Presence, policy: Policy, now: float, mode: GateMode,
+           clock_synced: bool) -> Decision:
+    credential = verification.credential
+    holder = credential.holder if credential is not None else None
+
+    def deny(reason: str, *flags: str) -> Decision:
+        return Decision(False, reason, Direction.ENTRY, holder, flags)
+
+    if not clock_synced and _time_bound(credential):
+        if verification.valid or verification.reason in TIME_REASONS:
+            return deny("clock_unsynced", ALARM_CLOCK)
     if not verification.valid or credential is None:
-        return Decision(False, verification.reason, direction)
-    holder = credential.holder
+        return deny(verification.reason)
     expired = window_reason(credential.valid_from, credential.valid_until, now)
     if expired:
-        return Decision(False, expired, direction, holder)
-    if direction is Direction.EXIT:
-        # leaving is never refused for want of an entry record: people must be able to get out
-        reason = "granted" if presence.holder_inside else "granted_not_inside"
-        return Decision(True, reason, direction, holder)
-    if policy.anti_passback == "hard" and presence.holder_inside:
-        return Decision(False, "already_inside", direction, holder)
-    if policy.occupancy_cap is not None and presence.occupancy >= policy.occupancy_cap:
-        return Decision(False, "occupancy_full", direction, holder)
-    return Decision(True, "granted", direction, holder)
+        return deny(expired)
+    binding = _binding_reason(credential.attributes, policy)
+    if binding:
+        return deny(binding)
+    if (credential.kind == "health_declaration" and policy.health_declaration_hours is not None
+            and credential.valid_from is not None
+            and now - credential.valid_from > policy.health_declaration_hours * 3600):
+        return deny("declaration_too_old")
+    if mode is GateMode.LOCKDOWN:
+        return deny("lockdown")
+    if policy.hours is not None and credential.kind not in policy.hours_exempt_kinds:
+        closed = policy.hours.closed_reason(now)
+        if closed:
+            return deny(closed)
+    passback = _passback(presence, policy, now)
+    if passback is not None and not passback[0]:
+        return deny(passback[1])
+    limit = _daily_limit(credential.attributes.get("entries_per_day", 0), policy.entries_per_day)
+    if limit and presence.entries_today >= limit:
+        return deny("daily_limit_reached")
+    if not presence.holder_inside:  # a re-entry adds nobody, so caps do not apply to it
+        if policy.occupancy_cap is not None and presence.occupancy >= policy.occupancy_cap:
+            return deny("occupancy_full")
+        if policy.zone_cap is not None and presence.zone_occupancy >= policy.zone_cap:
+            return deny("zone_full")
+    if passback is not None:
+        reason = passback[1]
+        return Decision(True, reason, Direction.ENTRY, holder, (FLAG_PASSBACK,) if reason == "passback_flagged" else ())
+    return Decision(True, "granted", Direction.ENTRY, holder)
+
+
+def _binding_reason(attributes: dict, policy: Policy) -> str | None:
+    site = attributes.get("site", 0)
+    if site and site != policy.site_number:
+        return "wrong_site"
+    gates = attributes.get("gates", 0)
+    if gates and not (policy.gate_number and gates >> (policy.gate_number - 1) & 1):
+        return "wrong_gate"
+    zones = attributes.get("zones", 0)
+    if zones and not (policy.zone_number and zones >> (policy.zone_number - 1) & 1):
+        return "wrong_zone"
+    return None
+
+
+def _passback(presence: Presence, policy: Policy, now: float) -> tuple[bool, str] | None:
+    """None: no anti-passback question; else (admit?, reason)."""
+    mode = policy.anti_passback
+    if mode == "timed":
+        last = presence.last_entry_at
+        # a clock stepped back (now < last) is also "too soon": fail closed
+        if last is not None and now - last < policy.passback_seconds:
+            return False, "passback_too_soon"
+        return (True, "granted_reentry") if presence.holder_inside else None
+    if not presence.holder_inside:
+        return None
+    if mode == "hard":
+        return False, "already_inside"
+    if mode == "soft":
+        return True, "passback_flagged"
+    return True, "granted_reentry"
+
+
+def _daily_limit(pass_limit: int, site_limit: int) -> int:
+    limits = [n for n in (pass_limit, site_limit) if n]
+    return min(limits) if limits else 0

@@ -28,6 +28,7 @@ class DoorMonitor:
         self._unlocked_until = float("-inf")
         self._door_open = False
         self._opened_at = 0.0
+        self._watching = True  # False while the I/O link is down and the door cannot be seen
         self._active: set[str] = set()
 
     @property
@@ -55,8 +56,14 @@ class DoorMonitor:
             changes += self._set(DOOR_FORCED, False, now)
         return changes
 
+    def link_changed(self, online: bool, now: float) -> None:
+        """While the door cannot be seen its held-open time does not run; it starts again on return."""
+        self._watching = online
+        if online and self._door_open:
+            self._opened_at = now
+
     def tick(self, now: float) -> list[AlarmChange]:
-        if self._door_open and now - self._opened_at >= self.held_open_seconds:
+        if self._watching and self._door_open and now - self._opened_at >= self.held_open_seconds:
             return self._set(DOOR_HELD_OPEN, True, now)
         return []
 

@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS events (
     format TEXT
 );
 CREATE INDEX IF NOT EXISTS events_at ON events(at);
+CREATE INDEX IF NOT EXISTS events_holder ON events(holder, at) WHERE holder IS NOT NULL;
 CREATE TABLE IF NOT EXISTS presence (
     holder TEXT PRIMARY KEY,
     inside INTEGER NOT NULL,
@@ -84,6 +85,9 @@ class Ledger:
         self._lock = threading.Lock()
         try:
             self._conn.executescript(SCHEMA)
+            columns = {row[1] for row in self._conn.execute("PRAGMA table_info(events)")}
+            if "detail" not in columns:  # logs written before guard overrides were recorded
+                self._conn.execute("ALTER TABLE events ADD COLUMN detail TEXT")
         except sqlite3.DatabaseError as exc:
             raise LedgerError(f"the event log {path} is not a qrgate log or is damaged: {exc}") from None
 
@@ -122,6 +126,50 @@ class Ledger:
         return [Event(id=r[0], seq=r[1], at=r[2], gate_id=r[3], type=r[4], reason=r[5],
                       direction=r[6], holder=r[7], format=r[8]) for r in rows]
 
+    def holder_history(self, holder: str, since: float) -> tuple[int, float | None]:
+        """(entries of `holder` at or after `since`, time of the holder's latest entry or None)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT COALESCE(SUM(at >= ?), 0), MAX(at) FROM events WHERE holder = ? AND type = 'entry'",
+                (since, holder)).fetchone()
+        return int(row[0]), row[1]
+
+    def inside_by_gate(self) -> dict[str, int]:
+        """How many holders are inside, by the gate they last came in through."""
+        with self._lock:
+            rows = self._conn.execute("SELECT gate, COUNT(*) FROM presence WHERE inside = 1 GROUP BY gate").fetchall()
+        return dict(rows)
+
+    def details(self, event_id: str) -> dict | None:
+        """The detail recorded with an event (a guard override's who and why), or None."""
+        with self._lock:
+            row = self._conn.execute("SELECT detail FROM events WHERE id = ?", (event_id,)).fetchone()
+        return json.loads(row[0]) if row and row[0] else None
+
+    def movements(self, start: float, end: float) -> list[tuple[float, str, str, str | None]]:
+        """(at, gate, "entry" | "exit", pseudonym) of admitted movements with start <= at < end."""
+        with self._lock:
+            return self._conn.execute(
+                "SELECT at, gate, type, holder FROM events WHERE type IN ('entry', 'exit') AND at >= ? AND at < ? "
+                "ORDER BY at, seq", (start, end)).fetchall()
+
+    def purge(self, before: float) -> int:
+        """Delete events older than `before` (keeping any MQTT has not taken yet) and the presence of
+        people who left before then; counters stay (they hold no pseudonyms). Returns events deleted."""
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                deleted = self._conn.execute(
+                    "DELETE FROM events WHERE at < ? AND id NOT IN (SELECT event_id FROM outbox)", (before,)).rowcount
+                self._conn.execute("DELETE FROM presence WHERE inside = 0 AND since < ?", (before,))
+                self._conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback()
+                raise LedgerError(f"cannot purge old rows from {self.path}: {exc}") from None
+        if deleted:
+            log.info("purged %d events older than the retention period", deleted)
+        return deleted
+
     def reasons(self) -> dict[str, int]:
         with self._lock:
             rows = self._conn.execute("SELECT type, reason, COUNT(*) FROM events GROUP BY type, reason").fetchall()
@@ -129,17 +177,21 @@ class Ledger:
 
     # -- writing -------------------------------------------------------------------
     def record(self, *, at: float, gate_id: str, type: str, reason: str, direction: str | None = None,
-               holder: str | None = None, format: str | None = None) -> Event:
-        """Commit one event with its presence change, counters and outbox row; durable on return."""
+               holder: str | None = None, format: str | None = None, detail: dict | None = None) -> Event:
+        """Commit one event with its presence change, counters and outbox row; durable on return.
+
+        detail: extra facts kept in the log only (a guard override's who and why), never a visitor's.
+        """
         event_id = uuid.uuid4().hex
         counter = COUNTER_OF_TYPE.get(type)
         with self._lock:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
                 cur = self._conn.execute(
-                    "INSERT INTO events (id, at, gate, type, reason, direction, holder, format) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (event_id, at, gate_id, type, reason, direction, holder, format))
+                    "INSERT INTO events (id, at, gate, type, reason, direction, holder, format, detail) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (event_id, at, gate_id, type, reason, direction, holder, format,
+                     json.dumps(detail, ensure_ascii=False) if detail else None))
                 event = Event(id=event_id, seq=cur.lastrowid, at=at, gate_id=gate_id, type=type,
                               reason=reason, direction=direction, holder=holder, format=format)
                 if holder is not None and type in ("entry", "exit"):

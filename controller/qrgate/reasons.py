@@ -11,6 +11,10 @@ GUARD_TEXT: dict[str, tuple[str, str]] = {
     # admitted
     "granted": ("Mời qua", "Please pass"),
     "granted_not_inside": ("Cho ra (chưa quét vào)", "Exit allowed (no entry on record)"),
+    "granted_reentry": ("Mời qua (vào lại)", "Please pass (re-entry)"),
+    "passback_flagged": ("Cho vào, đã ghi chú: chưa quét ra", "Admitted, flagged: no exit on record"),
+    "free_exit": ("Mở cửa ra tự do", "Free exit"),
+    "guard_override": ("Bảo vệ mở cửa", "Opened by guard"),
     # the code itself
     "empty": ("Mã trống", "Empty code"),
     "too_long": ("Mã quá dài", "Code too long"),
@@ -21,12 +25,32 @@ GUARD_TEXT: dict[str, tuple[str, str]] = {
     "bad_version": ("Phiên bản thẻ không hỗ trợ", "Unsupported pass version"),
     "unknown_key": ("Khóa ký không tin cậy", "Signer not trusted"),
     "bad_signature": ("Chữ ký giả", "Forged signature"),
+    "revoked": ("Thẻ đã bị thu hồi", "Pass revoked"),
     "expired": ("Thẻ hết hạn", "Pass expired"),
     "not_yet_valid": ("Thẻ chưa có hiệu lực", "Pass not valid yet"),
+    "rotating_required": ("Cần mã động trên điện thoại", "Show the live code on the phone"),
+    "bad_rotating_code": ("Mã động sai hoặc đã cũ", "Live code wrong or stale"),
+    "code_reused": ("Mã đã dùng, chờ mã mới", "Code already used; wait for a new one"),
+    "no_rotation_key": ("Cổng chưa có khóa mã động", "Gate has no live-code key"),
+    # the pass's binding
+    "wrong_site": ("Thẻ của địa điểm khác", "Pass for another site"),
+    "wrong_gate": ("Thẻ không dùng cho cổng này", "Pass not valid at this gate"),
+    "wrong_zone": ("Không được vào khu này", "Not allowed in this zone"),
+    "declaration_too_old": ("Tờ khai y tế quá hạn", "Health declaration too old"),
     # the policy
     "already_inside": ("Đã vào, chưa ra", "Already inside"),
+    "passback_too_soon": ("Vừa vào, chưa được vào lại", "Entered recently; wait"),
+    "daily_limit_reached": ("Hết lượt vào hôm nay", "No entries left today"),
     "occupancy_full": ("Đã đủ người", "Site full"),
+    "zone_full": ("Khu vực đã đủ người", "Zone full"),
+    "closed": ("Ngoài giờ mở cửa", "Closed now"),
+    "holiday": ("Nghỉ lễ, đóng cửa", "Closed for holiday"),
+    "lockdown": ("Phong tỏa: cấm vào", "Lockdown: no entry"),
+    "clock_unsynced": ("Lỗi đồng hồ, gọi bảo vệ", "Clock not synced; call guard"),
 }
+
+#: reasons shown with the "full" light and tone (capacity, not a bad pass)
+FULL_REASONS = frozenset({"occupancy_full", "zone_full"})
 
 
 def guard_text(code: str, language: str = "vi") -> str:
@@ -38,3 +62,27 @@ def register(texts: dict[str, tuple[str, str]]) -> None:
     """Add a credential format's or a rule set's own reason codes to the one list."""
     for code, pair in texts.items():
         GUARD_TEXT.setdefault(code, pair)
+
+
+GROUPS = (("Admitted", "granted"), ("The code itself", "empty"), ("The pass's binding", "wrong_site"),
+          ("The policy", "already_inside"))
+
+
+def markdown() -> str:
+    """docs/reasons.md, written from GUARD_TEXT (tests/test_policy_reasons.py keeps them equal)."""
+    starts = {first: title for title, first in GROUPS}
+    lines = ["# Reason codes", "",
+             "Every decision, event and MQTT message carries one of these codes; the guard display",
+             "shows the text. Generated from `controller/qrgate/reasons.py`",
+             "(`python -m qrgate.reasons > docs/reasons.md`); a test keeps the two equal.",
+             "Health-certificate rule codes are listed in docs/dcc.md."]
+    for code, (vi, en) in GUARD_TEXT.items():
+        if code in starts:
+            lines += ["", f"## {starts[code]}", "", "| code | Tiếng Việt | English |", "|---|---|---|"]
+        lines.append(f"| `{code}` | {vi} | {en} |")
+    lines += ["", f"Shown with the amber \"full\" light: {', '.join(f'`{c}`' for c in sorted(FULL_REASONS))}.", ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown(), end="")

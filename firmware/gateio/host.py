@@ -60,6 +60,7 @@ class HostBoard:
         self._stop = threading.Event()
         self._thread = None
         self._fds = []
+        self.link_cut = False  # the simulator cuts the RS-485 pair: bytes are lost both ways
 
     # -- simulated world -----------------------------------------------------------------
     def set_door_open(self, is_open):
@@ -99,10 +100,11 @@ class HostBoard:
             if ready:
                 try:
                     data = os.read(fd, 256)
-                except OSError:  # the peer closed its end; wait for it to come back
+                except OSError as exc:  # the peer closed its end; wait for it to come back
+                    log.debug("pty read: %s", exc)
                     time.sleep(0.01)
-            reply = self.step(data)
-            if reply:
+            reply = self.step(b"" if self.link_cut else data)
+            if reply and not self.link_cut:
                 try:
                     os.write(fd, reply)
                 except OSError:

@@ -14,6 +14,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from qrgate.errors import CameraError
 from qrgate.vision.sources import FrameSource
 
 from .qrimage import render_qr
@@ -46,6 +47,28 @@ class VirtualCamera(FrameSource):
         self._shown_at = 0  # frame count when the current code appeared
         self._approach_frames = 0
         self._closed = False
+        self._plugged = threading.Event()  # cleared: unplugged, reads fail and reopen is refused
+        self._plugged.set()
+        self._flowing = threading.Event()  # cleared: the driver hangs, read() blocks
+        self._flowing.set()
+
+    # -- faults, for the simulator and tests ----------------------------------------------
+    def unplug(self) -> None:
+        """The USB cable is pulled: reads fail (after a frame time, as V4L2 does) until plug() and reopen()."""
+        self._plugged.clear()
+
+    def plug(self) -> None:
+        self._plugged.set()
+
+    def stall(self, stalled: bool = True) -> None:
+        """The driver hangs: read() blocks, without an error, until stall(False)."""
+        (self._flowing.clear if stalled else self._flowing.set)()
+
+    def reopen(self) -> None:
+        if not self._plugged.is_set():
+            raise CameraError("virtual camera is unplugged")
+        self._closed = False
+        self._next = time.monotonic()
 
     def _backgrounds(self, rng: np.random.Generator) -> list[np.ndarray]:
         if self.difficulty == "easy":
@@ -97,6 +120,13 @@ class VirtualCamera(FrameSource):
                        roll_deg=shot.roll_deg + float(self._rng.normal(0, 0.5)))
 
     def read(self) -> np.ndarray | None:
+        while not self._flowing.wait(0.05):
+            if self._closed:
+                return None
+        if not self._plugged.is_set():
+            self._closed = True  # the device node is gone: only reopen() brings it back
+            time.sleep(self._period)
+            return None
         if self._closed:
             return None
         delay = self._next - time.monotonic()

@@ -105,7 +105,8 @@ def link_cut(world, gate, record) -> None:
         record["skipped"] = "the gate uses GPIO pins: there is no I/O board link to cut"
         return
     place.down.add("io_link")
-    place.sim.cut_io_link()
+    place.sim.cut_io_link(True)
+    world.truth.expected_alarms["io_board_offline"] += 1
     _say(world, f"I/O board link of {gate} cut")
 
 
@@ -113,7 +114,12 @@ def link_mend(world, gate, record) -> None:
     place = world.gates[gate]
     if "skipped" in record:
         return
-    place.sim.mend_io_link()
+    place.sim.cut_io_link(False)
+    began = time.monotonic()
+    record["offline_seen"] = not place.sim.io.is_online
+    while not place.sim.io.is_online and time.monotonic() < began + 15:  # the controller reconnects by itself
+        time.sleep(0.05)
+    record["recovery_seconds"] = round(time.monotonic() - began, 3) if place.sim.io.is_online else None
     place.down.discard("io_link")
     _say(world, f"I/O board link of {gate} back")
 

@@ -38,7 +38,7 @@ class LiveView:
                 lines.append(f"  {gid:10} controller down")
                 continue
             io = place.sim.io
-            lines.append(f"  {gid:10} LED {io.led_color:6} relay {'ON ' if io.is_relay_on else 'off'} "
+            lines.append(f"  {gid:10} LED {place.sim.led_color:6} relay {'ON ' if io.is_relay_on else 'off'} "
                          f"door {'open  ' if place.door.is_open else 'closed'} inside {place.sim.ledger.occupancy():4d}"
                          f"{'  ' + ','.join(sorted(place.down)) + ' down' if place.down else ''}")
         lines += [f"  {text}" for text in self.last]

@@ -21,6 +21,7 @@ class MqttObserver:
                  persistent: bool = False, username: str | None = None, password: str | None = None,
                  tls_context=None):
         self.events: dict[str, dict] = {}  # event id -> payload
+        self.received_at: dict[str, float] = {}  # event id -> wall time of its first arrival
         self.raw_events = 0
         self.duplicates = 0
         self.retained: dict[str, dict | str] = {}  # topic -> last payload
@@ -53,6 +54,8 @@ class MqttObserver:
                 self.raw_events += 1
                 if payload.get("id") in self.events:
                     self.duplicates += 1
+                else:
+                    self.received_at[payload.get("id")] = time.time()
                 self.events[payload.get("id")] = payload
             else:
                 self.retained[msg.topic] = payload
@@ -78,6 +81,18 @@ class MqttObserver:
                 return True
             time.sleep(0.05)
         return predicate(self)
+
+    def pause(self) -> None:
+        """Go away (a dashboard restarting); a persistent session keeps collecting for us meanwhile."""
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def resume(self) -> None:
+        self._subscribed.clear()
+        self.client.reconnect()
+        self.client.loop_start()
+        if not self._subscribed.wait(10):
+            raise TimeoutError("observer could not subscribe again")
 
     def close(self) -> None:
         self.client.loop_stop()

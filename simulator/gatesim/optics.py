@@ -21,12 +21,15 @@ def apply_lighting(frame: np.ndarray, strength: float, rng: np.random.Generator)
     """Light falling off across the frame from a random side, plus a little vignetting."""
     if strength <= 0:
         return frame
+    import cv2
+
     h, w = frame.shape
     angle = rng.uniform(0, 2 * math.pi)
-    ys, xs = np.linspace(-1, 1, h, dtype=np.float32)[:, None], np.linspace(-1, 1, w, dtype=np.float32)[None, :]
+    gh, gw = max(2, h // 8), max(2, w // 8)  # smooth: compute coarse, then stretch
+    ys, xs = np.linspace(-1, 1, gh, dtype=np.float32)[:, None], np.linspace(-1, 1, gw, dtype=np.float32)[None, :]
     ramp = (xs * math.cos(angle) + ys * math.sin(angle)) * 0.5  # -0.7..0.7
-    vignette = (xs * xs + ys * ys) * 0.15
-    return frame * (1.0 - strength * (ramp + 0.5) - strength * vignette)
+    gain = 1.0 - strength * (ramp + 0.5) - strength * (xs * xs + ys * ys) * 0.15
+    return frame * cv2.resize(gain, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def add_glare(frame: np.ndarray, quad: np.ndarray, spots: int, strength: float,
@@ -90,12 +93,15 @@ def motion_blur(frame: np.ndarray, length: float, angle_deg: float) -> np.ndarra
 
 
 def add_noise(frame: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
-    """Read noise plus shot noise that grows with brightness."""
+    """Read noise plus shot noise that grows with brightness (near-Gaussian: two uniform bytes summed)."""
     if sigma <= 0:
         return frame
-    shot = np.sqrt(np.clip(frame, 0, 255) / 255.0, dtype=np.float32)
-    noise = rng.standard_normal(frame.shape, dtype=np.float32)
-    return frame + noise * (sigma * (0.6 + 0.4 * shot))
+    import cv2
+
+    raw = np.frombuffer(rng.bytes(2 * frame.size), np.uint8).reshape(2, *frame.shape).astype(np.float32)
+    unit = (raw[0] + raw[1] - 255.0) * (1 / 104.2)  # mean 0, deviation 1: 4x cheaper than standard_normal
+    brightness = cv2.sqrt(cv2.max(frame, 0.0) * (1 / 255.0))
+    return frame + unit * (brightness * (0.4 * sigma) + 0.6 * sigma)
 
 
 def jpeg_roundtrip(gray: np.ndarray, quality: int | None) -> np.ndarray:

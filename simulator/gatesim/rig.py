@@ -1,13 +1,15 @@
 """A whole simulated gate: the production GateApp with only the edges swapped.
 
-Virtual cameras instead of OpenCV, gpiozero's MockFactory instead of the Pi's pins, a
-broker on loopback instead of the site's, and for scenario runs the simulator's clock
-and timers. Everything between is the real code.
+Virtual cameras instead of OpenCV; gpiozero's MockFactory instead of the Pi's pins, or
+the I/O board's real firmware running on this machine behind a pty; a broker on
+loopback instead of the site's; and for scenario runs the simulator's clock and
+timers. Everything between is the real code.
 """
 
 from __future__ import annotations
 
 import socket
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -17,6 +19,8 @@ from qrgate.app import GateApp
 from qrgate.config import (CameraConfig, Config, DecoderConfig, GateConfig, LedgerConfig, MqttConfig,
                            PolicyConfig, SiteConfig, TrustConfig)
 from qrgate.credentials.keys import issuer_secret, new_key
+from qrgate.errors import GateIOError
+from qrgate.gate import GateIO, open_gate_io
 from qrgate.gate.gpio import GpioGateIO
 from qrgate.gate.pins import DEFAULT_PINS
 
@@ -24,6 +28,7 @@ from .camera import VirtualCamera
 from .visitors import PassOffice
 
 CAMERA_LAYOUTS = {"separate": ("entry", "exit"), "shared": ("auto",)}
+SIM_SCBK = "000102030405060708090a0b0c0d0e0f"  # the simulated board's secure-channel key
 
 
 def open_pass_office(directory: Path) -> tuple[PassOffice, str]:
@@ -34,21 +39,22 @@ def open_pass_office(directory: Path) -> tuple[PassOffice, str]:
 
 def sim_config(site_dir: Path, gate_dir: Path, trust_files: list[str], broker_host: str, broker_port: int, *,
                site_id: str = "demo-site", gate_id: str = "gate1", relay_seconds: float = 0.5,
-               door_held_seconds: float = 30.0, cameras: str = "separate",
+               door_held_seconds: float = 30.0, cameras: str = "separate", backend: str = "gpio",
                policy: PolicyConfig | None = None) -> Config:
     return Config(
         site=SiteConfig(id=site_id, secret_file=str(site_dir / "site.secret")),
-        gate=GateConfig(id=gate_id, relay_seconds=relay_seconds, door_held_seconds=door_held_seconds),
+        gate=GateConfig(id=gate_id, relay_seconds=relay_seconds, door_held_seconds=door_held_seconds,
+                        backend=backend, osdp_scbk=SIM_SCBK if backend == "osdp" else None),
         cameras=[CameraConfig(direction=d, source="files") for d in CAMERA_LAYOUTS[cameras]],
         decoder=DecoderConfig(gone_after=0.3),
-        policy=policy or PolicyConfig(),
+        policy=policy or PolicyConfig(timezone="Asia/Ho_Chi_Minh"),
         trust=TrustConfig(files=list(trust_files)),
         ledger=LedgerConfig(path=str(gate_dir / "ledger.sqlite3")),
         mqtt=MqttConfig(host=broker_host, port=broker_port))
 
 
 class SimGate:
-    """A GateApp on mock pins and virtual cameras."""
+    """A GateApp on virtual cameras and mock pins, or on a firmware-on-host OSDP board."""
 
     def __init__(self, site_dir: Path, broker_host: str, broker_port: int, *, trust_files: list[str],
                  fps: float = 30.0, clock: Callable[[], float] | None = None, timers=None,
@@ -60,27 +66,74 @@ class SimGate:
         self.config = sim_config(site_dir, gate_dir, trust_files, broker_host, broker_port, cameras=cameras,
                                  **config_options)
         self.directions = CAMERA_LAYOUTS[cameras]
+        self.board = None
+        self._stop_board = None
         self.pins = MockFactory()
-        self.pins.pin(DEFAULT_PINS["door_contact"]).drive_low()  # door shut
-        self.pins.pin(DEFAULT_PINS["tamper"]).drive_low()  # enclosure closed
+        if self.config.gate.backend == "osdp":
+            from gateio.host import start_on_pty  # the board's own firmware, on this machine
+
+            self.board_port, self._stop_board = start_on_pty(address=self.config.gate.osdp_address,
+                                                             scbk=bytes.fromhex(SIM_SCBK))
+            self.board = self._stop_board.board
+        else:
+            self.pins.pin(DEFAULT_PINS["door_contact"]).drive_low()  # door shut
+            self.pins.pin(DEFAULT_PINS["tamper"]).drive_low()  # enclosure closed
         self.cameras = {d: VirtualCamera(fps=fps, seed=i) for i, d in enumerate(self.directions)}
         self._clock, self._timers = clock, timers
         self.outcomes = []
         self.app = self._build_app()
 
+    def _open_io(self) -> GateIO:
+        gate = self.config.gate
+        if self.board is None:
+            return GpioGateIO(pin_factory=self.pins, max_relay_seconds=gate.max_relay_seconds, timers=self._timers)
+        io = open_gate_io("osdp", port=self.board_port, address=gate.osdp_address, scbk=gate.osdp_scbk,
+                          max_relay_seconds=gate.max_relay_seconds)
+        deadline = time.monotonic() + 15
+        while not io.is_online:
+            if time.monotonic() > deadline:
+                io.close()
+                raise GateIOError("the simulated I/O board did not come online in 15 s")
+            time.sleep(0.05)
+        return io
+
     def _build_app(self) -> GateApp:
-        io = GpioGateIO(pin_factory=self.pins, max_relay_seconds=self.config.gate.max_relay_seconds,
-                        timers=self._timers)
         extra = {"clock": self._clock} if self._clock else {}
-        app = GateApp(self.config, io=io, sources=[self.cameras[d] for d in self.directions], **extra)
+        app = GateApp(self.config, io=self._open_io(), sources=[self.cameras[d] for d in self.directions], **extra)
         app.controller.listeners.append(self.outcomes.append)
         return app
+
+    # -- the physical world around the gate -------------------------------------------------
+    def set_door_contact(self, is_open: bool) -> None:
+        if self.board is not None:
+            self.board.set_door_open(is_open)
+        else:
+            pin = self.pin("door_contact")
+            pin.drive_high() if is_open else pin.drive_low()
+
+    def press_exit_button(self) -> None:
+        if self.board is not None:
+            self.board.set_exit_pressed(True)
+            time.sleep(0.05)  # long enough for the board to see and report it
+            self.board.set_exit_pressed(False)
+        else:
+            button = self.pin("exit_button")
+            button.drive_low()
+            button.drive_high()
+
+    def cut_io_link(self, cut: bool = True) -> None:
+        self.board.link_cut = cut
+
+    @property
+    def led_color(self) -> str:
+        """What a person at the door sees: the board's own LED, or the Pi's pins."""
+        return self.board.led_color if self.board is not None else self.io.led_color
 
     def lane(self, direction: str):
         return self.app.lanes[self.directions.index(direction)]
 
     @property
-    def io(self) -> GpioGateIO:
+    def io(self) -> GateIO:
         return self.app.io
 
     @property
@@ -111,7 +164,7 @@ class SimGate:
         return self
 
     def kill(self) -> None:
-        """What a power cut does: no goodbye to the broker (its last will speaks), pins drop."""
+        """What a power cut does: no goodbye to the broker (its last will speaks), outputs drop."""
         reporter = self.app.reporter
         if reporter is not None:
             reporter.client.loop_stop()
@@ -132,3 +185,5 @@ class SimGate:
 
     def stop(self) -> None:
         self.app.stop()
+        if self._stop_board is not None:
+            self._stop_board()

@@ -97,9 +97,12 @@ def quad_for(shot: Shot, modules: int, width: int, height: int) -> np.ndarray:
     return np.stack([cx + focal * pts[:, 0] / z, cy + focal * pts[:, 1] / z], axis=1).astype(np.float32)
 
 
-def carrier_image(text: str, shot: Shot) -> tuple[np.ndarray, np.ndarray, int]:
-    """The phone or card face, straight on: (image, code-only corners in it, code side in modules)."""
-    modules = qr_modules(text)
+def carrier_image(content: str | np.ndarray, shot: Shot) -> tuple[np.ndarray, np.ndarray, int]:
+    """The phone or card face, straight on: (image, code-only corners in it, code side in modules).
+
+    `content` is the code's text, or a module matrix (True = dark) such as a decoy.
+    """
+    modules = qr_modules(content) if isinstance(content, str) else content
     n = modules.shape[0]
     px = max(2, int(math.ceil(shot.module_px)))  # draw near the final size: no aliasing when warped
     light = 235 * shot.brightness
@@ -119,13 +122,15 @@ def carrier_image(text: str, shot: Shot) -> tuple[np.ndarray, np.ndarray, int]:
     return face, inner, n
 
 
-def render(text: str | None, shot: Shot, background: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One camera frame: `background` (float32 H×W) with the code composited, then the camera's flaws."""
+def render(content: str | np.ndarray | None, shot: Shot, background: np.ndarray,
+           rng: np.random.Generator) -> np.ndarray:
+    """One camera frame: `background` (float32 H×W) with the code (text or module matrix)
+    composited, then the camera's flaws."""
     cv2 = need_cv2()
     height, width = background.shape
     frame = background.copy()
-    if text:
-        face, inner, n = carrier_image(text, shot)
+    if content is not None and len(content):
+        face, inner, n = carrier_image(content, shot)
         dst = quad_for(shot, n, width, height)
         warp = cv2.getPerspectiveTransform(inner, dst)
         fh, fw = face.shape

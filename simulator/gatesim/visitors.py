@@ -31,10 +31,18 @@ class PassOffice:
         _kid, self.key = load_private_key(key_path)
         self.secret = issuer_secret
 
-    def issue(self, who: str, valid_from: float, valid_until: float, kind: str = "visitor") -> str:
+    def issue(self, who: str, valid_from: float, valid_until: float, kind: str = "visitor", **binding) -> str:
+        """binding: site, zones, gates, entries_per_day, rotating, pass_id (see native.PassFields)."""
         return native.issue(self.key, native.PassFields(
             kind=kind, holder=native.holder_pseudonym(self.secret, who),
-            valid_from=int(valid_from), valid_until=int(valid_until)))
+            valid_from=int(valid_from), valid_until=int(valid_until), **binding))
+
+    def rotating_code(self, static_payload: str, rotation_key: bytes, now: float) -> str:
+        """What the holder's phone shows at `now` for a pass issued with rotating=True."""
+        from qrgate.credentials import rotating
+
+        kid, pass_id = native.ids_of(static_payload)
+        return rotating.present(static_payload, rotating.pass_secret(rotation_key, kid, pass_id), now)
 
 
 def forge_extension(payload: str, extra_seconds: int = 30 * 24 * HOUR) -> str:

@@ -85,8 +85,8 @@ class World:
             sim = SimGate(workdir, broker.host, broker.port, trust_files=trust_files, clock=self.clock,
                           timers=timers, cameras=spec.cameras, site_id=scenario.site.id, gate_id=spec.id,
                           relay_seconds=scenario.relay_seconds, door_held_seconds=scenario.door_held_seconds,
-                          policy=policy)
-            place = GatePlace(spec, sim, timers, DoorPhysics(sim.pin("door_contact")))
+                          backend=spec.backend, policy=policy)
+            place = GatePlace(spec, sim, timers, DoorPhysics(sim.set_door_contact))
             sim.app.controller.listeners.append(self._note_decision)
             self.gates[spec.id] = place
 
@@ -238,8 +238,9 @@ class World:
             outcomes = lane.process_frame(frame, start + i * FRAME_SECONDS)
             if outcomes:
                 outcome = outcomes[0]
-                if outcome.decision.granted:
-                    self.measured.frame_to_relay_ms.append((place.sim.io.relay_on_at - t0) * 1000)
+                relay_on_at = getattr(place.sim.io, "relay_on_at", None)  # GPIO pins only: a board answers later
+                if outcome.decision.granted and relay_on_at:
+                    self.measured.frame_to_relay_ms.append((relay_on_at - t0) * 1000)
                 break
         camera.show(None)
         self.clock.advance(start + (i + 1) * FRAME_SECONDS)
@@ -282,9 +283,7 @@ class World:
             self.truth.uncertain_alarms["door_held_open"] += 1
 
     def _press_exit_button(self, place: GatePlace, now: float) -> None:
-        button = place.sim.pin("exit_button")
-        button.drive_low()
-        button.drive_high()
+        place.sim.press_exit_button()
         place.unlocked_until = max(place.unlocked_until, now + place.sim.config.gate.exit_button_seconds)
 
     def _force_door(self, gate: str) -> None:
@@ -299,7 +298,7 @@ class World:
         d = outcome.decision
         io = place.sim.io
         return (f"  {self.stamp()} {place.spec.id:8} {d.direction.value:5} {who:16} "
-                f"{'OPEN' if d.granted else 'DENY'} {d.reason:18} LED {io.led_color:5} "
+                f"{'OPEN' if d.granted else 'DENY'} {d.reason:18} LED {place.sim.led_color:5} "
                 f"relay {'ON ' if io.is_relay_on else 'off'} door {'open  ' if place.door.is_open else 'closed'} "
                 f"inside {place.sim.ledger.occupancy()}")
 

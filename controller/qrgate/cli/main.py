@@ -11,10 +11,10 @@ import logging
 import sys
 
 from ..errors import QrgateError
-from . import bench_cmd, config_cmd, decode_cmd, keys_cmd, pass_cmd, run_cmd, sim_cmd, verify_cmd
+from . import bench_cmd, config_cmd, decode_cmd, export_cmd, keys_cmd, pass_cmd, run_cmd, sim_cmd, verify_cmd
 from .output import fail
 
-COMMANDS = (keys_cmd, pass_cmd, verify_cmd, decode_cmd, sim_cmd, run_cmd, bench_cmd, config_cmd)
+COMMANDS = (keys_cmd, pass_cmd, verify_cmd, decode_cmd, sim_cmd, run_cmd, bench_cmd, config_cmd, export_cmd)
 EXIT_USAGE = 2
 
 

@@ -4,6 +4,11 @@ The gate commits an event and calls notify(); a drain thread publishes outbox ro
 QoS 1 and deletes each only when the broker has acknowledged it, so a broker outage
 or a restart delays messages but loses none. Retained counts are recomputed from the
 ledger, never incremented here, so they always equal the log.
+
+With a `control` (a GateTarget) the reporter also takes commands from `<gate>/cmd/+`,
+answers each on `<gate>/result`, and publishes latched alarms; with a discovery prefix it
+announces the gate to Home Assistant; as the site aggregator it publishes site occupancy.
+Everything that touches the ledger runs on the drain thread, never on paho's.
 """
 
 from __future__ import annotations
@@ -11,74 +16,58 @@ from __future__ import annotations
 import collections
 import json
 import logging
-import socket
-import ssl
 import threading
 import time
-from dataclasses import dataclass
 from typing import Callable
 
 import paho.mqtt.client as paho
 
 from ..ledger import Ledger
+from . import commands as cmd
+from .client import BrokerSettings, make_client, set_nodelay  # noqa: F401  (BrokerSettings: public API)
+from .discovery import discovery_messages, status_topic
+from .gate_target import run_command
+from .site import SiteTally
 from .topics import GateTopics
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class BrokerSettings:
-    host: str = "127.0.0.1"
-    port: int = 1883
-    username: str | None = None
-    password: str | None = None
-    ca_file: str | None = None
-    cert_file: str | None = None
-    key_file: str | None = None
-    keepalive: int = 30
-
-
-def make_client(client_id: str, broker: BrokerSettings) -> paho.Client:
-    """A paho client with the site's credentials and TLS; shared by gates, the simulator and tests."""
-    client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
-    if broker.username is not None:
-        client.username_pw_set(broker.username, broker.password)
-    if broker.ca_file or broker.cert_file:
-        client.tls_set(ca_certs=broker.ca_file, certfile=broker.cert_file, keyfile=broker.key_file,
-                       tls_version=ssl.PROTOCOL_TLS_CLIENT)
-    client.reconnect_delay_set(min_delay=1, max_delay=10)
-    return client
-
-
-def set_nodelay(client: paho.Client) -> None:
-    sock = client.socket()
-    if sock is not None and hasattr(sock, "setsockopt"):
-        try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError:
-            pass
+SEEN_REQUESTS = 512  # request ids remembered, so a redelivered command acts once
 
 
 class MqttReporter:
     def __init__(self, *, ledger: Ledger, topics: GateTopics, broker: BrokerSettings,
-                 state: Callable[[], dict], clock: Callable[[], float] = time.time):
+                 state: Callable[[], dict], clock: Callable[[], float] = time.time,
+                 control=None, command_policy: cmd.CommandPolicy = cmd.CommandPolicy(),
+                 discovery_prefix: str | None = None, site_aggregator: bool = False):
         self.ledger = ledger
         self.topics = topics
         self.state = state
         self.clock = clock
+        self.control = control
+        self.command_policy = command_policy
+        self.discovery_prefix = discovery_prefix
+        self.site = SiteTally(topics.site_counts) if site_aggregator else None
         self.client = make_client(f"qrgate-{topics.site}-{topics.gate}", broker)
         self.client.will_set(topics.availability, "offline", qos=1, retain=True)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_publish = self._on_publish
+        self.client.on_message = self._on_message
         self._broker = broker
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._connected = threading.Event()
         self._acked: collections.deque[int] = collections.deque()  # mids, appended by paho's thread
         self._inflight: dict[int, int] = {}  # mid -> outbox seq
+        self._inbox: collections.deque[tuple[str, bytes, bool]] = collections.deque()  # from paho's thread
+        self._announce = threading.Event()
+        self._seen_requests: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._last_status: str | None = None
+        self._last_site: str | None = None
         self._drainer = threading.Thread(target=self._drain_loop, name="mqtt-drain", daemon=True)
+        if control is not None:
+            control.changed.append(self.notify)
 
     @property
     def is_connected(self) -> bool:
@@ -115,6 +104,17 @@ class MqttReporter:
             return
         set_nodelay(client)
         client.publish(self.topics.availability, "online", qos=1, retain=True)
+        subscriptions = []
+        if self.control is not None:
+            subscriptions.append((self.topics.commands, 1))
+        if self.discovery_prefix:
+            subscriptions.append((status_topic(self.discovery_prefix), 1))
+            self._announce.set()
+        if self.site is not None:
+            subscriptions.append((self.topics.site_counts, 1))
+            self._last_site = None
+        if subscriptions:
+            client.subscribe(subscriptions)
         self._last_status = None  # republish counts and state from the ledger after every reconnect
         self._connected.set()
         self._wake.set()
@@ -128,6 +128,10 @@ class MqttReporter:
 
     def _on_publish(self, client, userdata, mid, reason_code, properties):
         self._acked.append(mid)
+        self._wake.set()
+
+    def _on_message(self, client, userdata, msg):
+        self._inbox.append((msg.topic, bytes(msg.payload), bool(msg.retain)))
         self._wake.set()
 
     # -- the drain thread ----------------------------------------------------------------
@@ -145,7 +149,14 @@ class MqttReporter:
         self._settle_acks()
         if not self.is_connected:
             self._inflight.clear()  # unacknowledged rows stay in the outbox and go again
+            self._inbox.clear()  # commands are never acted on late (the session is clean anyway)
             return
+        while self._inbox:
+            self._handle_message(*self._inbox.popleft())
+        if self._announce.is_set():
+            self._announce.clear()
+            for topic, payload in discovery_messages(self.topics, self.discovery_prefix):
+                self.client.publish(topic, payload, qos=1, retain=True)
         sent_seqs = set(self._inflight.values())
         for seq, _event_id, payload in self.ledger.pending(200):
             if seq in sent_seqs:
@@ -165,12 +176,63 @@ class MqttReporter:
         self.ledger.delivered(done)
 
     def _publish_status(self) -> None:
-        counts = self.ledger.counts(self.clock())
-        status = json.dumps({"counts": counts, "state": self.state()}, sort_keys=True)
-        if status == self._last_status:
+        now = self.clock()
+        counts = self.control.counts(now) if self.control is not None else self.ledger.counts(now)
+        state = {**self.state(), **(self.control.state() if self.control is not None else {}),
+                 "occupancy": counts["occupancy"]}
+        alarms = self.control.alarms() if self.control is not None else None
+        status = json.dumps({"counts": counts, "state": state, "alarms": alarms}, sort_keys=True)
+        if status != self._last_status:
+            self._last_status = status
+            at = round(now, 3)
+            self.client.publish(self.topics.counts, json.dumps({**counts, "at": at}), qos=1, retain=True)
+            self.client.publish(self.topics.state, json.dumps({**state, "at": at}), qos=1, retain=True)
+            if alarms is not None:
+                self.client.publish(self.topics.alarms, json.dumps({**alarms, "at": at}), qos=1, retain=True)
+        if self.site is not None:
+            site = self.site.to_json(now)
+            key = json.dumps({k: v for k, v in site.items() if k != "at"}, sort_keys=True)
+            if key != self._last_site and site["gates"]:
+                self._last_site = key
+                self.client.publish(self.topics.site_occupancy, json.dumps(site), qos=1, retain=True)
+
+    # -- messages to the gate --------------------------------------------------------------
+    def _handle_message(self, topic: str, payload: bytes, retained: bool) -> None:
+        if self.discovery_prefix and topic == status_topic(self.discovery_prefix):
+            if payload.strip().lower() == b"online":
+                self._announce.set()
             return
-        self._last_status = status
-        now = round(self.clock(), 3)
-        self.client.publish(self.topics.counts, json.dumps({**counts, "at": now}), qos=1, retain=True)
-        self.client.publish(self.topics.state, json.dumps({**self.state(), "occupancy": counts["occupancy"],
-                                                           "at": now}), qos=1, retain=True)
+        if self.site is not None and topic.endswith("/counts"):
+            try:
+                counts = json.loads(payload) if payload else None
+            except ValueError:
+                return
+            self.site.update(topic, counts)
+            return
+        name = self.topics.command_name(topic)
+        if name is None or self.control is None:
+            return
+        now = self.clock()
+        parsed = cmd.parse(name, payload, gate=self.topics.gate, retained=retained, now=now,
+                           policy=self.command_policy)
+        if isinstance(parsed, cmd.Refusal):
+            log.warning("refused command %s (request %s): %s", name, parsed.request_id, parsed.reason)
+            self.ledger.record(at=now, gate_id=self.topics.gate, type="command_refused", reason=parsed.reason)
+            self._result(parsed.request_id, name, False, parsed.reason, parsed.detail)
+            return
+        if parsed.request_id in self._seen_requests:
+            self._result(parsed.request_id, name, False, "duplicate", "this request id was already handled")
+            return
+        self._seen_requests[parsed.request_id] = None
+        while len(self._seen_requests) > SEEN_REQUESTS:
+            self._seen_requests.popitem(last=False)
+        reason = run_command(self.control, parsed)
+        log.info("command %s (request %s) by %s: %s", name, parsed.request_id, parsed.by, reason)
+        self._result(parsed.request_id, name, reason == "done", reason, "")
+
+    def _result(self, request_id: str | None, name: str, ok: bool, reason: str, detail: str) -> None:
+        body = {"request_id": request_id, "command": name, "ok": ok, "reason": reason, "gate": self.topics.gate,
+                "at": round(self.clock(), 3)}
+        if detail:
+            body["detail"] = detail
+        self.client.publish(self.topics.result, json.dumps(body), qos=1)

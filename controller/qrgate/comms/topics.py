@@ -1,8 +1,30 @@
-"""The MQTT topic scheme, in one place (docs/mqtt.md describes each topic)."""
+"""The MQTT topic scheme, in one place (docs/mqtt.md describes each topic with an example).
+
+Per gate, under `<prefix>/<site>/<gate>/`:
+  availability  retained "online"/"offline"; the last will says "offline"
+  state         retained JSON: mode, door, camera, io_link, occupancy
+  counts        retained JSON: today's and total entries, exits, denials; occupancy
+  events        QoS 1 JSON, one message per ledger event, with its id
+  alarms        retained JSON: each alarm active/latched, latched until acknowledged
+  cmd/<name>    commands to the gate (only the admin identity may publish here)
+  result        QoS 1 JSON, one answer per command, with its request id
+Per site: `<prefix>/<site>/occupancy` (retained), written by the site's aggregator.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+COMMAND_NAMES = ("open", "lockdown", "free_exit", "ack_alarm", "reset_counts")
+_LEVEL = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def check_level(kind: str, value: str) -> str:
+    """A topic level must not hold MQTT wildcards, separators or spaces."""
+    if not _LEVEL.match(value or ""):
+        raise ValueError(f"{kind} {value!r}: use 1-64 letters, digits, '_' or '-' (it becomes a topic level)")
+    return value
 
 
 @dataclass(frozen=True)
@@ -30,3 +52,36 @@ class GateTopics:
     @property
     def events(self) -> str:  # QoS 1 JSON, one message per event
         return f"{self.base}/events"
+
+    @property
+    def alarms(self) -> str:  # retained JSON, latched alarms
+        return f"{self.base}/alarms"
+
+    @property
+    def result(self) -> str:  # QoS 1 JSON, one answer per command
+        return f"{self.base}/result"
+
+    @property
+    def commands(self) -> str:  # subscription filter for every command of this gate
+        return f"{self.base}/cmd/+"
+
+    def command(self, name: str) -> str:
+        return f"{self.base}/cmd/{name}"
+
+    def command_name(self, topic: str) -> str | None:
+        """The command a topic addresses, or None when it is not one of this gate's command topics."""
+        head = f"{self.base}/cmd/"
+        return topic[len(head):] if topic.startswith(head) and "/" not in topic[len(head):] else None
+
+    @property
+    def site_occupancy(self) -> str:  # retained JSON, per site
+        return f"{self.prefix}/{self.site}/occupancy"
+
+    @property
+    def site_counts(self) -> str:  # subscription filter: every gate's retained counts of this site
+        return f"{self.prefix}/{self.site}/+/counts"
+
+    @property
+    def node_id(self) -> str:
+        """The gate's Home Assistant node id: one device per gate."""
+        return f"{self.prefix}_{self.site}_{self.gate}".replace("-", "_")

@@ -16,6 +16,7 @@ __all__ = ["FORMATS", "TrustStore", "verify", "format_of"]
 # prefix -> (format name, module)
 FORMATS = {
     "QG1:": ("qrgate-pass", "qrgate.credentials.native"),
+    "QG2:": ("qrgate-pass", "qrgate.credentials.rotating"),  # the same pass with a code that changes
     "HC1:": ("dcc", "qrgate.credentials.dcc"),
 }
 

@@ -311,9 +311,11 @@ def verify(payload: str, trust: Any, now: float, pseudonym_key: bytes = b"",
            schema_policy: str = "newest") -> Verification:
     """Check an HC1 text completely. `trust` is a TrustStore; never raises for bad input.
 
-    pseudonym_key: the site's secret for holder pseudonyms (holder_pseudonym).
+    pseudonym_key: the site's secret for holder pseudonyms (holder_pseudonym); when not
+    given, `trust.pseudonym_key` is used if the trust store has one.
     """
     global _warned_no_key
+    pseudonym_key = pseudonym_key or getattr(trust, "pseudonym_key", b"") or b""
     if not pseudonym_key and not _warned_no_key:
         _warned_no_key = True
         log.warning("no pseudonym key set: health-certificate holder pseudonyms are unkeyed hashes")

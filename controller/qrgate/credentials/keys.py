@@ -104,3 +104,42 @@ def issuer_secret(key_path: str | Path) -> bytes:
     except OSError:
         raise KeyFileError(f"{secret_path} is missing: keep it beside the signing key "
                            "(made by 'qrgate keys new')") from None
+
+
+def list_keys(directory: str | Path) -> list[dict]:
+    """Every key in DIR/trust.json: kid, retired, and whether its private key is in DIR."""
+    directory = Path(directory)
+    doc = read_trust_doc(directory / TRUST_FILE_NAME)
+    return [{"kid": k["kid"], "retired": bool(k.get("retired")), "private_key": (directory / f"{k['kid']}.key").exists()}
+            for k in doc["keys"]]
+
+
+def retire(directory: str | Path, kid: str) -> None:
+    """Mark a key id retired in DIR/trust.json: gates given the new file refuse its passes as unknown_key."""
+    path = Path(directory) / TRUST_FILE_NAME
+    doc = read_trust_doc(path)
+    found = [k for k in doc["keys"] if k.get("kid") == kid]
+    if not found:
+        raise KeyFileError(f"no key {kid!r} in {path}")
+    active = [k for k in doc["keys"] if not k.get("retired") and k.get("kid") != kid]
+    if not active:
+        raise KeyFileError(f"{kid} is the last active key in {path}; make a new one first ('qrgate keys rotate')")
+    for entry in found:
+        entry["retired"] = True
+    try:
+        write_trust_doc(path, doc)
+    except OSError as exc:
+        raise KeyFileError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def rotate(directory: str | Path, retire_old: bool = False) -> dict:
+    """A new signing key beside the old ones. Old keys stay trusted (passes already out keep
+    working) unless retire_old, which retires every other key in the same trust file."""
+    old = [k["kid"] for k in list_keys(directory) if not k["retired"]]
+    made = new_key(directory)
+    retired = []
+    if retire_old:
+        for kid in old:
+            retire(directory, kid)
+            retired.append(kid)
+    return made | {"retired": retired, "still_trusted": [k for k in old if k not in retired]}

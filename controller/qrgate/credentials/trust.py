@@ -1,6 +1,9 @@
-"""What a gate trusts: pass-signing keys by key id, and health-certificate signers.
+"""What a gate trusts: pass-signing keys by key id, revoked passes, the rotating-code key,
+and health-certificate signers.
 
-A trust file never holds a private key, so a gate can verify without being able to issue.
+A trust file never holds a signing key, so a gate can verify without being able to issue.
+(rotation.json holds a symmetric key that lets a gate check rotating codes; with it one can
+make rotating codes for passes one already holds, never a new pass: see docs/passes.md.)
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ from typing import Any, Iterable
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from ..errors import KeyFileError
+from ..errors import CredentialError, KeyFileError
 
 TRUST_FILE_TYPE = "qrgate-trust"
+REVOCATION_TYPE = "qrgate-revocations"
+ROTATION_TYPE = "qrgate-rotation"
 
 
 @dataclass
@@ -24,13 +29,20 @@ class TrustStore:
     pass_keys: dict[str, Ed25519PublicKey] = field(default_factory=dict)
     #: key ids that were rotated out: their passes are refused as unknown_key
     retired: set[str] = field(default_factory=set)
+    #: pass ids (hex) on the newest signed revocation list, and that list's version
+    revoked: frozenset[str] = frozenset()
+    revocation_version: int = 0
+    #: rotating-code checker (qrgate.credentials.rotating.RotationState), or None
+    rotation: Any = None
     #: health-certificate trust (qrgate.credentials.dcc's own type), or None
     dcc: Any = None
     #: folder of DCC JSON schemas, one subfolder per release
     dcc_schema_dir: Path | None = None
+    _unverified_lists: list[tuple[dict, Path]] = field(default_factory=list, repr=False)
 
     def add_trust_file(self, path: str | Path) -> None:
-        """Load a qrgate trust file, or hand a certificate bundle or trust list to the DCC module."""
+        """Load a qrgate trust, revocation or rotation file, or hand a certificate bundle or
+        trust list to the DCC module."""
         path = Path(path)
         try:
             raw = path.read_bytes()
@@ -41,8 +53,19 @@ class TrustStore:
                 doc = json.loads(raw)
             except ValueError as exc:
                 raise KeyFileError(f"trust file {path} is not valid JSON: {exc}") from None
-            if isinstance(doc, dict) and doc.get("type") == TRUST_FILE_TYPE:
+            kind = doc.get("type") if isinstance(doc, dict) else None
+            if kind == TRUST_FILE_TYPE:
                 self._add_pass_keys(doc, path)
+                self._verify_pending_lists()
+                return
+            if kind == REVOCATION_TYPE:
+                self._unverified_lists.append((doc, path))
+                self._verify_pending_lists()
+                return
+            if kind == ROTATION_TYPE:
+                from .rotating import RotationState
+
+                self.rotation = RotationState.from_doc(doc, path)
                 return
         from . import dcc  # imported only for sites that check health certificates
 
@@ -61,9 +84,36 @@ class TrustStore:
             elif kid not in self.retired:
                 self.pass_keys[kid] = key
 
+    def _verify_pending_lists(self) -> None:
+        from .revocation import verify_list
+
+        still = []
+        for doc, path in self._unverified_lists:
+            if doc.get("kid") not in self.pass_keys:
+                still.append((doc, path))  # its key may come in a later trust file
+                continue
+            self.install_revocations(verify_list(doc, self, path))
+        self._unverified_lists = still
+
+    def install_revocations(self, revocations) -> None:
+        """Take a verified RevocationList; one older than the list in use is refused."""
+        if revocations.version < self.revocation_version:
+            raise CredentialError(f"revocation list version {revocations.version} is older than the "
+                                  f"list in use (version {self.revocation_version}); refused")
+        self.revoked = frozenset(revocations.pass_ids)
+        self.revocation_version = revocations.version
+
+    def finish(self) -> "TrustStore":
+        """Every revocation list given must have been verified: a list nobody can check is an error."""
+        if self._unverified_lists:
+            doc, path = self._unverified_lists[0]
+            raise KeyFileError(f"revocation list {path} is signed by key {doc.get('kid')!r}, "
+                               "which no trust file lists (or which is retired)")
+        return self
+
     @classmethod
     def from_files(cls, paths: Iterable[str | Path], dcc_schema_dir: str | Path | None = None) -> "TrustStore":
         store = cls(dcc_schema_dir=Path(dcc_schema_dir) if dcc_schema_dir else None)
         for p in paths:
             store.add_trust_file(p)
-        return store
+        return store.finish()

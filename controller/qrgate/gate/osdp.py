@@ -76,6 +76,8 @@ class OsdpGateIO(GateIO):
         max_relay_seconds: float = 10.0,
         commission: bool = False,
         request_status: bool = False,
+        reconnect_seconds: float = 2.0,
+        pin_factory=None,  # accepted for a uniform backend signature; an OSDP board has no local pins
     ) -> None:
         if not 0 <= address <= 126:
             raise GateIOError(f"osdp address must be 0..126, got {address}")
@@ -91,6 +93,9 @@ class OsdpGateIO(GateIO):
         # Asking for osdp_ISTAT/OSTAT on connect is off by default: a PD that NAKs them is
         # taken offline by libosdp for minutes. gateio boards report their state unasked.
         self.request_status = request_status
+        # libosdp waits minutes before retrying an offline PD; a gate must not
+        self.reconnect_seconds = reconnect_seconds
+        self._offline_since: float | None = None
         key = _parse_scbk(scbk)
         self._closed = False
         self._lock = threading.Lock()
@@ -108,7 +113,9 @@ class OsdpGateIO(GateIO):
             flags.append(osdp.LibFlag.EnforceSecure)
         info = osdp.PDInfo(address, self._channel, scbk=key, flags=flags, name=f"gate-io-{address}")
         try:
-            self._cp = osdp.ControlPanel([info], log_level=osdp.LogLevel.Error, event_handler=self._on_event)
+            # a silent or cut link is reported as the io_board_offline alarm; libosdp's own
+            # per-poll timeout lines would only bury it on stderr
+            self._cp = osdp.ControlPanel([info], log_level=osdp.LogLevel.Critical, event_handler=self._on_event)
             self._cp.start()
         except Exception as exc:  # libosdp reports setup failures as plain exceptions
             self._channel.close()
@@ -290,6 +297,8 @@ class OsdpGateIO(GateIO):
 
     def _check_online(self) -> None:
         online = self.is_online
+        if not online:
+            self._retry_when_due()
         if online == self._online:
             return
         self._online = online
@@ -301,7 +310,25 @@ class OsdpGateIO(GateIO):
         if self.when_online_changed:
             self.when_online_changed(online)
 
+    def _retry_when_due(self) -> None:
+        now = time.monotonic()
+        if self._offline_since is None:
+            self._offline_since = now
+            return
+        if now - self._offline_since < self.reconnect_seconds:
+            return
+        self._offline_since = now
+        try:
+            # disable + enable puts libosdp's state machine back to its first step (osdp_ID)
+            if self._cp.is_pd_enabled(self.address):
+                self._cp.disable_pd(self.address)
+            time.sleep(0.05)
+            self._cp.enable_pd(self.address)
+        except Exception as exc:
+            log.warning("OSDP reconnect attempt failed: %s", exc)
+
     def _resync(self) -> None:
+        self._offline_since = None
         if self.request_status:
             for report in (osdp.StatusReportType.Input, osdp.StatusReportType.Output):
                 self._submit({"command": osdp.Command.Status, "type": report}, "status request")

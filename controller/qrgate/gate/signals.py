@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..reasons import FULL_REASONS
 from .base import BeepPattern, LedPattern
 
 SHOW_SECONDS = 2.0
@@ -18,6 +19,6 @@ FULL = (LedPattern("amber", on_ms=400, off_ms=200, repeats=3), BeepPattern(on_ms
 def feedback(granted: bool, reason: str) -> tuple[LedPattern, BeepPattern]:
     if granted:
         return GRANTED
-    if reason == "occupancy_full":
+    if reason in FULL_REASONS:
         return FULL
     return DENIED

@@ -1,0 +1,72 @@
+"""Latched alarms, derived from the ledger's own alarm events (pure; no clock, no pins).
+
+The gate records alarms as ledger events: "alarm" (raised) and "alarm_cleared" (the
+condition ended), with the alarm's name as the reason; acknowledgements are "alarm_ack"
+events. Folding those events in order gives, for each alarm, whether it is *active*
+(its condition lasts) and *latched* (raised and not yet acknowledged). Dashboards show an
+alarm as on while it is active or latched, so a door forced for one second still shows
+until a person has acknowledged it. Because the fold reads only the ledger, the latched
+state is exactly as durable as the log: it survives a restart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .commands import ALARM_NAMES
+
+RAISED, CLEARED, ACKED = "alarm", "alarm_cleared", "alarm_ack"
+ALARM_EVENT_TYPES = (RAISED, CLEARED, ACKED)
+
+
+@dataclass
+class Alarm:
+    active: bool = False
+    latched: bool = False
+    since: float | None = None
+    acked_at: float | None = None
+
+    @property
+    def on(self) -> bool:
+        return self.active or self.latched
+
+    def to_json(self) -> dict:
+        return {"on": self.on, "active": self.active, "latched": self.latched, "since": self.since,
+                "acked_at": self.acked_at}
+
+
+class AlarmBook:
+    """Every alarm of one gate, and the last ledger seq folded in."""
+
+    def __init__(self, saved: dict[str, dict] | None = None, seq: int = 0):
+        self.alarms = {name: Alarm() for name in ALARM_NAMES}
+        self.seq = seq
+        for name, state in (saved or {}).items():
+            self.alarms[name] = Alarm(state["active"], state["latched"], state["since"], state["acked_at"])
+
+    def apply(self, seq: int, type_: str, name: str, at: float) -> bool:
+        """Fold one ledger event in; True when an alarm changed."""
+        self.seq = max(self.seq, seq)
+        if type_ not in ALARM_EVENT_TYPES:
+            return False
+        alarm = self.alarms.setdefault(name, Alarm())
+        before = alarm.to_json()
+        if type_ == RAISED:
+            if not alarm.active:
+                alarm.since = at
+            alarm.active = alarm.latched = True
+            alarm.acked_at = None
+        elif type_ == CLEARED:
+            alarm.active = False
+        elif alarm.latched:
+            alarm.latched = False
+            alarm.acked_at = at
+        return alarm.to_json() != before
+
+    def latched(self, name: str) -> list[str]:
+        """The latched alarms an acknowledgement of `name` ("all" for every one) would unlatch."""
+        names = list(self.alarms) if name == "all" else [name]
+        return [n for n in names if n in self.alarms and self.alarms[n].latched]
+
+    def to_json(self) -> dict:
+        return {name: alarm.to_json() for name, alarm in self.alarms.items()}

@@ -1,0 +1,166 @@
+"""Commands from dashboards: parse and validate, nothing else (pure; `now` is an argument).
+
+A command arrives on `<gate base>/cmd/<name>`. Its payload is either a JSON object
+
+    {"request_id": "r-42", "by": "admin", "value": true, "at": 1700000000.0, "sig": "<hex>"}
+
+or, for Home Assistant's fixed button and switch payloads, a bare word ("PRESS", "ON",
+"OFF", or an alarm name for ack_alarm); a bare word gets a request id made from the time.
+Anything else is refused with a reason code, so the result message says what was wrong.
+
+Authorisation has two layers: the broker's ACL (only the admin identity may publish on
+cmd topics; hardware/mosquitto/acl) and, here, the gate's own list of allowed commands
+and, when a command secret is configured, an HMAC-SHA256 signature over the command.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from dataclasses import dataclass, field
+
+from .topics import COMMAND_NAMES
+
+# the alarms GateApp raises as ledger events (app.py, door_monitor.py)
+ALARM_NAMES = ("door_forced", "door_held_open", "tamper", "camera_fault", "io_board_offline")
+MAX_PAYLOAD = 1024
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+_BY = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")  # a role or account id, never a person's name
+_SWITCHES = ("lockdown", "free_exit")
+_KEYS = {"request_id", "by", "value", "at", "sig"}
+
+REFUSALS = {
+    "unknown_command": "no such command",
+    "too_large": f"payload longer than {MAX_PAYLOAD} bytes",
+    "malformed": "payload is neither a JSON object nor a known bare word",
+    "unknown_key": "payload has a key commands do not take",
+    "bad_request_id": "request_id must be 1-64 of A-Z a-z 0-9 _ . : -",
+    "bad_by": "by must be 1-32 of A-Z a-z 0-9 _ . -",
+    "bad_value": "value is wrong for this command",
+    "bad_time": "at must be seconds since the epoch",
+    "stale": "command is older than the allowed age",
+    "from_future": "command is dated ahead of the gate's clock",
+    "retained": "a retained command is never acted on",
+    "not_allowed": "this gate does not take this command",
+    "unauthorised": "missing or wrong signature",
+}
+
+
+@dataclass(frozen=True)
+class CommandPolicy:
+    allowed: frozenset[str] = frozenset(COMMAND_NAMES)
+    secret: bytes | None = None  # when set, every command must be signed (JSON with at and sig)
+    max_age: float = 30.0  # seconds; only checked when the command carries `at`
+    max_skew: float = 5.0
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    request_id: str
+    by: str
+    value: object = None  # bool for lockdown/free_exit, an alarm name (or "all") for ack_alarm
+
+
+@dataclass(frozen=True)
+class Refusal:
+    reason: str
+    request_id: str | None = None
+    command: str | None = None
+    detail: str = field(default="")
+
+    def __post_init__(self):
+        if not self.detail:
+            object.__setattr__(self, "detail", REFUSALS[self.reason])
+
+
+def signature(secret: bytes, gate: str, name: str, request_id: str, value: object, at: float) -> str:
+    """HMAC-SHA256 over what the command does and where; a sender computes the same."""
+    message = json.dumps([gate, name, request_id, value, at], separators=(",", ":"), sort_keys=True)
+    return hmac.new(secret, message.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def parse(name: str | None, payload: bytes, *, gate: str, retained: bool, now: float,
+          policy: CommandPolicy = CommandPolicy()) -> Command | Refusal:
+    """A valid Command, or a Refusal naming what was wrong (with the request id if one was readable)."""
+    if len(payload) > MAX_PAYLOAD:
+        return Refusal("too_large", command=name)
+    text = payload.decode("utf-8", "replace").strip()
+    body = _json_object(text)
+    request_id = body.get("request_id") if body is not None else None
+    if not isinstance(request_id, str) or not _REQUEST_ID.match(request_id):
+        request_id = None
+    if name not in COMMAND_NAMES:
+        return Refusal("unknown_command", request_id, name)
+    if body is None:
+        found = _bare_word(name, text, now)
+        if found is None:
+            return Refusal("malformed", command=name)
+        body, signed = found, False
+        request_id = body["request_id"]
+    else:
+        signed = "sig" in body
+    if request_id is None:
+        return Refusal("bad_request_id", command=name)
+    refuse = lambda reason: Refusal(reason, request_id, name)  # noqa: E731
+    if retained:
+        return refuse("retained")
+    if set(body) - _KEYS:
+        return refuse("unknown_key")
+    by = body.get("by", "unknown")
+    if not isinstance(by, str) or not _BY.match(by):
+        return refuse("bad_by")
+    value = body.get("value")
+    if not _value_ok(name, value):
+        return refuse("bad_value")
+    at = body.get("at")
+    if at is not None:
+        if isinstance(at, bool) or not isinstance(at, (int, float)):
+            return refuse("bad_time")
+        if now - at > policy.max_age:
+            return refuse("stale")
+        if at - now > policy.max_skew:
+            return refuse("from_future")
+    if name not in policy.allowed:
+        return refuse("not_allowed")
+    if policy.secret is not None:
+        if not signed or at is None or not isinstance(body.get("sig"), str):
+            return refuse("unauthorised")
+        expected = signature(policy.secret, gate, name, request_id, value, at)
+        if not hmac.compare_digest(expected, body["sig"]):
+            return refuse("unauthorised")
+    return Command(name, request_id, by, value)
+
+
+def _json_object(text: str) -> dict | None:
+    if not text.startswith("{"):
+        return None
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _bare_word(name: str, text: str, now: float) -> dict | None:
+    """Home Assistant's fixed payloads, turned into the JSON form."""
+    word = text.upper()
+    if name in ("open", "reset_counts") and word == "PRESS":
+        value = None
+    elif name in _SWITCHES and word in ("ON", "OFF"):
+        value = word == "ON"
+    elif name == "ack_alarm" and text in ALARM_NAMES + ("all",):
+        value = text
+    else:
+        return None
+    return {"request_id": f"auto-{int(now * 1000)}", "by": "dashboard", "value": value}
+
+
+def _value_ok(name: str, value: object) -> bool:
+    if name in _SWITCHES:
+        return isinstance(value, bool)
+    if name == "ack_alarm":
+        return value in ALARM_NAMES + ("all",)
+    return value is None
