@@ -313,3 +313,11 @@ def test_odd_cwt_times_are_refused(es256, iat, exp):
     claims = cbor2.dumps({1: "VN", 6: iat, 4: exp, -260: {1: sample_payload("test")}})
     result = dcc.verify(encode_hc1(sign_cose(es256, claims)), trust_with(es256), NOW, KEY)
     assert (result.valid, result.reason) == (False, "bad_cwt_times")
+
+
+def test_pseudonym_key_can_come_from_the_trust_store(es256):
+    store = TrustStore(pseudonym_key=KEY)
+    store.dcc = trust_with(es256).dcc
+    via_store = credentials.verify(hc1(es256), store, NOW).credential.holder
+    assert via_store == dcc.verify(hc1(es256), trust_with(es256), NOW, KEY).credential.holder
+    assert via_store != dcc.verify(hc1(es256), trust_with(es256), NOW, b"other").credential.holder

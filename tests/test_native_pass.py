@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
+
+from gatesim.visitors import PassOffice
+from qrgate.reasons import GUARD_TEXT
 
 from qrgate import credentials
 from qrgate.credentials import native
@@ -106,3 +110,94 @@ def test_trust_file_with_retired_key_refuses_it(tmp_path, keys, office, now):
     retired.write_text(json.dumps(doc))
     store = TrustStore.from_files([retired])
     assert credentials.verify(office.issue("v", now - HOUR, now + HOUR), store, now).reason == "unknown_key"
+
+
+# -- version 2: binding fields, flags, and forgery through `qrgate verify` ---------------------------
+
+def test_binding_fields_round_trip(office, trust, now):
+    fields = native.PassFields("contractor", b"12345678", int(now - HOUR), int(now + HOUR), pass_id=b"\x01" * 6,
+                               site=65535, zones=0b1010_0001, entries_per_day=3, gates=0b0000_0100)
+    result = credentials.verify(native.issue(office.key, fields), trust, now)
+    assert result.valid and result.credential.kind == "contractor" and result.credential.pass_id == "01" * 6
+    assert result.credential.attributes == {"site": 65535, "zones": 0b1010_0001, "entries_per_day": 3,
+                                            "gates": 0b100, "rotating": False}
+
+
+def test_version_2_pass_still_fits_a_version_6_qr(office, now):
+    import segno
+
+    payload = native.issue(office.key, native.PassFields("staff", b"h" * 8, 0, 2**32 - 1, site=1, zones=255,
+                                                         entries_per_day=255, gates=255, rotating=True))
+    assert len(payload) == 151
+    assert segno.make(payload, error="m", micro=False, boost_error=False).version == 6
+
+
+@pytest.mark.parametrize("field, value", [("site", 65536), ("zones", 256), ("gates", -1), ("entries_per_day", 999)])
+def test_out_of_range_fields_are_refused_at_issue(office, now, field, value):
+    with pytest.raises(ValueError, match=field):
+        native.issue(office.key, native.PassFields("visitor", b"h" * 8, 0, 1, **{field: value}))
+
+
+def _resign(office, payload, edit):
+    """A pass re-signed by the real key after an edit: only the version/flag checks can refuse it."""
+    raw = bytearray(b45decode(payload[4:]))
+    edit(raw)
+    body = bytes(raw[:native.BODY_BYTES])
+    return native.PREFIX + b45encode(body + office.key.sign(native.PREFIX.encode() + body))
+
+
+@pytest.mark.parametrize("edit", [
+    lambda raw: raw.__setitem__(0, 1),  # an old version byte
+    lambda raw: raw.__setitem__(1, len(native.KINDS)),  # an unknown kind
+    lambda raw: raw.__setitem__(native.BODY_BYTES - 1, 0x80),  # an unknown flag bit
+])
+def test_signed_but_unknown_versions_kinds_and_flags_are_refused(office, trust, now, edit):
+    payload = _resign(office, office.issue("v", now - HOUR, now + HOUR), edit)
+    assert credentials.verify(payload, trust, now).reason == "bad_version"
+
+
+def test_a_version_1_length_pass_is_refused(office, trust, now):
+    raw = b45decode(office.issue("v", now - HOUR, now + HOUR)[4:])
+    short = native.PREFIX + b45encode(raw[:32] + raw[34:])  # the 32-byte version 1 body
+    assert credentials.verify(short, trust, now).reason == "bad_length"
+
+
+def _cli_verify(capsys, trust_file, payload, *extra):
+    from qrgate.cli.main import main
+
+    code = main(["verify", "--trust", trust_file, "--json", *extra, "--", payload])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, (json.loads(out) if out.strip() else None)
+
+
+def test_cli_refuses_every_single_character_change(keys, office, now, capsys):
+    """Through `qrgate verify` in-process: a change at every position exits 1 with a reason (the full
+    45-symbol alphabet at every position runs against credentials.verify above)."""
+    payload = office.issue("visitor-a", now - HOUR, now + HOUR)
+    code, result = _cli_verify(capsys, keys["trust"], payload)
+    assert code == 0 and result["valid"]
+    tried = 0
+    for i in range(len(payload)):
+        shifted = ALPHABET[(ALPHABET.find(payload[i]) + 1) % len(ALPHABET)]
+        for replacement in (shifted, "a", "\x00"):
+            code, result = _cli_verify(capsys, keys["trust"], payload[:i] + replacement + payload[i + 1:])
+            assert code == 1 and not result["valid"] and result["reason"] in GUARD_TEXT, (i, replacement)
+            tried += 1
+    assert tried == 3 * len(payload)
+
+
+def test_cli_refuses_cuts_extras_strangers_times_and_junk(tmp_path, keys, office, now, capsys):
+    payload = office.issue("visitor-a", now - HOUR, now + HOUR)
+    forger = PassOffice(new_key(tmp_path / "evil")["private_key"], b"e" * 32)
+    cases = [payload[:n] for n in range(0, len(payload), 9)] + [payload[:-1], payload + "0", payload + "00",
+                                                                 payload + "000", " " + payload, payload + "\n"]
+    cases += [forger.issue("v", now - HOUR, now + HOUR), office.issue("v", now - 2 * HOUR, now - HOUR),
+              office.issue("v", now + HOUR, now + 2 * HOUR), "", "QG1:" + "0" * 1_000_000,
+              os.urandom(512).decode("latin-1"), "\x00" * 64, "QG1:\udcff"]
+    reasons = set()
+    for text in cases:
+        code, result = _cli_verify(capsys, keys["trust"], text)
+        assert code == 1 and result["valid"] is False, repr(text[:30])
+        reasons.add(result["reason"])
+    assert {"unknown_key", "expired", "not_yet_valid", "too_long", "bad_length", "bad_encoding"} <= reasons

@@ -126,3 +126,35 @@ def test_unsynchronised_clock_fails_time_bound_passes_closed(rig, office, now):
     [outcome] = lanes[Direction.ENTRY].process_frame(frame_with(office.issue("v1", now - HOUR, now + HOUR)), now)
     assert (outcome.decision.granted, outcome.decision.reason) == (False, "clock_unsynced")
     assert rises(relay) == 0
+
+
+def test_health_certificates_are_checked_against_the_site_rules(tmp_path, now):
+    """An EU DCC through the camera: a fresh PCR test admits, a stale one is refused with its own reason."""
+    from qrgate.credentials import TrustStore, dcc_issue
+
+    day = 86400
+    signer = dcc_issue.make_test_signer(now - 365 * day, now + 365 * day)
+    pem = tmp_path / "signers.pem"
+    pem.write_bytes(signer.certificate_pem)
+    trust = TrustStore.from_files([pem])
+    trust.pseudonym_key = b"k" * 32
+    pins = MockFactory()
+    io = GpioGateIO(pin_factory=pins)
+    ledger = Ledger(tmp_path / "l.db")
+    controller = GateController(gate_id="g1", trust=trust, policy=Policy(), ledger=ledger, io=io,
+                                site_secret=b"k" * 32, relay_seconds=0.05)
+    lane = CameraLane(controller, Direction.ENTRY, Decoder(), Debouncer(gone_after=0.3))
+
+    def test_certificate(hours_ago: float, who: str) -> str:
+        sampled = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - hours_ago * 3600))
+        name = {"fn": "Tester", "fnt": "TESTER", "gn": who, "gnt": who.upper()}
+        return dcc_issue.issue_dcc(signer, dcc_issue.sample_payload("test", name=name, sc=sampled),
+                                   now - day, now + 30 * day)
+
+    fresh = lane.process_frame(frame_with(test_certificate(6, "Alpha")), now)[0]
+    stale = lane.process_frame(frame_with(test_certificate(100, "Beta")), now + 5)[0]
+    assert (fresh.decision.granted, fresh.decision.reason) == (True, "granted")
+    assert (stale.decision.granted, stale.decision.reason) == (False, "test_too_old")
+    assert all("ALPHA" not in (e.holder or "") for e in ledger.events())
+    io.close()
+    ledger.close()

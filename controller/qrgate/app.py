@@ -68,12 +68,14 @@ class GateApp:
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
         self.trust = TrustStore.from_files(cfg.trust.files, cfg.trust.dcc_schema_dir)
+        site_secret = load_or_create_secret(cfg.site.secret_file)
+        self.trust.pseudonym_key = site_secret
         self.ledger = Ledger(cfg.ledger.path)
         self.io = io or open_io(cfg)
         self.door = DoorMonitor(held_open_seconds=cfg.gate.door_held_seconds)
         self.controller = GateController(
             gate_id=cfg.gate.id, trust=self.trust, policy=to_policy(cfg.policy, cfg.gate.id),
-            ledger=self.ledger, io=self.io, site_secret=load_or_create_secret(cfg.site.secret_file),
+            ledger=self.ledger, io=self.io, site_secret=site_secret,
             relay_seconds=cfg.gate.relay_seconds,
             clock_synced=kernel_clock_synced if cfg.gate.clock_check == "kernel" else (lambda: True))
         self._next_purge = float("-inf")

@@ -126,6 +126,11 @@ def _convert(value: Any, tp, path: str, meta: dict) -> Any:
         if not isinstance(value, dict):
             raise ConfigError(f"{path}: expected a table, got {type(value).__name__}")
         return build(tp, value, path)
+    if origin is tuple:  # tuple[str, ...] in TOML is a list
+        item = typing.get_args(tp)[0]
+        if not isinstance(value, list):
+            raise ConfigError(f"{path}: expected a list, got {type(value).__name__}")
+        return tuple(_convert(v, item, f"{path}[{i}]", {}) for i, v in enumerate(value))
     if origin is list:
         (item,) = typing.get_args(tp)
         if not isinstance(value, list):
@@ -191,5 +196,5 @@ def describe(cls=Config, prefix: str = "") -> list[tuple[str, str, str]]:
             rows += describe(tp, key + ".")
             continue
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
-        rows.append((key, repr(default), f.metadata.get("doc", "")))
+        rows.append((key, repr(default), f.metadata.get("doc") or f.metadata.get("description", "")))
     return rows

@@ -7,6 +7,7 @@ gives the order of the checks; every reason is in qrgate.reasons.
 
 from __future__ import annotations
 
+from .credentials.dcc_rules import evaluate as evaluate_health
 from .credentials.validity import window_reason
 from .model import Decision, Direction, Verification
 from .policy import ANTI_PASSBACK_MODES, GateMode, GuardOverride, Policy, Presence
@@ -90,6 +91,10 @@ def _entry(verification: Verification, presence: Presence, policy: Policy, now: 
     binding = _binding_reason(credential.attributes, policy)
     if binding:
         return deny(binding)
+    if credential.format == "dcc":
+        unfit = evaluate_health(credential, policy.health, now)
+        if unfit:
+            return deny(unfit)
     if (credential.kind == "health_declaration" and policy.health_declaration_hours is not None
             and credential.valid_from is not None
             and now - credential.valid_from > policy.health_declaration_hours * 3600):

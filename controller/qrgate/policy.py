@@ -7,6 +7,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from .credentials.dcc_rules import HealthRules
 from .policy_hours import OpeningHours
 
 ANTI_PASSBACK_MODES = ("off", "soft", "hard", "timed")
@@ -38,6 +39,7 @@ class Policy:
     health_declaration_hours: float | None = None  # a declaration older than this is refused
     free_exit: bool = False  # exits never need a valid pass
     timezone: str = "UTC"  # the site's local time: days for entries_per_day
+    health: HealthRules = HealthRules()  # what an EU digital COVID certificate must show to enter
 
     def __post_init__(self):
         if self.anti_passback not in ANTI_PASSBACK_MODES:

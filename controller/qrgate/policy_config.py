@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .configfield import setting
+from .credentials.dcc_rules import HealthRules
 from .credentials.native import KINDS
 from .errors import ConfigError
 from .policy import ANTI_PASSBACK_MODES, Policy
@@ -71,6 +72,7 @@ class PolicyConfig:
         minimum=0)
     free_exit: bool = setting(False, "Exits never need a valid pass")
     zones: dict[str, ZoneConfig] = setting({}, "Zones by name: number and occupancy cap")
+    health: HealthRules = setting(HealthRules(), "What an EU digital COVID certificate must show to enter")
     gates: dict[str, GatePolicyConfig] = setting({}, "Gates by id: number and the zone each leads into")
 
     def __post_init__(self):
@@ -148,4 +150,4 @@ def to_policy(cfg: PolicyConfig, gate_id: str) -> Policy:
         site_number=cfg.site_number, gate_number=gate.number, zone_number=zone_cfg.number if zone_cfg else 0,
         zone_gates=zone_gates, hours=opening_hours(cfg), hours_exempt_kinds=frozenset(cfg.hours_exempt_kinds),
         entries_per_day=cfg.entries_per_day, health_declaration_hours=cfg.health_declaration_hours,
-        free_exit=cfg.free_exit, timezone=cfg.timezone)
+        free_exit=cfg.free_exit, timezone=cfg.timezone, health=cfg.health)

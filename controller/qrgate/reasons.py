@@ -64,8 +64,13 @@ def register(texts: dict[str, tuple[str, str]]) -> None:
         GUARD_TEXT.setdefault(code, pair)
 
 
+# health certificates (EU DCC): their verification and entry-rule codes join the one list
+from .credentials.dcc_rules import GUARD_TEXT as _HEALTH_TEXT  # noqa: E402
+
+register(_HEALTH_TEXT)
+
 GROUPS = (("Admitted", "granted"), ("The code itself", "empty"), ("The pass's binding", "wrong_site"),
-          ("The policy", "already_inside"))
+          ("The policy", "already_inside"), ("Health certificates", next(iter(_HEALTH_TEXT))))
 
 
 def markdown() -> str:
@@ -74,8 +79,7 @@ def markdown() -> str:
     lines = ["# Reason codes", "",
              "Every decision, event and MQTT message carries one of these codes; the guard display",
              "shows the text. Generated from `controller/qrgate/reasons.py`",
-             "(`python -m qrgate.reasons > docs/reasons.md`); a test keeps the two equal.",
-             "Health-certificate rule codes are listed in docs/dcc.md."]
+             "(`python -m qrgate.reasons > docs/reasons.md`); a test keeps the two equal."]
     for code, (vi, en) in GUARD_TEXT.items():
         if code in starts:
             lines += ["", f"## {starts[code]}", "", "| code | Tiếng Việt | English |", "|---|---|---|"]

@@ -38,6 +38,8 @@ class TrustStore:
     dcc: Any = None
     #: folder of DCC JSON schemas, one subfolder per release
     dcc_schema_dir: Path | None = None
+    #: the site's secret that keys health-certificate holder pseudonyms (name and birth date never kept)
+    pseudonym_key: bytes = b""
     _unverified_lists: list[tuple[dict, Path]] = field(default_factory=list, repr=False)
 
     def add_trust_file(self, path: str | Path) -> None:

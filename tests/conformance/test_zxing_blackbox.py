@@ -1,0 +1,68 @@
+"""zxing's own blackbox photos: the gate's decoder must meet upstream's minimum at 0°, with no misread.
+
+The corpus lives outside the repository (../shared/corpora); without it these tests skip.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qrgate.vision.decoder import Decoder
+from qrgate.vision.sources import load_gray
+
+CORPORA = Path(__file__).resolve().parents[2].parent / "shared" / "corpora"  # as tests/conftest.py
+ZXING = CORPORA / "qr-blackbox" / "zxing"
+# upstream's minimum pass counts at 0° rotation (zxing QRCodeBlackBox1..6TestCase)
+MINIMUM = {"qrcode-1": 17, "qrcode-2": 32, "qrcode-3": 38, "qrcode-4": 36, "qrcode-5": 19, "qrcode-6": 15}
+
+needs_corpus = pytest.mark.skipif(not ZXING.is_dir(), reason=f"zxing blackbox corpus not found at {ZXING} "
+                                  "(it comes from ../shared/corpora next to the repository)")
+
+
+def expected(png: Path) -> str:
+    return png.with_suffix(".txt").read_bytes().decode("utf-8")
+
+
+def score(folder: str, found: dict[str, list[str]]) -> tuple[int, list[str], int]:
+    """(passed, misread file names, files) for one folder, from file name -> decoded texts."""
+    pngs = sorted((ZXING / folder).glob("*.png"))
+    passed = sum(expected(p) in found.get(p.name, []) for p in pngs)
+    misread = [p.name for p in pngs if found.get(p.name) and expected(p) not in found[p.name]]
+    return passed, misread, len(pngs)
+
+
+@needs_corpus
+@pytest.mark.parametrize("folder", sorted(MINIMUM))
+def test_decoder_meets_upstream_minimum(folder):
+    decoder = Decoder()
+    found = {p.name: [c.text for c in decoder.decode(load_gray(p), still=True)]
+             for p in sorted((ZXING / folder).glob("*.png"))}
+    passed, misread, files = score(folder, found)
+    print(f"{folder}: {passed}/{files} passed (upstream minimum {MINIMUM[folder]}), misreads {len(misread)}")
+    assert not misread, f"{folder}: wrong text from {misread}"
+    assert passed >= MINIMUM[folder], f"{folder}: {passed}/{files}, upstream needs {MINIMUM[folder]}"
+
+
+@needs_corpus
+def test_qrgate_decode_cli_meets_the_same_minimum():
+    """One subprocess over every folder: the CLI path (file loading, JSON) gives the same answers."""
+    folders = sorted(MINIMUM)
+    proc = subprocess.run([sys.executable, "-m", "qrgate.cli.main", "decode", "--json",
+                           *(str(ZXING / f) for f in folders)], capture_output=True, timeout=120)
+    assert b"Traceback" not in proc.stderr, proc.stderr.decode()
+    lines = [json.loads(line) for line in proc.stdout.decode().splitlines()]
+    assert len(lines) == sum(len(list((ZXING / f).glob("*.png"))) for f in folders)
+    report = []
+    for folder in folders:
+        found = {Path(r["file"]).name: [c["text"] for c in r["codes"]]
+                 for r in lines if Path(r["file"]).parent.name == folder}
+        passed, misread, files = score(folder, found)
+        report.append((folder, passed, files, misread))
+    print("\n".join(f"{f}: {p}/{n} (minimum {MINIMUM[f]}), misreads {len(m)}" for f, p, n, m in report))
+    assert all(not m for *_, m in report), report
+    assert all(p >= MINIMUM[f] for f, p, _n, _m in report), report

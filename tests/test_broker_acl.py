@@ -1,0 +1,191 @@
+"""hardware/mosquitto/acl on a real Mosquitto with a mosquitto_passwd file.
+
+Mosquitto drops a publish the ACL denies (the client still gets its PUBACK) and does not
+deliver a message a subscriber may not read, so each check sends a forbidden message and
+then a permitted marker on the same path; once the marker has arrived, the forbidden one
+would have arrived before it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import paho.mqtt.client as paho
+import pytest
+from gpiozero.pins.mock import MockFactory
+
+from gatesim.broker import MosquittoBroker
+from qrgate.comms.alarm_store import AlarmStore
+from qrgate.comms.gate_target import GateTarget
+from qrgate.comms.mqtt import BrokerSettings, MqttReporter
+from qrgate.comms.topics import GateTopics
+from qrgate.decide import Policy
+from qrgate.gate.gpio import GpioGateIO
+from qrgate.gate.pins import DEFAULT_PINS
+from qrgate.ledger import Ledger
+from qrgate.pipeline import GateController
+
+REPO = Path(__file__).resolve().parents[1]
+ACL = REPO / "hardware" / "mosquitto" / "acl"
+USERS = ("dashboard", "qrgate-admin", "site1-gate1", "site1-gate2", "site2-gate1")
+
+
+def password(user: str) -> str:
+    return f"pw-{user}"
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory):
+    tool = shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd"
+    if not Path(tool).exists():
+        pytest.fail("mosquitto_passwd is missing (it ships with the mosquitto package)")
+    pwfile = tmp_path_factory.mktemp("acl") / "passwd"
+    for i, user in enumerate(USERS):
+        args = [tool, "-b"] + (["-c"] if i == 0 else []) + [str(pwfile), user, password(user)]
+        subprocess.run(args, check=True, capture_output=True)
+    # run as root (CI containers), mosquitto would drop to its own user and could not read pytest's
+    # private tmp dir; "user root" keeps the test's user (and means nothing when not run as root)
+    broker = MosquittoBroker(anonymous=False, extra_conf=f"user root\npassword_file {pwfile}\nacl_file {ACL}\n")
+    yield broker
+    broker.close()
+
+
+class Client:
+    def __init__(self, port: int, user: str | None, pw: str | None = None, subscribe: str | None = None):
+        self.seen: list[tuple[str, bytes]] = []
+        self.connack = threading.Event()
+        self.reason = None
+        self._subscribed = threading.Event()
+        self.client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"t-{user}-{id(self)}")
+        if user is not None:
+            self.client.username_pw_set(user, pw if pw is not None else password(user))
+        self.client.on_connect = self._on_connect
+        self.client.on_subscribe = lambda *a: self._subscribed.set()
+        self.client.on_message = lambda c, u, m: self.seen.append((m.topic, bytes(m.payload)))
+        self._topic = subscribe
+        self.client.connect("127.0.0.1", port)
+        self.client.loop_start()
+        assert self.connack.wait(5)
+        if subscribe and self.ok:
+            assert self._subscribed.wait(5)
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties):
+        self.reason = reason_code
+        if not reason_code.is_failure and self._topic:
+            client.subscribe(self._topic, qos=1)
+        self.connack.set()
+
+    @property
+    def ok(self) -> bool:
+        return self.reason is not None and not self.reason.is_failure
+
+    def publish(self, topic: str, payload: str) -> None:
+        self.client.publish(topic, payload, qos=1).wait_for_publish(5)
+
+    def wait_seen(self, payload: str, timeout: float = 5.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(p == payload.encode() for _t, p in self.seen):
+                return True
+            time.sleep(0.02)
+        return False
+
+    def payloads(self) -> set[bytes]:
+        return {p for _t, p in self.seen}
+
+    def close(self):
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def test_anonymous_and_wrong_passwords_are_refused(broker):
+    anonymous = Client(broker.port, None)
+    assert not anonymous.ok and "authori" in str(anonymous.reason).lower()
+    wrong = Client(broker.port, "site1-gate1", "guess")
+    assert not wrong.ok
+    right = Client(broker.port, "site1-gate1")
+    assert right.ok
+    for c in (anonymous, wrong, right):
+        c.close()
+
+
+def test_a_gate_cannot_publish_as_another_gate_and_dashboards_cannot_publish(broker):
+    watcher = Client(broker.port, "dashboard", subscribe="qrgate/#")
+    gate1 = Client(broker.port, "site1-gate1")
+    dash = Client(broker.port, "dashboard")
+    try:
+        gate1.publish("qrgate/site1/gate2/events", "spoofed-by-gate1")
+        gate1.publish("qrgate/site2/gate1/counts", "other-site-by-gate1")
+        dash.publish("qrgate/site1/gate1/state", "spoofed-by-dashboard")
+        gate1.publish("qrgate/site1/gate1/events", "marker-1")
+        assert watcher.wait_seen("marker-1")
+        assert watcher.payloads() == {b"marker-1"}
+    finally:
+        for c in (watcher, gate1, dash):
+            c.close()
+
+
+def test_a_gate_reads_its_own_site_only(broker):
+    site2 = Client(broker.port, "site2-gate1", subscribe="qrgate/#")
+    gate1 = Client(broker.port, "site1-gate1")
+    try:
+        gate1.publish("qrgate/site1/gate1/events", "site1-news")
+        site2.publish("qrgate/site2/gate1/events", "site2-marker")
+        assert site2.wait_seen("site2-marker")
+        assert b"site1-news" not in site2.payloads()
+    finally:
+        site2.close()
+        gate1.close()
+
+
+def test_only_the_admin_identity_can_command_a_gate(broker, tmp_path, trust):
+    pins = MockFactory()
+    io = GpioGateIO(pin_factory=pins)
+    pins.pin(DEFAULT_PINS["door_contact"]).drive_low()
+    ledger = Ledger(tmp_path / "l.db")
+    store = AlarmStore(tmp_path / "l.db")
+    controller = GateController(gate_id="gate2", trust=trust, policy=Policy(), ledger=ledger, io=io,
+                                site_secret=b"k" * 32, relay_seconds=0.05)
+    target = GateTarget(controller, store).attach()
+    topics = GateTopics("qrgate", "site1", "gate2")
+    reporter = MqttReporter(ledger=ledger, topics=topics, control=target, state=lambda: {},
+                            broker=BrokerSettings("127.0.0.1", broker.port, "site1-gate2", password("site1-gate2")))
+    reporter.start()
+    watcher = Client(broker.port, "dashboard", subscribe="qrgate/site1/gate2/#")
+    gate1 = Client(broker.port, "site1-gate1")
+    admin = Client(broker.port, "qrgate-admin")
+    try:
+        # the gate subscribes to its commands before it first publishes its state
+        assert _wait(lambda: any(t == topics.state for t, _p in watcher.seen))
+        gate1.publish(topics.command("open"), '{"request_id": "from-gate1"}')
+        gate2_itself = reporter.client.publish(topics.command("open"), '{"request_id": "from-gate2"}', qos=1)
+        gate2_itself.wait_for_publish(5)
+        watcher.publish(topics.command("open"), '{"request_id": "from-dashboard"}')
+        admin.publish(topics.command("open"), '{"request_id": "from-admin", "by": "admin"}')
+        assert _wait(lambda: any(b'"from-admin"' in p for t, p in watcher.seen if t == topics.result))
+        results = b" ".join(p for t, p in watcher.seen if t in (topics.result, topics.command("open")))
+        assert b"from-gate2" not in results
+        assert b"from-gate1" not in results and b"from-dashboard" not in results
+        assert sum(1 for s in pins.pin(DEFAULT_PINS["relay"]).states if s.state) == 1
+        assert [e.type for e in ledger.events()] == ["remote_open"]
+    finally:
+        for c in (watcher, gate1, admin):
+            c.close()
+        reporter.stop()
+        target.close()
+        io.close()
+        store.close()
+        ledger.close()
+
+
+def _wait(predicate, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()

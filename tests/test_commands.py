@@ -1,0 +1,133 @@
+"""Command parsing and validation, table-tested: every refusal has its own row."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from qrgate.comms.commands import REFUSALS, Command, CommandPolicy, Refusal, parse, signature
+
+NOW = 1_700_000_000.0
+
+
+def js(**body) -> bytes:
+    return json.dumps(body).encode()
+
+
+ACCEPTED = [
+    ("open", js(request_id="r-1", by="admin"), Command("open", "r-1", "admin", None)),
+    ("open", js(request_id="r-2"), Command("open", "r-2", "unknown", None)),
+    ("open", b"PRESS", Command("open", f"auto-{int(NOW * 1000)}", "dashboard", None)),
+    ("lockdown", js(request_id="r-3", value=True), Command("lockdown", "r-3", "unknown", True)),
+    ("lockdown", b"OFF", Command("lockdown", f"auto-{int(NOW * 1000)}", "dashboard", False)),
+    ("free_exit", js(request_id="r-4", value=False, at=NOW - 5), Command("free_exit", "r-4", "unknown", False)),
+    ("ack_alarm", js(request_id="r-5", value="door_forced"), Command("ack_alarm", "r-5", "unknown", "door_forced")),
+    ("ack_alarm", b"all", Command("ack_alarm", f"auto-{int(NOW * 1000)}", "dashboard", "all")),
+    ("reset_counts", js(request_id="a.b:c_d-9"), Command("reset_counts", "a.b:c_d-9", "unknown", None)),
+]
+
+
+@pytest.mark.parametrize("name, payload, expected", ACCEPTED)
+def test_valid_commands_are_parsed(name, payload, expected):
+    assert parse(name, payload, gate="g1", retained=False, now=NOW) == expected
+
+
+REFUSED = [
+    ("explode", js(request_id="r"), False, "unknown_command", "r"),
+    (None, b"PRESS", False, "unknown_command", None),
+    ("open", b"x" * 2000, False, "too_large", None),
+    ("open", b"{not json", False, "malformed", None),
+    ("open", b"[1, 2]", False, "malformed", None),
+    ("open", b"ON", False, "malformed", None),  # a switch word on a button
+    ("lockdown", b"PRESS", False, "malformed", None),
+    ("open", b"", False, "malformed", None),
+    ("open", js(by="admin"), False, "bad_request_id", None),
+    ("open", js(request_id=""), False, "bad_request_id", None),
+    ("open", js(request_id="has space"), False, "bad_request_id", None),
+    ("open", js(request_id="r/1"), False, "bad_request_id", None),
+    ("open", js(request_id=7), False, "bad_request_id", None),
+    ("open", js(request_id="r-1"), True, "retained", "r-1"),
+    ("open", b"PRESS", True, "retained", f"auto-{int(NOW * 1000)}"),
+    ("open", js(request_id="r-1", pulse_seconds=60), False, "unknown_key", "r-1"),
+    ("open", js(request_id="r-1", by="Nguyen Van A"), False, "bad_by", "r-1"),
+    ("open", js(request_id="r-1", by=5), False, "bad_by", "r-1"),
+    ("open", js(request_id="r-1", value=True), False, "bad_value", "r-1"),
+    ("lockdown", js(request_id="r-1"), False, "bad_value", "r-1"),
+    ("lockdown", js(request_id="r-1", value="yes"), False, "bad_value", "r-1"),
+    ("lockdown", js(request_id="r-1", value=1), False, "bad_value", "r-1"),
+    ("ack_alarm", js(request_id="r-1", value="fire"), False, "bad_value", "r-1"),
+    ("open", js(request_id="r-1", at="yesterday"), False, "bad_time", "r-1"),
+    ("open", js(request_id="r-1", at=True), False, "bad_time", "r-1"),
+    ("open", js(request_id="r-1", at=NOW - 31), False, "stale", "r-1"),
+    ("open", js(request_id="r-1", at=NOW + 60), False, "from_future", "r-1"),
+]
+
+
+@pytest.mark.parametrize("name, payload, retained, reason, request_id", REFUSED)
+def test_bad_commands_are_refused_with_a_reason(name, payload, retained, reason, request_id):
+    result = parse(name, payload, gate="g1", retained=retained, now=NOW)
+    assert isinstance(result, Refusal)
+    assert (result.reason, result.request_id) == (reason, request_id)
+    assert result.detail == REFUSALS[reason]
+
+
+def test_every_refusal_reason_is_exercised():
+    assert {row[3] for row in REFUSED} | {"not_allowed", "unauthorised"} == set(REFUSALS)
+
+
+def test_a_gate_takes_only_its_allowed_commands():
+    policy = CommandPolicy(allowed=frozenset({"ack_alarm"}))
+    refused = parse("open", js(request_id="r-1"), gate="g1", retained=False, now=NOW, policy=policy)
+    assert isinstance(refused, Refusal) and refused.reason == "not_allowed"
+    taken = parse("ack_alarm", b"tamper", gate="g1", retained=False, now=NOW, policy=policy)
+    assert isinstance(taken, Command) and taken.value == "tamper"
+
+
+SECRET = b"s" * 32
+
+
+def signed(name, gate="g1", request_id="r-9", value=None, at=NOW, secret=SECRET, **extra):
+    body = {"request_id": request_id, "at": at, "sig": signature(secret, gate, name, request_id, value, at)}
+    if value is not None:
+        body["value"] = value
+    return js(**body, **extra)
+
+
+@pytest.mark.parametrize("payload, ok", [
+    (signed("open"), True),
+    (signed("open", secret=b"x" * 32), False),  # wrong key
+    (signed("open", gate="g2"), False),  # signed for another gate
+    (signed("reset_counts"), False),  # signed for another command
+    (js(request_id="r-9", at=NOW), False),  # no signature
+    (js(request_id="r-9", sig="00"), False),  # signature without a time
+    (b"PRESS", False),  # bare words cannot be signed
+])
+def test_with_a_command_secret_only_signed_commands_pass(payload, ok):
+    result = parse("open", payload, gate="g1", retained=False, now=NOW, policy=CommandPolicy(secret=SECRET))
+    if ok:
+        assert result == Command("open", "r-9", "unknown", None)
+    else:
+        assert isinstance(result, Refusal) and result.reason == "unauthorised"
+
+
+def test_a_signed_lockdown_carries_its_value():
+    result = parse("lockdown", signed("lockdown", value=True), gate="g1", retained=False, now=NOW,
+                   policy=CommandPolicy(secret=SECRET))
+    assert result == Command("lockdown", "r-9", "unknown", True)
+
+
+def test_the_gates_command_settings_are_checked_with_their_key_paths(tmp_path):
+    from qrgate.comms.wiring import command_policy
+    from qrgate.errors import ConfigError
+
+    assert command_policy(["open", "ack_alarm"], None).allowed == frozenset({"open", "ack_alarm"})
+    with pytest.raises(ConfigError, match="mqtt.commands: unknown command.*selfdestruct"):
+        command_policy(["open", "selfdestruct"], None)
+    with pytest.raises(ConfigError, match="mqtt.command_secret_file: cannot read"):
+        command_policy(["open"], str(tmp_path / "missing"))
+    (tmp_path / "short").write_bytes(b"abc")
+    with pytest.raises(ConfigError, match="holds 3 bytes"):
+        command_policy(["open"], str(tmp_path / "short"))
+    (tmp_path / "good").write_bytes(SECRET + b"\n")
+    assert command_policy(["open"], str(tmp_path / "good")).secret == SECRET

@@ -1,0 +1,88 @@
+"""The gate's decoder: QR only, exact text, a fast pass on every frame and a measured fallback."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import segno
+
+from gatesim.camera import render_qr
+from qrgate.errors import CameraError
+from qrgate.vision.decoder import Decoder, DecoderSettings, settings_from
+
+
+def side_lit(text: str) -> np.ndarray:
+    """A code lit from one side: its shaded light modules are darker than its lit dark ones,
+    so no single global threshold reads it, while a local one does."""
+    modules = np.pad(render_qr(text, module_px=4) < 128, 16)
+    light = np.linspace(0.2, 1.0, modules.shape[1])[None, :]
+    return (np.where(modules, 0.4, 1.0) * 250 * light).astype(np.uint8)
+
+
+@pytest.fixture
+def hard_lit():
+    frame = side_lit("QG1:SIDE-LIT-TEST")
+    # the premise of the fallback tests: only the local binarizer reads this frame
+    assert not Decoder(DecoderSettings(fallback_binarizer=None)).decode(frame)
+    assert Decoder(DecoderSettings(binarizer="local_average", fallback_binarizer=None)).decode(frame)
+    return frame
+
+
+def test_reads_the_exact_text_including_control_characters():
+    text = "\x01\x10AD:SUB:;;"  # zxing's human-readable mode would show <SOH><DLE>
+    frame = render_qr(text, module_px=4)
+    [code] = Decoder().decode(frame, still=True)
+    assert code.text == text
+    assert len(code.corners) == 4
+
+
+def test_only_qr_codes_are_read():
+    other = segno.make("12345", micro=True)  # a Micro QR is a different symbology
+    modules = np.pad(np.array(other.matrix, dtype=bool), 4)
+    frame = np.kron(np.where(modules, 20, 235).astype(np.uint8), np.ones((6, 6), np.uint8))
+    assert Decoder().decode(frame, still=True) == []
+
+
+def test_wrong_frames_get_a_clear_error():
+    with pytest.raises(CameraError, match="8-bit grayscale"):
+        Decoder().decode(np.zeros((10, 10, 3), np.uint8))
+    with pytest.raises(CameraError, match="8-bit grayscale"):
+        Decoder().decode(np.zeros((10, 10), np.float32))
+
+
+def test_unknown_settings_are_refused():
+    with pytest.raises(CameraError, match="unknown binarizer"):
+        DecoderSettings(binarizer="otsu")
+    with pytest.raises(CameraError, match="fallback_every"):
+        DecoderSettings(fallback_every=0)
+
+
+def test_fallback_runs_on_every_nth_codeless_frame_in_a_stream(hard_lit):
+    decoder = Decoder(DecoderSettings(fallback_every=3))
+    results = [bool(decoder.decode(hard_lit)) for _ in range(9)]
+    assert results == [False, False, True] * 3
+    assert decoder.stats.fallbacks == 3 and decoder.stats.fallback_finds == 3
+
+
+def test_a_still_always_gets_the_fallback(hard_lit):
+    decoder = Decoder(DecoderSettings(fallback_every=100))
+    assert decoder.decode(hard_lit, still=True)
+    assert not decoder.decode(hard_lit)  # the same frame, as frame 2 of a stream
+
+
+def test_empty_frames_rarely_pay_for_the_fallback():
+    decoder = Decoder(DecoderSettings(fallback_every=4))
+    empty = np.random.default_rng(1).integers(100, 140, (240, 320), dtype=np.uint8)
+    for _ in range(40):
+        assert decoder.decode(empty) == []
+    assert decoder.stats.fallbacks == 10
+
+
+def test_settings_follow_a_config_section_and_keep_defaults_for_the_rest():
+    class Section:  # the shape of config.DecoderConfig
+        try_rotate, try_invert, try_downscale = True, False, False
+        gone_after, repeat_after = 0.5, 10.0
+
+    settings = settings_from(Section)
+    assert settings.try_rotate is True
+    assert settings.binarizer == DecoderSettings().binarizer
