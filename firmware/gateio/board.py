@@ -33,6 +33,8 @@ class Board:
         self.uart = machine.UART(
             pinmap["uart"], baudrate=baud, tx=Pin(pinmap["uart_tx"]), rx=Pin(pinmap["uart_rx"]), timeout=0
         )
+        self._rx = bytearray(128)
+        self._rx_view = memoryview(self._rx)
         self.wdt = machine.WDT(timeout=watchdog_ms)
         self.reset_cause = machine.reset_cause()
 
@@ -57,9 +59,11 @@ class Board:
         return serial
 
     def read(self):
-        if self.uart.any():
-            return self.uart.read()
-        return None
+        """Bytes waiting on the UART (a view into a preallocated buffer), or None."""
+        if not self.uart.any():
+            return None
+        n = self.uart.readinto(self._rx)
+        return self._rx_view[0:n] if n else None
 
     def send(self, data):
         self.de.value(1)

@@ -34,13 +34,15 @@ class InputBank:
         self.inputs = inputs
         self.states = bytearray(len(inputs))
         self.changed = False
-        for i, item in enumerate(inputs):
-            self.states[i] = 1 if item.is_active else 0
+        for i in range(len(inputs)):
+            self.states[i] = 1 if inputs[i].is_active else 0
 
     def update(self, now):
         """Sample all inputs; returns a bit mask of those that changed on this call."""
         mask = 0
-        for i, item in enumerate(self.inputs):
+        inputs = self.inputs
+        for i in range(len(inputs)):  # range, not enumerate: no iterator object per call
+            item = inputs[i]
             if item.update(now):
                 self.states[i] = 1 if item.is_active else 0
                 mask |= 1 << i

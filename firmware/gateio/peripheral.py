@@ -5,6 +5,8 @@ left in self.tx. The last reply is kept so a command repeated with the same sequ
 (the CP's retry after a lost reply) gets the same answer without running it twice.
 """
 
+import struct
+
 from gateio import codes as C
 from gateio.crc import checksum, crc16
 from gateio.compat import ticks_since
@@ -58,6 +60,8 @@ class Peripheral:
         self.tx = bytearray(_BUF)
         self._payload = bytearray(_BUF)
         self._last = bytearray(_BUF)
+        self._tx_view = memoryview(self.tx)  # views: copying between buffers allocates nothing big
+        self._last_view = memoryview(self._last)
         self._last_len = 0
         self._last_seq = -1
         self._seq = 0
@@ -104,11 +108,11 @@ class Peripheral:
             self.sc.reset()
         elif self._seq == self._last_seq and self._last_len:
             self.counts["repeat"] += 1
-            self.tx[0 : self._last_len] = self._last[0 : self._last_len]
+            self._tx_view[0 : self._last_len] = self._last_view[0 : self._last_len]
             return self._last_len
         n = self._run(pkt, end, now)
         size = self._finish(n)
-        self._last[0:size] = self.tx[0:size]
+        self._last_view[0:size] = self._tx_view[0:size]
         self._last_len = size
         self._last_seq = self._seq
         if self._payload[0] != C.REPLY_NAK:
@@ -127,8 +131,7 @@ class Peripheral:
             scb_type = pkt[6]
             if scb_type < C.SCS_11 or scb_type > C.SCS_18:
                 return self._nak_payload(C.NAK_SC_CONDITION)
-            if scb_len >= 3:
-                self._key_sel = pkt[7]
+            self._key_sel = pkt[7] if scb_len >= 3 else 1
             pos += scb_len
         code = pkt[pos]
         start = pos + 1
@@ -223,8 +226,7 @@ class Peripheral:
         p[1:4] = ident.vendor[0:3]
         p[4] = ident.model
         p[5] = ident.version
-        for i in range(4):
-            p[6 + i] = (ident.serial >> (8 * i)) & 0xFF
+        struct.pack_into("<I", p, 6, ident.serial & 0xFFFFFFFF)
         p[10] = ident.firmware[0]
         p[11] = ident.firmware[1]
         p[12] = ident.firmware[2]
@@ -373,7 +375,7 @@ class Peripheral:
     def _nak(self, reason, remember=True):
         size = self._finish(self._nak_payload(reason))
         if remember:
-            self._last[0:size] = self.tx[0:size]
+            self._last_view[0:size] = self._tx_view[0:size]
             self._last_len = size
         return size
 
@@ -404,21 +406,18 @@ class Peripheral:
             tx[q + 1] = C.SCS_18 if n > 1 else C.SCS_16
             q += 2
         tx[start + 4] = ctrl
-        tx[q : q + n] = self._payload[0:n]
+        self._tx_view[q : q + n] = memoryview(self._payload)[0:n]
         if secure and n > 1:
             q += 1 + self.sc.encrypt_reply(tx, q + 1, n - 1)
         else:
             q += n
         total = q - start + (4 if secure else 0) + (2 if self._crc else 1)
-        tx[start + 2] = total & 0xFF
-        tx[start + 3] = total >> 8
+        struct.pack_into("<H", tx, start + 2, total)
         if secure:
             self.sc.sign_reply(tx, start, q)
             q += 4
         if self._crc:
-            crc = crc16(tx, start, q)
-            tx[q] = crc & 0xFF
-            tx[q + 1] = crc >> 8
+            struct.pack_into("<H", tx, q, crc16(tx, start, q))
             q += 2
         else:
             tx[q] = checksum(tx, start, q)

@@ -39,6 +39,8 @@ sys.path.insert(0, "/fw/tests")
 sys.path.insert(0, "/fw")
 os.chdir("/tmp")
 print("micropython", sys.implementation.version, sys.platform)
+import gateio.cipher
+print("AES backend:", gateio.cipher.BACKEND)
 _passed = 0
 _failed = 0
 for _name in ${JSON.stringify(modules)}:

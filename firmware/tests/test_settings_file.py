@@ -4,7 +4,7 @@ import json
 
 from gateio import settings
 
-PATH = "gateio-test-settings.json"
+PATH = "/tmp/gateio-test-settings.json"  # /tmp exists on CPython hosts and in the WebAssembly port
 
 
 def _write(data):
