@@ -110,3 +110,12 @@ def test_bench_prints_the_promised_keys():
     result = as_json(proc)
     for key in ("decode_ms", "raw_zxing_ms", "frame_to_relay_ms"):
         assert result[key]["p50"] > 0 and result[key]["p99"] >= result[key]["p50"]
+
+
+def test_run_without_gpio_hardware_says_so(tmp_path):
+    cfg = tmp_path / "gate.toml"
+    cfg.write_text(f'[site]\nsecret_file = "{tmp_path}/s"\n[ledger]\npath = "{tmp_path}/l.db"\n'
+                   '[mqtt]\nenabled = false\n[[cameras]]\ndirection = "entry"\n')
+    proc = qrgate("run", "--config", str(cfg))
+    assert proc.returncode == 2 and b"cannot open the gate's GPIO pins" in proc.stderr
+    assert b"Warning" not in proc.stderr

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import warnings
 
 from gpiozero import RGBLED, Button, Buzzer, OutputDevice
-from gpiozero.exc import GPIOZeroError
+from gpiozero.exc import GPIOZeroError, PinFactoryFallback
 
 from ..errors import GateIOError
 from ..timers import Timers
@@ -33,23 +34,30 @@ class GpioGateIO(GateIO):
         self.relay_on_at = 0.0
         self._closed = False
         try:
-            self.relay = OutputDevice(pins["relay"], active_high=relay_active_high, initial_value=False,
-                                      pin_factory=pin_factory)
-            self.led = RGBLED(pins["led_red"], pins["led_green"], pins["led_blue"], pwm=False,
-                              pin_factory=pin_factory)
-            self.buzzer = Buzzer(pins["buzzer"], pin_factory=pin_factory)
-            # switches pull to ground: a closed door contact or tamper switch reads as "pressed"
-            self.door = Button(pins["door_contact"], pull_up=True, pin_factory=pin_factory)
-            self.exit_button = Button(pins["exit_button"], pull_up=True, pin_factory=pin_factory)
-            self.tamper = Button(pins["tamper"], pull_up=True, pin_factory=pin_factory)
+            with warnings.catch_warnings():
+                # gpiozero warns once per pin library it could not load; the error below says it all
+                warnings.simplefilter("ignore", PinFactoryFallback)
+                self._open_devices(pins, relay_active_high, pin_factory)
         except (GPIOZeroError, OSError, RuntimeError) as exc:
             self._timers.close()
-            raise GateIOError(f"cannot open the gate's GPIO pins: {exc}") from None
+            raise GateIOError(f"cannot open the gate's GPIO pins: {exc} (on a Raspberry Pi: "
+                              "pip install 'qrgate[pi]')") from None
         self.door.when_pressed = lambda: self._fire(self.when_door_changed, False)
         self.door.when_released = lambda: self._fire(self.when_door_changed, True)
         self.exit_button.when_pressed = lambda: self._fire(self.when_exit_pressed)
         self.tamper.when_pressed = lambda: self._fire(self.when_tamper_changed, False)
         self.tamper.when_released = lambda: self._fire(self.when_tamper_changed, True)
+
+    def _open_devices(self, pins: dict[str, int], relay_active_high: bool, pin_factory) -> None:
+        self.relay = OutputDevice(pins["relay"], active_high=relay_active_high, initial_value=False,
+                                  pin_factory=pin_factory)
+        self.led = RGBLED(pins["led_red"], pins["led_green"], pins["led_blue"], pwm=False,
+                          pin_factory=pin_factory)
+        self.buzzer = Buzzer(pins["buzzer"], pin_factory=pin_factory)
+        # switches pull to ground: a closed door contact or tamper switch reads as "pressed"
+        self.door = Button(pins["door_contact"], pull_up=True, pin_factory=pin_factory)
+        self.exit_button = Button(pins["exit_button"], pull_up=True, pin_factory=pin_factory)
+        self.tamper = Button(pins["tamper"], pull_up=True, pin_factory=pin_factory)
 
     @staticmethod
     def _fire(callback, *args) -> None:
