@@ -170,17 +170,21 @@ def build(cls, data: dict, path: str = ""):
     return cls(**values)
 
 
-def load(path: str | Path) -> Config:
+def read_toml(path: str | Path, what: str = "config") -> dict:
+    """A TOML file as a dict, or a ConfigError that says which file and what is wrong with it."""
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text())
+        return tomllib.loads(path.read_text())
     except FileNotFoundError:
-        raise ConfigError(f"{path}: no such config file") from None
+        raise ConfigError(f"{path}: no such {what} file") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
-    config = build(Config, data)
+
+
+def load(path: str | Path) -> Config:
+    config = build(Config, read_toml(path))
     if config.gate.relay_seconds > config.gate.max_relay_seconds:
         raise ConfigError("gate.relay_seconds: longer than gate.max_relay_seconds")
     return config

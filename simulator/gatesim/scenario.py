@@ -6,11 +6,10 @@ key path. docs/simulator.md lists every key; `qrgate sim --describe` prints them
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from qrgate.config import build, describe
+from qrgate.config import build, describe, read_toml
 from qrgate.configfield import setting
 from qrgate.errors import ConfigError
 
@@ -100,12 +99,7 @@ class Scenario:
 
 def load(path: str | Path, *, short: bool = False) -> Scenario:
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such scenario file") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    data = read_toml(path, "scenario")
     if short:
         data = _with_overrides(data, data.get("short", {}))
     scenario = build(Scenario, data)
