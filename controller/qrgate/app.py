@@ -29,8 +29,8 @@ from .policy_config import to_policy
 from .pseudonym import load_or_create_secret
 from .runner import LaneRunner
 from .vision.debounce import Debouncer
-from .vision.decoder import Decoder, DecoderSettings
-from .vision.sources import FrameSource, ImageFiles, OpenCVCamera
+from .vision.decoder import Decoder, settings_from
+from .vision.sources import FrameSource, ImageFiles, OpenCVCamera, VideoFile
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +48,18 @@ def open_io(cfg: Config) -> GateIO:
                         tamper_input=gate.osdp_tamper_input, max_relay_seconds=gate.max_relay_seconds)
 
 
-def open_source(camera: CameraConfig) -> FrameSource:
+def open_source(camera: CameraConfig) -> FrameSource | Callable[[], FrameSource]:
+    """A replay is opened now; a camera is opened by its runner, so a missing one is a fault that heals."""
     if camera.source == "files":
         return ImageFiles(camera.files, fps=camera.fps)
+    if camera.source == "video":
+        return VideoFile(camera.files[0], fps=camera.fps)
+    if camera.source == "picamera2":
+        from .vision.picamera import PiCamera
+
+        return lambda: PiCamera(camera=int(camera.device), width=camera.width, height=camera.height, fps=camera.fps)
     device = int(camera.device) if camera.device.isdigit() else camera.device
-    return OpenCVCamera(device=device, width=camera.width, height=camera.height, fps=camera.fps)
+    return lambda: OpenCVCamera(device=device, width=camera.width, height=camera.height, fps=camera.fps)
 
 
 class GateApp:
@@ -87,7 +94,7 @@ class GateApp:
             self.reporter = MqttReporter(
                 ledger=self.ledger, topics=self.topics, state=self.state, clock=clock,
                 broker=BrokerSettings(m.host, m.port, m.username, m.password, m.ca_file, m.cert_file, m.key_file))
-        settings = DecoderSettings(cfg.decoder.try_rotate, cfg.decoder.try_invert, cfg.decoder.try_downscale)
+        settings = settings_from(cfg.decoder)
         self.lanes = [CameraLane(self.controller, Direction(camera.direction), Decoder(settings),
                                  Debouncer(cfg.decoder.gone_after, cfg.decoder.repeat_after))
                       for camera in cfg.cameras]
@@ -191,9 +198,11 @@ class GateApp:
             self.reporter.start()
         if cameras:
             sources = self._sources if self._sources is not None else [open_source(c) for c in self.cfg.cameras]
-            self.runners = [LaneRunner(source, lane, name=f"{self.cfg.gate.id}-{lane.direction.value}{i}",
-                                       clock=self.clock).start()
-                            for i, (lane, source) in enumerate(zip(self.lanes, sources))]
+            self.runners = [
+                LaneRunner(source, lane, name=f"{self.cfg.gate.id}-{lane.direction.value}{i}", clock=self.clock,
+                           loss_after=self.cfg.cameras[i].lost_after,
+                           when_camera_changed=lambda ok, reason, i=i: self.camera_changed(i, ok, reason)).start()
+                for i, (lane, source) in enumerate(zip(self.lanes, sources))]
             self._ticker = threading.Thread(target=self._tick_loop, name="gate-ticker", daemon=True)
             self._ticker.start()
         log.info("gate %s/%s running with %d camera(s)", self.cfg.site.id, self.cfg.gate.id, len(self.lanes))

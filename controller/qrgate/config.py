@@ -56,12 +56,14 @@ class GateConfig:
 class CameraConfig:
     direction: str = setting("entry", "Scans at this camera are entries, exits, or auto: one camera "
                              "for both ways, where a holder inside is leaving", choices=("entry", "exit", "auto"))
-    source: str = setting("opencv", "Where frames come from", choices=("opencv", "files"))
+    source: str = setting("opencv", "Where frames come from: a V4L2/USB camera, the Pi camera, or a replay "
+                          "of image files or a video file", choices=("opencv", "picamera2", "files", "video"))
     device: str = setting("0", "OpenCV device index or path (opencv source)")
     width: int = setting(1280, "Capture width in pixels", minimum=160)
     height: int = setting(720, "Capture height in pixels", minimum=120)
     fps: int = setting(30, "Capture frame rate", minimum=1)
-    files: list[str] = setting([], "Image files to replay (files source)")
+    files: list[str] = setting([], "Image files to replay (files source), or one video file (video source)")
+    lost_after: float = setting(1.0, "Seconds without a frame before the camera counts as lost", minimum=0.1)
 
 
 @dataclass
@@ -69,6 +71,14 @@ class DecoderConfig:
     try_rotate: bool = setting(False, "Also search for codes turned 90/270 degrees (slower)")
     try_invert: bool = setting(False, "Also search for light-on-dark codes (slower)")
     try_downscale: bool = setting(False, "Also search downscaled copies of the frame (slower)")
+    binarizer: str = setting("global_histogram", "First pass, on every frame (docs/vision.md has the measurement)",
+                             choices=("global_histogram", "local_average", "fixed_threshold"))
+    fallback_binarizer: str | None = setting("local_average", "Second pass when the first reads nothing; "
+                                             "none: one pass only",
+                                             choices=("global_histogram", "local_average", "fixed_threshold"))
+    fallback_every: int = setting(3, "In a stream, the second pass runs on every n-th frame without a code "
+                                     "(and on any frame where the first pass saw a code it could not read)",
+                                  minimum=1)
     gone_after: float = setting(0.5, "Seconds unseen after which a code has left the view", minimum=0.0)
     repeat_after: float = setting(10.0, "Seconds after which a code held in view scans again", minimum=0.0)
 
@@ -187,6 +197,9 @@ def load(path: str | Path) -> Config:
     config = build(Config, read_toml(path))
     if config.gate.relay_seconds > config.gate.max_relay_seconds:
         raise ConfigError("gate.relay_seconds: longer than gate.max_relay_seconds")
+    for i, camera in enumerate(config.cameras):
+        if camera.source in ("files", "video") and not camera.files:
+            raise ConfigError(f"cameras[{i}].files: a {camera.source} source needs its files")
     return config
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from ..errors import QrgateError
@@ -45,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `qrgate decode ... | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 0
     except Exception as exc:  # the last line of defence: a clear line, never a traceback
         logging.getLogger(__name__).debug("internal error", exc_info=True)
         fail(f"internal error ({type(exc).__name__}: {exc}); run with -v and report it")

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from .topics import COMMAND_NAMES
 
 # the alarms GateApp raises as ledger events (app.py, door_monitor.py)
-ALARM_NAMES = ("door_forced", "door_held_open", "tamper", "camera_fault", "io_board_offline")
+ALARM_NAMES = ("door_forced", "door_held_open", "tamper", "camera_fault", "io_board_offline", "clock_unsynced")
 MAX_PAYLOAD = 1024
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _BY = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")  # a role or account id, never a person's name

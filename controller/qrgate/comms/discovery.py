@@ -14,7 +14,7 @@ from importlib import metadata
 from .topics import GateTopics
 
 ALARM_CLASSES = {"door_forced": "safety", "door_held_open": "problem", "tamper": "tamper",
-                 "camera_fault": "problem", "io_board_offline": "problem"}
+                 "camera_fault": "problem", "io_board_offline": "problem", "clock_unsynced": "problem"}
 _ON_OFF = "{{{{ 'ON' if {expr} else 'OFF' }}}}"
 
 
