@@ -58,7 +58,7 @@ class SimGate:
 
     def __init__(self, site_dir: Path, broker_host: str, broker_port: int, *, trust_files: list[str],
                  fps: float = 30.0, clock: Callable[[], float] | None = None, timers=None,
-                 cameras: str = "separate", **config_options):
+                 cameras: str = "separate", difficulty: str = "easy", **config_options):
         site_dir = Path(site_dir)
         gate_id = config_options.get("gate_id", "gate1")
         gate_dir = site_dir / gate_id
@@ -78,7 +78,8 @@ class SimGate:
         else:
             self.pins.pin(DEFAULT_PINS["door_contact"]).drive_low()  # door shut
             self.pins.pin(DEFAULT_PINS["tamper"]).drive_low()  # enclosure closed
-        self.cameras = {d: VirtualCamera(fps=fps, seed=i) for i, d in enumerate(self.directions)}
+        self.cameras = {d: VirtualCamera(fps=fps, seed=i, difficulty=difficulty)
+                        for i, d in enumerate(self.directions)}
         self._clock, self._timers = clock, timers
         self.outcomes = []
         self.app = self._build_app()

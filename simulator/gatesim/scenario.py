@@ -85,6 +85,9 @@ class Scenario:
     duration_minutes: float = setting(60.0, "Simulated length", minimum=0)
     speed: float = setting(0.0, "Simulated seconds per real second; 0: as fast as possible, "
                                 "1: real time", minimum=0)
+    camera: str = setting("easy", "What the cameras see: easy (a flat scene), normal or hard (phones and "
+                                  "paper cards with blur, glare, noise, perspective)",
+                          choices=("easy", "normal", "hard"))
     relay_seconds: float = setting(3.0, "Relay pulse after a grant", minimum=0.1)
     door_held_seconds: float = setting(30.0, "Door open longer than this raises an alarm", minimum=1)
     site: SiteSpec = setting(SiteSpec(), "The site")
