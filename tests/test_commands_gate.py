@@ -80,6 +80,7 @@ def test_remote_open_is_durable_before_the_relay_moves(rig):
     assert rig.rises() == 1
     [event] = rig.app.ledger.events()
     assert (event.type, event.reason, event.holder) == ("remote_open", "command", None)
+    assert rig.app.ledger.details(event.id) == {"by": "admin", "request_id": "r-1"}
 
 
 def test_a_door_opened_after_a_remote_open_is_not_forced(rig):

@@ -13,8 +13,9 @@ import time
 from typing import Callable
 
 from .clock_sync import kernel_clock_synced
-from .comms.mqtt import BrokerSettings, MqttReporter
+from .comms.mqtt import BrokerSettings
 from .comms.topics import GateTopics
+from .comms.wiring import connect_gate
 from .config import CameraConfig, Config
 from .credentials import TrustStore
 from .decide import ALARM_CLOCK
@@ -25,6 +26,7 @@ from .gate import GateIO, open_gate_io, signals
 from .ledger import Ledger
 from .model import Direction
 from .pipeline import CameraLane, GateController, Outcome
+from .policy import GateMode
 from .policy_config import to_policy
 from .pseudonym import load_or_create_secret
 from .runner import LaneRunner
@@ -89,11 +91,17 @@ class GateApp:
         self.controller.listeners.append(self._after_scan)
         self.topics = GateTopics(cfg.mqtt.topic_prefix, cfg.site.id, cfg.gate.id)
         self.reporter = None
+        self.command_target = None
         if cfg.mqtt.enabled:
             m = cfg.mqtt
-            self.reporter = MqttReporter(
-                ledger=self.ledger, topics=self.topics, state=self.state, clock=clock,
-                broker=BrokerSettings(m.host, m.port, m.username, m.password, m.ca_file, m.cert_file, m.key_file))
+            self.reporter, self.command_target = connect_gate(
+                controller=self.controller, ledger_path=cfg.ledger.path, topics=self.topics,
+                broker=BrokerSettings(m.host, m.port, m.username, m.password, m.ca_file, m.cert_file, m.key_file),
+                state=self.state, clock=clock, unlock=self._unlock, discovery_prefix=m.discovery_prefix,
+                commands=m.commands, command_secret_file=m.command_secret_file, site_aggregator=m.site_aggregator)
+            self.controller.mode = GateMode(self.command_target.mode.name)  # a lockdown outlives a restart
+            self.command_target.mode_changed.append(
+                lambda mode: setattr(self.controller, "mode", GateMode(mode.name)))
         settings = settings_from(cfg.decoder)
         self.lanes = [CameraLane(self.controller, Direction(camera.direction), Decoder(settings),
                                  Debouncer(cfg.decoder.gone_after, cfg.decoder.repeat_after))
@@ -110,7 +118,7 @@ class GateApp:
 
     # -- what the gate reports ---------------------------------------------------------
     def state(self) -> dict:
-        return {"mode": "normal", "door": "open" if self.io.is_door_open else "closed",
+        return {"mode": self.controller.mode.value, "door": "open" if self.io.is_door_open else "closed",
                 "camera": "lost" if self._cameras_lost else "ok",
                 "io_link": "online" if self.io.is_online else "offline",
                 "alarms": sorted(self._alarms)}
@@ -128,6 +136,11 @@ class GateApp:
         if unsynced != ("clock_unsynced" in self._alarms):  # raised by a scan that met it, cleared likewise
             self._record_alarms([AlarmChange("clock_unsynced", unsynced, outcome.scan.at)])
         self._notify()
+
+    def _unlock(self, at: float, seconds: float) -> None:
+        """A remote open released the lock: the door opening now is not forced."""
+        with self._lock:
+            self.door.unlock(at, seconds)
 
     def _on_door(self, is_open: bool) -> None:
         now = self.clock()
@@ -164,7 +177,8 @@ class GateApp:
             lost = bool(self._cameras_lost)
         if lost == was_lost:
             return
-        self.io.set_idle(signals.IDLE_FAULT if lost else signals.IDLE_READY)
+        if self.controller.mode is not GateMode.LOCKDOWN:  # a lockdown keeps its own light
+            self.io.set_idle(signals.IDLE_FAULT if lost else signals.IDLE_READY)
         log.warning("camera %d %s%s", lane, "back" if ok else "lost", f" ({reason})" if reason else "")
         self._record_alarms([AlarmChange("camera_fault", lost, self.clock())])
 
@@ -221,6 +235,8 @@ class GateApp:
             runner.stop()
         if self.reporter:
             self.reporter.stop()
+        if self.command_target:
+            self.command_target.close()
         self.io.close()
         self.ledger.close()
 

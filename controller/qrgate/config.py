@@ -106,6 +106,12 @@ class MqttConfig:
     cert_file: str | None = setting(None, "Client certificate for TLS")
     key_file: str | None = setting(None, "Client key for TLS")
     topic_prefix: str = setting("qrgate", "First level of every topic")
+    discovery_prefix: str | None = setting("homeassistant", "Home Assistant discovery prefix; none: no discovery")
+    commands: list[str] = setting(["open", "lockdown", "free_exit", "ack_alarm", "reset_counts"],
+                                  "Commands this gate takes on its cmd topics (the broker ACL decides who may send)")
+    command_secret_file: str | None = setting(None, "Shared secret; when set, commands must be signed "
+                                              "(docs/mqtt.md)")
+    site_aggregator: bool = setting(False, "This gate publishes <prefix>/<site>/occupancy from every gate's counts")
 
 
 @dataclass

@@ -53,6 +53,8 @@ class MosquittoBroker:
         self.log = Path(self._dir.name) / "mosquitto.log"
         self.conf.write_text(
             f"listener {self.port} 127.0.0.1\n"
+            # as root, mosquitto would switch to its own user and could not write our temp folder
+            "user root\n"
             f"allow_anonymous {'true' if anonymous else 'false'}\n"
             + (f"persistence true\npersistence_location {self._dir.name}/\nautosave_interval 1\n"
                if persistent else "persistence false\n") +

@@ -75,9 +75,7 @@ class SimGate:
             self.board_port, self._stop_board = start_on_pty(address=self.config.gate.osdp_address,
                                                              scbk=bytes.fromhex(SIM_SCBK))
             self.board = self._stop_board.board
-        else:
-            self.pins.pin(DEFAULT_PINS["door_contact"]).drive_low()  # door shut
-            self.pins.pin(DEFAULT_PINS["tamper"]).drive_low()  # enclosure closed
+        self.door_open = False
         self.cameras = {d: VirtualCamera(fps=fps, seed=i, difficulty=difficulty)
                         for i, d in enumerate(self.directions)}
         self._clock, self._timers = clock, timers
@@ -100,12 +98,18 @@ class SimGate:
 
     def _build_app(self) -> GateApp:
         extra = {"clock": self._clock} if self._clock else {}
-        app = GateApp(self.config, io=self._open_io(), sources=[self.cameras[d] for d in self.directions], **extra)
+        io = self._open_io()
+        if self.board is None:
+            # after the devices exist: opening them sets the pull-ups, which would read as open
+            self.pin("tamper").drive_low()  # enclosure closed
+            self.set_door_contact(self.door_open)
+        app = GateApp(self.config, io=io, sources=[self.cameras[d] for d in self.directions], **extra)
         app.controller.listeners.append(self.outcomes.append)
         return app
 
     # -- the physical world around the gate -------------------------------------------------
     def set_door_contact(self, is_open: bool) -> None:
+        self.door_open = is_open
         if self.board is not None:
             self.board.set_door_open(is_open)
         else:

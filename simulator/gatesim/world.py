@@ -108,7 +108,7 @@ class World:
             tick += TICK_SECONDS
         while self._events:
             t, _, fn = heapq.heappop(self._events)
-            if t > end + 600:  # people still inside after the end are counted, not walked out
+            if t > end:  # people still inside at the end are counted, not walked out
                 break
             self.clock.advance(t)
             for place in self.gates.values():
@@ -148,7 +148,7 @@ class World:
             person = next(people, None)
             if person is None:
                 break  # everyone has come
-            stay = self.rng.expovariate(1 / max(a.stay_minutes, 0.1)) * 60 + 120
+            stay = self.rng.expovariate(1 / max(a.stay_minutes, 0.1)) * 60 + 20
             self.at(t, lambda p=person, g=gate, s=stay: self._arrive(p, g, s))
 
     def _wait(self, again: Callable[[], None]) -> None:
@@ -173,7 +173,7 @@ class World:
         # at a one-camera gate a second scan from inside means leaving, so these two need two cameras
         two_cameras = self.gates[gate].spec.cameras == "separate"
         if two_cameras and self.rng.random() < b.re_entry_attempt:
-            self.at(now + 60, lambda: self._try_again(gate, person))
+            self.at(now + stay / 2, lambda: self._try_again(gate, person))  # while still inside
         if two_cameras and self.rng.random() < b.shares_screenshot:
             friend = f"{person.who}-friend"
             self.at(now + 90, lambda: self._friend_with_screenshot(friend, person, gate, stay))

@@ -127,7 +127,8 @@ class GateTarget:
             if self.mode.lockdown:
                 return "lockdown"
             now = self.clock()
-            self._record("remote_open", "command", now)  # durable before the relay moves
+            # durable before the relay moves; who asked stays in the log only (detail is never published)
+            self._record("remote_open", "command", now, {"by": by, "request_id": request_id})
             seconds = self.controller.relay_seconds
             if self.unlock is not None:
                 self.unlock(now, seconds)
@@ -190,8 +191,8 @@ class GateTarget:
             self.io.release_relay()
         self.io.set_idle(IDLE_LOCKDOWN if on else signals.IDLE_READY)
 
-    def _record(self, type_: str, reason: str, at: float) -> None:
-        self.ledger.record(at=at, gate_id=self.gate_id, type=type_, reason=reason)
+    def _record(self, type_: str, reason: str, at: float, detail: dict | None = None) -> None:
+        self.ledger.record(at=at, gate_id=self.gate_id, type=type_, reason=reason, detail=detail)
 
     def _tell(self) -> None:
         for listener in self.changed:
