@@ -47,9 +47,8 @@ def broker(tmp_path_factory):
     for i, user in enumerate(USERS):
         args = [tool, "-b"] + (["-c"] if i == 0 else []) + [str(pwfile), user, password(user)]
         subprocess.run(args, check=True, capture_output=True)
-    # run as root (CI containers), mosquitto would drop to its own user and could not read pytest's
-    # private tmp dir; "user root" keeps the test's user (and means nothing when not run as root)
-    broker = MosquittoBroker(anonymous=False, extra_conf=f"user root\npassword_file {pwfile}\nacl_file {ACL}\n")
+    # MosquittoBroker keeps the test's own user, so the broker can read pytest's private tmp dir
+    broker = MosquittoBroker(anonymous=False, extra_conf=f"password_file {pwfile}\nacl_file {ACL}\n")
     yield broker
     broker.close()
 

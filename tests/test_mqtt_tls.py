@@ -88,7 +88,6 @@ def pki(tmp_path_factory):
 def tls_broker(pki):
     cert, key = pki["server"]
     broker = MosquittoBroker(anonymous=False, extra_conf=(
-        "user root\n"  # see test_broker_acl: keep access to pytest's private tmp dir when run as root
         f"password_file {pki['passwd']}\ncafile {pki['ca']}\ncertfile {cert}\nkeyfile {key}\n"
         "require_certificate true\ntls_version tlsv1.2\n"))
     yield broker

@@ -65,7 +65,6 @@ class Gate:
 
 def test_every_event_arrives_once_by_id_after_an_outage_with_a_restart(tmp_path):
     broker = MosquittoBroker(extra_conf=(
-        "user root\n"  # as root, mosquitto would drop to its own user and could not write its tmp dir
         f"persistence true\npersistence_location {tmp_path}/\nmax_queued_messages 10000\n"))
     keys = new_key(tmp_path / "keys")
     office = PassOffice(keys["private_key"], issuer_secret(keys["private_key"]))

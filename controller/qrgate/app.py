@@ -121,6 +121,7 @@ class GateApp:
         return {"mode": self.controller.mode.value, "door": "open" if self.io.is_door_open else "closed",
                 "camera": "lost" if self._cameras_lost else "ok",
                 "io_link": "online" if self.io.is_online else "offline",
+                "io": self.io.link_state,  # backend details: an OSDP board's secure channel
                 "alarms": sorted(self._alarms)}
 
     def _notify(self) -> None:

@@ -8,7 +8,6 @@ timers. Everything between is the real code.
 
 from __future__ import annotations
 
-import socket
 import time
 from pathlib import Path
 from typing import Callable
@@ -170,18 +169,8 @@ class SimGate:
 
     def kill(self) -> None:
         """What a power cut does: no goodbye to the broker (its last will speaks), outputs drop."""
-        reporter = self.app.reporter
-        if reporter is not None:
-            reporter.client.loop_stop()
-            sock = reporter.client.socket()
-            if sock is not None:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-                sock.close()
-            reporter._stop.set()  # the drain thread ends without a goodbye
-            reporter._wake.set()
+        if self.app.reporter is not None:
+            self.app.reporter.abandon()
         self.app.reporter = None
         self.app.stop()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 
 
@@ -15,3 +16,11 @@ def emit(args, data: dict, text: str) -> None:
 
 def fail(message: str) -> None:
     print(f"qrgate: {message}", file=sys.stderr)
+
+
+class JsonLogFormatter(logging.Formatter):
+    """One JSON object per log line, for `qrgate run --json` under a supervisor or log shipper."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return json.dumps({"at": round(record.created, 3), "level": record.levelname.lower(),
+                           "logger": record.name, "message": record.getMessage()}, ensure_ascii=False)

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import logging
+
 from .. import config
+from .output import JsonLogFormatter
 
 
 def add_parser(sub) -> None:
     run = sub.add_parser("run", help="run the gate from a config file")
     run.add_argument("--config", required=True, help="TOML config file (see 'qrgate config describe')")
+    run.add_argument("--json", action="store_true", help="log as one JSON object per line (stderr)")
     run.set_defaults(handler=run_gate)
 
 
 def run_gate(args) -> int:
     from ..app import GateApp  # imports the hardware stack only when a gate really runs
+
+    if args.json:
+        handler = logging.StreamHandler()
+        handler.setFormatter(JsonLogFormatter())
+        logging.getLogger().handlers = [handler]
+        logging.getLogger().setLevel(logging.INFO)
 
     GateApp(config.load(args.config)).run_until_signalled()
     return 0

@@ -16,6 +16,7 @@ from __future__ import annotations
 import collections
 import json
 import logging
+import socket
 import threading
 import time
 from typing import Callable
@@ -97,6 +98,19 @@ class MqttReporter:
         self.client.disconnect()
         self.client.loop_stop()
 
+    def abandon(self) -> None:
+        """Stop as a power cut would: no offline message (the broker's last will says it), no goodbye."""
+        self.client.loop_stop()
+        sock = self.client.socket()
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+        self._stop.set()
+        self._wake.set()
+
     # -- paho callbacks (paho's network thread: keep them short, take no locks of ours) ----
     def _on_connect(self, client, userdata, flags, reason_code, properties):
         if reason_code.is_failure:
@@ -142,6 +156,8 @@ class MqttReporter:
             try:
                 self._drain_once()
             except Exception:  # the drain must outlive any one bad row or broker hiccup
+                if self._stop.is_set():
+                    return  # shutting down: the ledger may already be closed, and nothing is lost
                 log.exception("MQTT drain failed; will retry")
                 time.sleep(0.5)
 
