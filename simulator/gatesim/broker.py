@@ -71,7 +71,9 @@ class MosquittoBroker:
             wait_for_port(self.port)
         except BrokerError:
             self.stop()
-            detail = self.log.read_text()[-500:] if self.log.exists() else ""
+            said = self._proc.stderr.read().decode("utf-8", "replace") if self._proc.stderr else ""
+            logged = self.log.read_text() if self.log.exists() else ""
+            detail = (said + logged).strip()[-500:] or "it said nothing"
             raise BrokerError(f"mosquitto did not start on port {self.port}: {detail}") from None
 
     def stop(self) -> None:
