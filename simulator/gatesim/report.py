@@ -66,6 +66,7 @@ def build_report(world, observer, scenario) -> dict:
         "faults": [{k: v for k, v in f.items() if not k.startswith("_")} for f in world.measured.faults],
         "waited_for_a_broken_gate": world.measured.waited,
         "held_up_again_after_a_missed_read": world.measured.rescans,
+        "never_read_in_three_tries": truth.answers["never read"],
         "ground_truth": {"named_people_inside": physical_named,
                          "tailgaters_inside": truth.tailgaters_inside,
                          "recorded_inside": truth.recorded_total,

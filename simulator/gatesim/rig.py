@@ -118,7 +118,9 @@ class SimGate:
     def press_exit_button(self) -> None:
         if self.board is not None:
             self.board.set_exit_pressed(True)
-            time.sleep(0.05)  # long enough for the board to see and report it
+            # a person's press, long enough for the board's next status report to carry it: the
+            # board reports the inputs as they are when polled, not every edge in between
+            time.sleep(0.3)
             self.board.set_exit_pressed(False)
         else:
             button = self.pin("exit_button")

@@ -28,11 +28,12 @@ class SimClock:
     def advance(self, to: float) -> None:
         if to < self.now:
             return
-        self.now = to
         if self.speed > 0:  # pace against the wall clock, for runs whose latency is watched
             wait = self._wall_start + (to - self.start) / self.speed - time.monotonic()
             if wait > 0:
+                # wait first: a report arriving meanwhile (an I/O board's) is stamped with the present
                 time.sleep(wait)
+        self.now = to
 
 
 class ManualTimers:

@@ -52,8 +52,10 @@ class Truth:
             self.inside(gate).discard(holder)
 
     def check(self, who: str, expected: tuple[bool, str], got: tuple[bool, str] | None, at: float) -> bool:
-        self.answers["unread" if got is None else f"{'granted' if got[0] else 'denied'}: {got[1]}"] += 1
-        if got == expected:
+        """Compare an answer with what the policy owes; a code never read is counted, not judged:
+        the gate decided nothing, logged nothing, and the person stays where they were."""
+        self.answers["never read" if got is None else f"{'granted' if got[0] else 'denied'}: {got[1]}"] += 1
+        if got is None or got == expected:
             return True
         self.mismatches.append({"who": who, "at": at, "expected": list(expected),
                                 "got": list(got) if got else None})
