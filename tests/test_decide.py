@@ -231,10 +231,7 @@ def credential_cases(site):
 
 
 def _verify(payload, trust, now):
-    # QG2 until the lead registers it in credentials.FORMATS; then credentials.verify handles both
-    if payload.startswith(rotating.PREFIX):
-        return rotating.verify(payload, trust, now)
-    return credentials.verify(payload, trust, now)
+    return credentials.verify(payload, trust, now)  # QG1 and QG2 alike, by prefix
 
 
 def test_credential_reasons_from_real_passes(site):
