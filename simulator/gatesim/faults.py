@@ -6,6 +6,7 @@ import threading
 import time
 
 MIN_REAL_OUTAGE_SECONDS = 1.0  # a fast run still keeps the broker away long enough to be an outage
+MIN_REAL_LINK_CUT_SECONDS = 12.0  # the control panel takes about 8 s to give up on a silent board
 
 
 def plan_faults(world) -> None:
@@ -106,6 +107,7 @@ def link_cut(world, gate, record) -> None:
         return
     place.down.add("io_link")
     place.sim.cut_io_link(True)
+    record["_cut_wall"] = time.monotonic()
     world.truth.expected_alarms["io_board_offline"] += 1
     _say(world, f"I/O board link of {gate} cut")
 
@@ -114,6 +116,9 @@ def link_mend(world, gate, record) -> None:
     place = world.gates[gate]
     if "skipped" in record:
         return
+    lacking = MIN_REAL_LINK_CUT_SECONDS - (time.monotonic() - record.pop("_cut_wall"))
+    if lacking > 0:
+        time.sleep(lacking)
     place.sim.cut_io_link(False)
     began = time.monotonic()
     record["offline_seen"] = not place.sim.io.is_online

@@ -67,6 +67,7 @@ class SimGate:
         self.directions = CAMERA_LAYOUTS[cameras]
         self.board = None
         self._stop_board = None
+        self._seen_seq = 0
         self.pins = MockFactory()
         if self.config.gate.backend == "osdp":
             from gateio.host import start_on_pty  # the board's own firmware, on this machine
@@ -111,6 +112,7 @@ class SimGate:
         self.door_open = is_open
         if self.board is not None:
             self.board.set_door_open(is_open)
+            self._wait_for_board(lambda: self.io.is_door_open == is_open)
         else:
             pin = self.pin("door_contact")
             pin.drive_high() if is_open else pin.drive_low()
@@ -122,10 +124,19 @@ class SimGate:
             # board reports the inputs as they are when polled, not every edge in between
             time.sleep(0.3)
             self.board.set_exit_pressed(False)
+            self._wait_for_board(lambda: any(e.type == "exit_button" for e in self.ledger.events(self._seen_seq)))
+            self._seen_seq = self.ledger.events()[-1].seq if self.ledger.events() else 0
         else:
             button = self.pin("exit_button")
             button.drive_low()
             button.drive_high()
+
+    def _wait_for_board(self, seen: Callable[[], bool], timeout: float = 1.0) -> None:
+        """A board reports over its own link, in its own time; the simulated clock waits until the
+        controller has heard, so the report is stamped with the moment it happened."""
+        deadline = time.monotonic() + timeout
+        while not seen() and time.monotonic() < deadline and not self.board.link_cut:
+            time.sleep(0.005)
 
     def cut_io_link(self, cut: bool = True) -> None:
         self.board.link_cut = cut

@@ -114,8 +114,6 @@ def load(path: str | Path, *, short: bool = False) -> Scenario:
     for i, fault in enumerate(scenario.faults):
         if fault.gate and fault.gate not in gate_ids:
             raise ConfigError(f"{path}: faults[{i}].gate: no gate {fault.gate!r}")
-    if any(g.backend == "osdp" for g in scenario.gates) and scenario.speed != 1:
-        raise ConfigError(f"{path}: speed: a gate on an OSDP board keeps the board's own time; use speed = 1")
     if scenario.population.app_passes + scenario.population.paper_passes + \
             scenario.population.health_certificates == 0:
         raise ConfigError(f"{path}: population: nobody comes")
