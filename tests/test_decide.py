@@ -192,7 +192,7 @@ def _resigned_body(payload, edit):
 
 
 def credential_cases(site):
-    make, trust = site["make"], site["trust"]
+    make = site["make"]
     good = make()
     revoked = make(pass_id=bytes.fromhex("aabbccddeeff"))
     rot = make(rotating=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import socket
 import time
 
-import pytest
 
 from gatesim.broker import MosquittoBroker
 from gatesim.observer import MqttObserver
@@ -66,8 +65,7 @@ def test_last_will_says_offline_when_the_gate_dies(tmp_path, mosquitto):
     observer = MqttObserver("127.0.0.1", mosquitto.port, "qrgate/s2/#", client_id="obs-2")
     assert observer.wait_for(lambda o: o.latest("qrgate/s2/g1/availability") == "online")
     # a crash: the socket dies without a DISCONNECT, so the broker publishes the will
-    reporter.client.loop_stop()
-    reporter.client.socket().shutdown(socket.SHUT_RDWR)
+    reporter.abandon()
     assert observer.wait_for(lambda o: o.latest("qrgate/s2/g1/availability") == "offline", timeout=10)
     observer.close()
     ledger.close()

@@ -22,10 +22,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from .configfield import setting
 from .credentials.dcc_rules import HealthRules

@@ -38,7 +38,6 @@ def run_scenario(path: str | Path, *, short: bool = False, json_path: str | None
             world = World(scenario, Path(workdir), mqtt, start=start, tz=begins.tzinfo)
             view = LiveView(world, out, every_minutes=max(scenario.duration_minutes / 8, 1), enabled=live)
             world.on_line = view.line
-            world.at(start, lambda: None)
             print(f"qrgate simulator: {scenario.name} — {scenario.description}", file=out)
             print(f"  {len(world.gates)} gate(s), {len(world.people)} people, {scenario.duration_minutes:g} "
                   f"simulated minutes, broker {mqtt.kind} on port {mqtt.port}", file=out)

@@ -59,15 +59,23 @@ def _codes(codes: list[DecodedCode]) -> list[dict]:
     return [{"text": c.text, "corners": [list(p) for p in c.corners]} for c in codes]
 
 
+def _unreadable(args, path: Path, exc: CameraError) -> bool:
+    emit(args, {"file": str(path), "codes": [], "error": str(exc)}, f"{path}: {exc}")
+    return False
+
+
+def _timed(decoder: Decoder, gray, still: bool) -> tuple[list[DecodedCode], float]:
+    start = time.perf_counter()
+    codes = decoder.decode(gray, still=still)
+    return codes, (time.perf_counter() - start) * 1000
+
+
 def _image(args, path: Path, decoder: Decoder) -> bool:
     try:
         gray = load_gray(path)
     except CameraError as exc:
-        emit(args, {"file": str(path), "codes": [], "error": str(exc)}, f"{path}: {exc}")
-        return False
-    start = time.perf_counter()
-    codes = decoder.decode(gray, still=True)
-    ms = (time.perf_counter() - start) * 1000
+        return _unreadable(args, path, exc)
+    codes, ms = _timed(decoder, gray, still=True)
     emit(args, {"file": str(path), "codes": _codes(codes), "ms": round(ms, 3)},
          "\n".join([f"{path}: {len(codes)} code(s) in {ms:.1f} ms"] + [f"  {c.text}" for c in codes]))
     return bool(codes)
@@ -77,15 +85,12 @@ def _video(args, path: Path, decoder: Decoder) -> bool:
     try:
         video = VideoFile(path)
     except CameraError as exc:
-        emit(args, {"file": str(path), "codes": [], "error": str(exc)}, f"{path}: {exc}")
-        return False
+        return _unreadable(args, path, exc)
     seen: dict[str, None] = {}  # distinct texts in order of first sight
     total_ms = 0.0
     try:
         while (gray := video.read()) is not None:
-            start = time.perf_counter()
-            codes = decoder.decode(gray, still=video.index == 0)
-            ms = (time.perf_counter() - start) * 1000
+            codes, ms = _timed(decoder, gray, still=video.index == 0)
             total_ms += ms
             if codes:
                 seen.update(dict.fromkeys(c.text for c in codes))
