@@ -15,9 +15,9 @@ import statistics
 import time
 from pathlib import Path
 
-from qrgate.credentials import dcc
-from qrgate.credentials.dcc_issue import issue_dcc, make_test_signer, sample_payload
-from qrgate.credentials.dcc_trust import add_trust
+from qrgate.credentials.dcc import verify as dcc
+from qrgate.credentials.dcc.issue import issue_dcc, make_test_signer, sample_payload
+from qrgate.credentials.dcc.trust import add_trust
 from qrgate.credentials.trust import TrustStore
 
 NOW = 1_767_225_600.0

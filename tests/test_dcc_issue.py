@@ -10,8 +10,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from qrgate.credentials.base45 import b45decode
-from qrgate.credentials.cose import parse_sign1
-from qrgate.credentials.dcc_issue import EKU_OID, issue_dcc, make_test_signer, sample_payload
+from qrgate.credentials.dcc.cose import parse_sign1
+from qrgate.credentials.dcc.issue import EKU_OID, issue_dcc, make_test_signer, sample_payload
 
 NOW = 1_767_225_600.0
 DAY = 86400.0

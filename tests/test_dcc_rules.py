@@ -7,7 +7,8 @@ import datetime as dt
 
 import pytest
 
-from qrgate.credentials.dcc_rules import GUARD_TEXT, NAAT, RAT, RULE_CODES, HealthRules, evaluate
+from qrgate.policy.reasons import GUARD_TEXT
+from qrgate.policy.health import NAAT, RAT, RULE_CODES, HealthRules, evaluate
 from qrgate.model import Credential
 
 
@@ -106,7 +107,7 @@ def test_evaluate_is_pure():
 
 
 def test_every_verification_reason_has_guard_text():
-    from qrgate.credentials import dcc
+    from qrgate.credentials.dcc import verify as dcc
 
     missing = [code for code in dcc.REASONS if code not in GUARD_TEXT]
     assert missing == []

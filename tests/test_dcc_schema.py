@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from qrgate.credentials import dcc_schema
-from qrgate.credentials.dcc_issue import sample_payload
+from qrgate.credentials.dcc import schema as dcc_schema
+from qrgate.credentials.dcc.issue import sample_payload
 
 SCHEMA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "corpora" / "dcc-schema"
 RELEASES = ["1.0.0", "1.0.1", "1.1.0", "1.2.0", "1.2.1", "1.3.0", "1.3.2"]

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from qrgate.credentials.dcc_issue import make_test_signer
-from qrgate.credentials.dcc_trust import KINDS, DccTrust, SignerCertificate, add_trust, kid_of
+from qrgate.credentials.dcc.issue import make_test_signer
+from qrgate.credentials.dcc.trust import KINDS, DccTrust, SignerCertificate, add_trust, kid_of
 from qrgate.credentials.trust import TrustStore
 from qrgate.errors import KeyFileError, QrgateError
 

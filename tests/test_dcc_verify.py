@@ -13,11 +13,11 @@ import cbor2
 import pytest
 
 from qrgate import credentials
-from qrgate.credentials import dcc
+from qrgate.credentials.dcc import verify as dcc
 from qrgate.credentials.base45 import b45encode
-from qrgate.credentials.dcc_issue import (
+from qrgate.credentials.dcc.issue import (
     cwt_claims, encode_hc1, issue_dcc, make_test_signer, sample_payload, sign_cose)
-from qrgate.credentials.dcc_trust import add_trust
+from qrgate.credentials.dcc.trust import add_trust
 from qrgate.credentials.trust import TrustStore
 
 NOW = 1_767_225_600.0  # 2026-01-01T00:00:00Z

@@ -1,6 +1,6 @@
 """decide() is pure: tables of (verification, direction, presence, policy, now, mode, clock) -> decision.
 
-Every reason code in qrgate.reasons is produced here by a real call with an injected clock:
+Every reason code in qrgate.policy.reasons is produced here by a real call with an injected clock:
 policy reasons by decide() on hand-made verifications, credential reasons by verifying
 real passes (signed, altered, revoked, rotating) and passing the result through decide().
 """
@@ -18,10 +18,10 @@ from qrgate.credentials.base45 import b45decode, b45encode
 from qrgate.credentials.keys import issuer_secret, load_private_key, new_key
 from qrgate.credentials.revocation import sign_list, verify_list
 from qrgate.credentials.trust import TrustStore
-from qrgate.decide import ALARM_CLOCK, GateMode, GuardOverride, Policy, Presence, decide
+from qrgate.policy.decide import ALARM_CLOCK, GateMode, GuardOverride, Policy, Presence, decide
 from qrgate.model import Credential, Direction, Verification
-from qrgate.policy_hours import OpeningHours, parse_spans
-from qrgate.reasons import GUARD_TEXT
+from qrgate.policy.hours import OpeningHours, parse_spans
+from qrgate.policy.reasons import GUARD_TEXT
 
 # Tuesday 2027-01-12 10:00 in Ho Chi Minh City (UTC+7)
 NOW = dt.datetime(2027, 1, 12, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=7))).timestamp()
@@ -242,7 +242,7 @@ def test_credential_reasons_from_real_passes(site):
             trust = TrustStore(pass_keys=trust.pass_keys)
         elif special is not None:
             trust = TrustStore(pass_keys=trust.pass_keys)
-            trust.install_revocations(verify_list(json.loads(json.dumps(special)), trust))
+            trust.install_revocations(verify_list(json.loads(json.dumps(special)), trust.pass_keys))
         decision = decide(_verify(payload, trust, NOW), IN, OUTSIDE, Policy(), NOW)
         assert decision.reason == reason, name
         seen.append(reason)
@@ -250,7 +250,7 @@ def test_credential_reasons_from_real_passes(site):
     seen.append("bad_prefix")
     decided = {c[-1] for c in CASES}
     # health-certificate codes are each produced by tests/test_dcc_verify.py and tests/test_dcc_rules.py
-    from qrgate.credentials.dcc_rules import GUARD_TEXT as HEALTH_TEXT
+    from qrgate.policy.reasons import HEALTH_TEXT
 
     missing = set(GUARD_TEXT) - decided - set(seen) - set(HEALTH_TEXT)
     assert not missing, f"reason codes no test produces: {sorted(missing)}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qrgate.door_monitor import DOOR_FORCED, DOOR_HELD_OPEN, DoorMonitor
+from qrgate.state.door import DOOR_FORCED, DOOR_HELD_OPEN, DoorMonitor
 
 
 def changes(items):

@@ -24,7 +24,7 @@ from qrgate.comms.discovery import discovery_messages
 from qrgate.comms.gate_target import GateTarget
 from qrgate.comms.mqtt import BrokerSettings, MqttReporter
 from qrgate.comms.topics import GateTopics
-from qrgate.decide import Policy
+from qrgate.policy.decide import Policy
 from qrgate.gate.gpio import GpioGateIO
 from qrgate.gate.pins import DEFAULT_PINS
 from qrgate.ledger import Ledger

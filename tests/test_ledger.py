@@ -24,7 +24,7 @@ def test_presence_and_counts_survive_restart(tmp_path, now):
     ledger.close()
 
     reopened = Ledger(path)
-    assert reopened.presence("b").holder_inside and not reopened.presence("a").holder_inside
+    assert reopened.is_inside("b") and not reopened.is_inside("a")
     counts = reopened.counts(now)
     assert counts["total"] == {"entries": 2, "exits": 1, "denials": 1}
     assert counts["today"] == counts["total"] and counts["occupancy"] == 1
@@ -59,9 +59,9 @@ def _move(ledger, at, type, holder, gate="g", reason="granted"):
 
 
 def test_gather_presence_counts_today_zone_and_last_entry(tmp_path):
-    from qrgate.policy import Policy
-    from qrgate.policy_hours import day_start
-    from qrgate.policy_inputs import gather_presence
+    from qrgate.policy.rules import Policy
+    from qrgate.policy.hours import day_start
+    from qrgate.policy.presence import gather_presence
 
     ledger = Ledger(tmp_path / "l.db")
     policy = Policy(timezone="Asia/Ho_Chi_Minh", zone_gates=frozenset({"lab-door"}))
@@ -95,7 +95,7 @@ def test_purge_keeps_recent_rows_undelivered_events_and_people_inside(tmp_path):
     assert purge_expired(ledger, 30, now) == 3
     ids = [e.id for e in ledger.events()]
     assert undelivered.id in ids and old_in.id not in ids and len(ids) == 2
-    assert ledger.presence("stays").holder_inside  # still inside: presence kept
+    assert ledger.is_inside("stays")  # still inside: presence kept
     rows = ledger._conn.execute("SELECT holder FROM presence ORDER BY holder").fetchall()
     assert [r[0] for r in rows] == ["recent", "stays"]
     assert ledger.counts(now)["total"]["entries"] == 3  # counters hold no pseudonyms and stay
@@ -120,7 +120,7 @@ def test_export_is_pseudonymous_csv_in_the_window(tmp_path):
 
 
 def test_override_detail_is_logged_with_the_event(tmp_path):
-    from qrgate.policy import GuardOverride
+    from qrgate.policy.rules import GuardOverride
 
     ledger = Ledger(tmp_path / "l.db")
     event = ledger.record(at=1.0, gate_id="g", type="entry", reason="guard_override", direction="entry",

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from gatesim.visitors import PassOffice
-from qrgate.reasons import GUARD_TEXT
+from qrgate.policy.reasons import GUARD_TEXT
 
 from qrgate import credentials
 from qrgate.credentials import native

@@ -15,10 +15,10 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
-from qrgate.decide import REENTRY_REASONS, Policy, decide
+from qrgate.policy.decide import REENTRY_REASONS, Policy, decide
 from qrgate.ledger import Ledger
 from qrgate.model import Credential, Direction, Verification
-from qrgate.policy_inputs import gather_presence
+from qrgate.policy.presence import gather_presence
 
 PEOPLE = 6
 PASSBACK_SECONDS = 300

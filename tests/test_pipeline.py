@@ -9,7 +9,7 @@ from gpiozero.pins.mock import MockFactory
 
 from gatesim.camera import VirtualCamera
 from gatesim.visitors import forge_extension
-from qrgate.decide import Policy
+from qrgate.policy.decide import Policy
 from qrgate.gate.gpio import GpioGateIO
 from qrgate.gate.pins import DEFAULT_PINS
 from qrgate.ledger import Ledger
@@ -107,7 +107,7 @@ def test_one_camera_for_both_ways(rig, office, now):
 
 
 def test_guard_override_is_logged_with_who_and_why_before_the_relay(rig, now):
-    from qrgate.policy import GuardOverride
+    from qrgate.policy.rules import GuardOverride
 
     lanes, relay, ledger = rig
     controller = lanes[Direction.ENTRY].controller
@@ -130,7 +130,8 @@ def test_unsynchronised_clock_fails_time_bound_passes_closed(rig, office, now):
 
 def test_health_certificates_are_checked_against_the_site_rules(tmp_path, now):
     """An EU DCC through the camera: a fresh PCR test admits, a stale one is refused with its own reason."""
-    from qrgate.credentials import TrustStore, dcc_issue
+    from qrgate.credentials import TrustStore
+    from qrgate.credentials.dcc import issue as dcc_issue
 
     day = 86400
     signer = dcc_issue.make_test_signer(now - 365 * day, now + 365 * day)

@@ -8,11 +8,11 @@ import tomllib
 import pytest
 
 from qrgate.config import build, describe
-from qrgate.decide import decide
+from qrgate.policy.decide import decide
 from qrgate.errors import ConfigError
 from qrgate.model import Credential, Direction, Verification
-from qrgate.policy import Presence
-from qrgate.policy_config import PolicyConfig, to_policy
+from qrgate.policy.rules import Presence
+from qrgate.policy.config import PolicyConfig, to_policy
 
 SITE = """
 anti_passback = "timed"

@@ -1,18 +1,18 @@
-"""One documented list of reasons: docs/reasons.md is written from qrgate.reasons and must agree."""
+"""One documented list of reasons: docs/reasons.md is written from qrgate.policy.reasons and must agree."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-from qrgate import reasons
+from qrgate.policy import reasons
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "reasons.md"
 
 
 def test_docs_and_code_list_the_same_reasons_with_the_same_text():
     text = DOC.read_text(encoding="utf-8")
-    assert text == reasons.markdown(), "docs/reasons.md is stale: python -m qrgate.reasons > docs/reasons.md"
+    assert text == reasons.markdown(), "docs/reasons.md is stale: python -m qrgate.policy.reasons > docs/reasons.md"
     documented = re.findall(r"^\| `([a-z0-9_]+)` \| (.+?) \| (.+?) \|$", text, re.M)
     assert {code: (vi, en) for code, vi, en in documented} == reasons.GUARD_TEXT
 

@@ -10,7 +10,8 @@ from qrgate import credentials
 from qrgate.cli.main import main
 from qrgate.credentials import native
 from qrgate.credentials.keys import load_private_key, new_key
-from qrgate.credentials.revocation import RevocationStore, read_doc, revoke, sign_list, verify_list
+from qrgate.credentials.revocation import read_doc, revoke, sign_list, verify_list
+from qrgate.credentials.revocation_store import RevocationStore
 from qrgate.credentials.trust import TrustStore
 from qrgate.errors import CredentialError, KeyFileError
 
@@ -48,7 +49,7 @@ def test_versions_go_up_and_an_older_list_is_refused(tmp_path, keys, key, office
     store.load_into(fresh)  # a restarted gate keeps the newest list
     assert fresh.revoked == {"aaaaaaaaaaaa", "bbbbbbbbbbbb"}
     with pytest.raises(CredentialError):
-        fresh.install_revocations(verify_list(v1, fresh))
+        fresh.install_revocations(verify_list(v1, fresh.pass_keys))
     # both lists given as trust files: whichever order, the gate ends up refusing the old one
     a, b = tmp_path / "a.json", tmp_path / "b.json"
     a.write_text(json.dumps(v1))
@@ -72,7 +73,7 @@ def test_altered_or_foreign_lists_are_refused(tmp_path, keys, key, now, tamper):
         other = load_private_key(new_key(tmp_path / "other")["private_key"])[1]
         doc = sign_list(other, 3, ["aaaaaaaaaaaa"], int(now))
     with pytest.raises(KeyFileError):
-        verify_list(doc, trust)
+        verify_list(doc, trust.pass_keys)
 
 
 def test_an_unverifiable_list_in_the_trust_files_is_an_error(tmp_path, now):

@@ -9,7 +9,7 @@ import pytest
 from gpiozero.pins.mock import MockFactory
 
 from gatesim.camera import VirtualCamera
-from qrgate.decide import Policy
+from qrgate.policy.decide import Policy
 from qrgate.errors import CameraError
 from qrgate.gate.gpio import GpioGateIO
 from qrgate.ledger import Ledger

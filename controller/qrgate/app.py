@@ -18,16 +18,16 @@ from .comms.topics import GateTopics
 from .comms.wiring import connect_gate
 from .config import CameraConfig, Config
 from .credentials import TrustStore
-from .decide import ALARM_CLOCK
-from .door_monitor import AlarmChange, DoorMonitor
+from .policy.decide import ALARM_CLOCK
+from .state.door import AlarmChange, DoorMonitor
 from .errors import ConfigError
 from .export import purge_expired
 from .gate import GateIO, open_gate_io, signals
 from .ledger import Ledger
 from .model import Direction
 from .pipeline import CameraLane, GateController, Outcome
-from .policy import GateMode
-from .policy_config import to_policy
+from .state.mode import GateMode
+from .policy.config import to_policy
 from .pseudonym import load_or_create_secret
 from .runner import LaneRunner
 from .vision.debounce import Debouncer

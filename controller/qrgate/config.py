@@ -18,7 +18,7 @@ from typing import Any
 from .configfield import setting
 from .errors import ConfigError
 from .gate.pins import DEFAULT_PINS
-from .policy_config import PolicyConfig
+from .policy.config import PolicyConfig
 
 
 @dataclass

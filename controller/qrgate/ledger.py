@@ -15,7 +15,6 @@ import time
 import uuid
 from pathlib import Path
 
-from .decide import Presence
 from .errors import LedgerError
 from .model import Event
 
@@ -92,13 +91,13 @@ class Ledger:
             raise LedgerError(f"the event log {path} is not a qrgate log or is damaged: {exc}") from None
 
     # -- reading -------------------------------------------------------------------
-    def presence(self, holder: str | None) -> Presence:
+    def is_inside(self, holder: str | None) -> bool:
+        """Whether the holder's last movement on record was an entry."""
+        if holder is None:
+            return False
         with self._lock:
-            inside = False
-            if holder is not None:
-                row = self._conn.execute("SELECT inside FROM presence WHERE holder = ?", (holder,)).fetchone()
-                inside = bool(row and row[0])
-            return Presence(holder_inside=inside, occupancy=self._occupancy())
+            row = self._conn.execute("SELECT inside FROM presence WHERE holder = ?", (holder,)).fetchone()
+        return bool(row and row[0])
 
     def _occupancy(self) -> int:
         return self._conn.execute("SELECT COUNT(*) FROM presence WHERE inside = 1").fetchone()[0]

@@ -61,7 +61,7 @@ class Verification:
 
 @dataclass(frozen=True)
 class Decision:
-    """What the gate does with one scan, and why (a code from qrgate.reasons)."""
+    """What the gate does with one scan, and why (a code from qrgate.policy.reasons)."""
 
     granted: bool
     reason: str

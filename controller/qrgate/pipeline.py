@@ -15,13 +15,15 @@ import numpy as np
 
 from . import credentials
 from .credentials import TrustStore
-from .decide import Policy, decide
+from .policy.decide import Policy, decide
 from .gate import GateIO
 from .gate import signals
 from .ledger import Ledger
 from .model import Decision, Direction, Event, Scan, Verification
-from .policy import GateMode, GuardOverride
-from .policy_inputs import gather_presence
+from .policy.reasons import FULL_REASONS
+from .policy.rules import GuardOverride
+from .state.mode import GateMode
+from .policy.presence import gather_presence
 from .pseudonym import pseudonym
 from .vision.debounce import Debouncer
 from .vision.decoder import Decoder
@@ -84,7 +86,7 @@ class GateController:
         decision = outcome.decision
         if decision.granted:
             self.io.pulse_relay(self.relay_seconds)
-        led, beep = signals.feedback(decision.granted, decision.reason)
+        led, beep = signals.feedback(decision.granted, decision.reason in FULL_REASONS)
         self.io.indicate(led, beep, signals.SHOW_SECONDS)
         for listener in self.listeners:
             listener(outcome)

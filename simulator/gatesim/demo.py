@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from qrgate.reasons import guard_text
+from qrgate.policy.reasons import guard_text
 
 from .broker import start_broker
 from .observer import MqttObserver

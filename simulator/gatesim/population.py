@@ -23,7 +23,7 @@ class HealthAuthority:
     """A test signer for EU digital COVID certificates, trusted by the simulated gates only."""
 
     def __init__(self, workdir: Path, now: float):
-        from qrgate.credentials import dcc_issue
+        from qrgate.credentials.dcc import issue as dcc_issue
 
         self._issue = dcc_issue
         self.signer = dcc_issue.make_test_signer(now - 365 * DAY, now + 365 * DAY)

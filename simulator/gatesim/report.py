@@ -7,7 +7,7 @@ import collections
 import time
 from typing import TextIO
 
-from qrgate.benchmark.stats import percentiles
+from .bench.stats import percentiles
 
 
 def build_report(world, observer, scenario) -> dict:

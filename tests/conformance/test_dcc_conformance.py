@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from qrgate.credentials import dcc
-from qrgate.credentials.dcc_trust import add_trust
+from qrgate.credentials.dcc import verify as dcc
+from qrgate.credentials.dcc.trust import add_trust
 from qrgate.errors import KeyFileError
 
 REPO = Path(__file__).resolve().parents[2]

@@ -10,12 +10,16 @@ import argparse
 import logging
 import os
 import sys
+from importlib import metadata
 
 from ..errors import QrgateError
-from . import bench_cmd, config_cmd, decode_cmd, export_cmd, keys_cmd, pass_cmd, run_cmd, sim_cmd, verify_cmd
+from . import config_cmd, decode_cmd, export_cmd, keys_cmd, pass_cmd, run_cmd, verify_cmd
 from .output import fail
 
-COMMANDS = (keys_cmd, pass_cmd, verify_cmd, decode_cmd, sim_cmd, run_cmd, bench_cmd, config_cmd, export_cmd)
+COMMANDS = (keys_cmd, pass_cmd, verify_cmd, decode_cmd, run_cmd, config_cmd, export_cmd)
+#: other packages of the distribution add subcommands here (the simulator: `sim`, `bench`),
+#: so the gate's own code never imports them
+PLUGIN_GROUP = "qrgate.commands"
 EXIT_USAGE = 2
 
 
@@ -32,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for command in COMMANDS:
         command.add_parser(sub)
+    for entry in metadata.entry_points(group=PLUGIN_GROUP):
+        entry.load().add_parser(sub)
     return parser
 
 

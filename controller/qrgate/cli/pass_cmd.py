@@ -207,7 +207,7 @@ def run_revoke(args) -> int:
     from ..credentials.revocation import revoke
 
     _kid, key = load_private_key(args.key)
-    doc = revoke(key, args.list, args.pass_ids, int(time.time()), trust=_issuer_trust(args.key))
+    doc = revoke(key, args.list, args.pass_ids, int(time.time()), pass_keys=_issuer_trust(args.key).pass_keys)
     emit(args, {"list": args.list, "version": doc["version"], "revoked": len(doc["pass_ids"])},
          f"{args.list}: version {doc['version']}, {len(doc['pass_ids'])} pass(es) revoked; copy it to every gate")
     return 0
@@ -227,7 +227,8 @@ def _issuer_trust(key_path: str):
 
 
 def run_install(args) -> int:
-    from ..credentials.revocation import RevocationStore, read_doc
+    from ..credentials.revocation import read_doc
+    from ..credentials.revocation_store import RevocationStore
     from ..credentials.trust import TrustStore
 
     trust = TrustStore.from_files(args.trust)

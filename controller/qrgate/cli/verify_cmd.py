@@ -7,7 +7,7 @@ import time
 
 from .. import credentials
 from ..credentials import TrustStore, rotating
-from ..reasons import guard_text
+from ..policy.reasons import guard_text
 from .output import emit
 from .timeparse import parse_time
 

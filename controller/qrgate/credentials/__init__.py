@@ -17,7 +17,7 @@ __all__ = ["FORMATS", "TrustStore", "verify", "format_of"]
 FORMATS = {
     "QG1:": ("qrgate-pass", "qrgate.credentials.native"),
     "QG2:": ("qrgate-pass", "qrgate.credentials.rotating"),  # the same pass with a code that changes
-    "HC1:": ("dcc", "qrgate.credentials.dcc"),
+    "HC1:": ("dcc", "qrgate.credentials.dcc.verify"),
 }
 
 MAX_PAYLOAD_CHARS = 4296  # the most a QR code can hold; anything longer did not come from one

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ..errors import KeyFileError
-from .trust import TRUST_FILE_TYPE
+from .filetypes import TRUST_FILE_TYPE
 
 KID_BYTES = 4
 TRUST_FILE_NAME = "trust.json"

@@ -2,7 +2,7 @@
 
 A list is a JSON document signed (Ed25519) by one of the site's pass-signing keys over
 its canonical JSON without the signature. Versions only go up: a gate refuses a list
-older than the one it has (TrustStore.install_revocations, RevocationStore.install), so
+older than the one it has (TrustStore.install_revocations, revocation_store.RevocationStore), so
 an attacker cannot replay an old list to un-revoke a pass.
 """
 
@@ -11,15 +11,16 @@ from __future__ import annotations
 import base64
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ..errors import CredentialError, KeyFileError
 from .keys import key_id
-from .trust import REVOCATION_TYPE, TrustStore
+from .filetypes import REVOCATION_TYPE
 
 _SIGNED_FIELDS = ("type", "version", "issued_at", "kid", "pass_ids")
 
@@ -46,22 +47,23 @@ def sign_list(private_key: Ed25519PrivateKey, version: int, pass_ids, issued_at:
     return doc
 
 
-def verify_list(doc: dict, trust: TrustStore, source: str | Path = "revocation list") -> RevocationList:
-    """A RevocationList from a document signed by a trusted, unretired key; else KeyFileError."""
+def verify_list(doc: dict, pass_keys: Mapping[str, Ed25519PublicKey],
+                source: str | Path = "revocation list") -> RevocationList:
+    """A RevocationList from a document signed by one of `pass_keys` (trusted, unretired); else KeyFileError."""
     try:
         if doc["type"] != REVOCATION_TYPE:
             raise ValueError("wrong type")
-        version, issued_at, ids = doc["version"], doc["issued_at"], doc["pass_ids"]
+        version, issued_at, ids, kid = doc["version"], doc["issued_at"], doc["pass_ids"], doc["kid"]
         if not (isinstance(version, int) and version >= 1 and isinstance(issued_at, int)
-                and isinstance(ids, list) and all(isinstance(p, str) for p in ids)):
-            raise ValueError("version, issued_at or pass_ids malformed")
+                and isinstance(ids, list) and all(isinstance(p, str) for p in ids) and isinstance(kid, str)):
+            raise ValueError("version, issued_at, kid or pass_ids malformed")
         signature = base64.b64decode(doc["signature"], validate=True)
         message = _message(doc)
     except (KeyError, TypeError, ValueError) as exc:
         raise KeyFileError(f"{source}: not a qrgate revocation list ({exc})") from None
-    key = None if doc["kid"] in trust.retired else trust.pass_keys.get(doc["kid"])
+    key = pass_keys.get(kid)
     if key is None:
-        raise KeyFileError(f"{source}: signed by key {doc['kid']!r}, which this gate does not trust")
+        raise KeyFileError(f"{source}: signed by key {kid!r}, which this gate does not trust")
     try:
         key.verify(signature, message)
     except InvalidSignature:
@@ -90,34 +92,16 @@ def write_doc(path: str | Path, doc: dict) -> None:
 
 
 def revoke(private_key: Ed25519PrivateKey, list_path: str | Path, pass_ids, issued_at: int,
-           trust: TrustStore | None = None) -> dict:
+           pass_keys: Mapping[str, Ed25519PublicKey] | None = None) -> dict:
     """Issuer side: add pass ids to the list at `list_path` (made if missing), version + 1."""
     old = read_doc(list_path)
     ids: set[str] = set()
     version = 0
     if old is not None:
-        if trust is None:
-            trust = TrustStore(pass_keys={key_id(private_key.public_key()): private_key.public_key()})
-        current = verify_list(old, trust, list_path)
+        if pass_keys is None:
+            pass_keys = {key_id(private_key.public_key()): private_key.public_key()}
+        current = verify_list(old, pass_keys, list_path)
         ids, version = set(current.pass_ids), current.version
     doc = sign_list(private_key, version + 1, ids | set(pass_ids), issued_at)
     write_doc(list_path, doc)
     return doc
-
-
-class RevocationStore:
-    """Gate side: the list in use, kept in a file; only a newer (or the same) list replaces it."""
-
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-
-    def load_into(self, trust: TrustStore) -> None:
-        doc = read_doc(self.path)
-        if doc is not None:
-            trust.install_revocations(verify_list(doc, trust, self.path))
-
-    def install(self, doc: dict, trust: TrustStore) -> RevocationList:
-        new = verify_list(doc, trust)
-        trust.install_revocations(new)  # raises on an older list, before anything is written
-        write_doc(self.path, doc)
-        return new

@@ -12,94 +12,23 @@ refuses that step and any older one ("code_reused"). Threat model: docs/passes.m
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import os
-import stat
-import struct
-import threading
-from pathlib import Path
-
-from ..errors import KeyFileError
 from ..model import Verification
 from . import native
 from .base45 import Base45Error, b45decode, b45encode
-from .trust import ROTATION_TYPE, TrustStore
+from .rotation import (CODE as _CODE, ROTATION_FILE_NAME, STEP_SECONDS, RotationState, load_rotation_key,
+                       new_rotation_file, pass_secret, step_of, totp)
+from .trust import TrustStore
+
+__all__ = ["PREFIX", "ROTATION_FILE_NAME", "STEP_SECONDS", "RotationState", "load_rotation_key",
+           "new_rotation_file", "pass_secret", "present", "step_of", "totp", "verify"]
 
 PREFIX = "QG2:"
-STEP_SECONDS = 20
-DIGITS = 8
-WINDOW_STEPS = 1
-ROTATION_FILE_NAME = "rotation.json"
-_CODE = struct.Struct(">I")
-_LABEL = b"qrgate-rotating-v1"
-
-
-def pass_secret(rotation_key: bytes, kid_hex: str, pass_id_hex: str) -> bytes:
-    """The per-pass secret the holder's phone gets: useless for any other pass."""
-    return hmac.new(rotation_key, _LABEL + bytes.fromhex(kid_hex) + bytes.fromhex(pass_id_hex),
-                    hashlib.sha256).digest()
-
-
-def totp(secret: bytes, step: int) -> int:
-    """RFC 4226 HOTP of the step counter (RFC 6238 TOTP), HMAC-SHA-256, DIGITS digits."""
-    mac = hmac.new(secret, struct.pack(">Q", step), hashlib.sha256).digest()
-    offset = mac[-1] & 0x0F
-    value = struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF
-    return value % 10**DIGITS
-
-
-def step_of(now: float) -> int:
-    return int(now // STEP_SECONDS)
 
 
 def present(static_payload: str, secret: bytes, now: float) -> str:
     """The rotating text to show at `now`, for a pass issued with rotating=True."""
     raw = b45decode(static_payload[len(native.PREFIX):])
     return PREFIX + b45encode(raw + _CODE.pack(totp(secret, step_of(now))))
-
-
-class RotationState:
-    """The site rotation key and, per pass, the newest step accepted (in memory)."""
-
-    def __init__(self, key: bytes, *, window: int = WINDOW_STEPS, memory: int = 100_000):
-        if len(key) < 16:
-            raise KeyFileError("the rotation key needs at least 16 bytes")
-        self.key = key
-        self.window = window
-        self.memory = memory
-        self._last_step: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    @classmethod
-    def from_doc(cls, doc: dict, path: Path) -> "RotationState":
-        try:
-            return cls(base64.b64decode(doc["key"], validate=True))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise KeyFileError(f"rotation file {path} is malformed ({exc})") from None
-
-    def check(self, kid_hex: str, pass_id_hex: str, code: int, now: float) -> str | None:
-        """None and the step marked used when the code is good now; else the reason."""
-        secret = pass_secret(self.key, kid_hex, pass_id_hex)
-        current = step_of(now)
-        matched = [s for s in range(current - self.window, current + self.window + 1)
-                   if hmac.compare_digest(_CODE.pack(totp(secret, s)), _CODE.pack(code))]
-        if not matched:
-            return "bad_rotating_code"
-        step = matched[-1]
-        with self._lock:
-            if self._last_step.get(pass_id_hex, -1) >= step:
-                return "code_reused"
-            if len(self._last_step) >= self.memory:
-                self._forget_before(current - self.window)
-            self._last_step[pass_id_hex] = step
-        return None
-
-    def _forget_before(self, step: int) -> None:
-        # steps this old can no longer match any code, so forgetting them admits no replay
-        for pass_id in [p for p, s in self._last_step.items() if s < step]:
-            del self._last_step[pass_id]
 
 
 def verify(payload: str, trust: TrustStore, now: float) -> Verification:
@@ -123,26 +52,3 @@ def verify(payload: str, trust: TrustStore, now: float) -> Verification:
 
     return native.verify_bytes(raw[:native.PASS_BYTES], trust, now, checks, rotating=True,
                                presentation=presentation)
-
-
-def new_rotation_file(directory: str | Path) -> Path:
-    """rotation.json with a fresh 32-byte key, mode 0600 (secret: issuer and gates only)."""
-    path = Path(directory) / ROTATION_FILE_NAME
-    doc = '{"type": "%s", "key": "%s"}\n' % (ROTATION_TYPE, base64.b64encode(os.urandom(32)).decode())
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(doc)
-    return path
-
-
-def load_rotation_key(path: str | Path) -> bytes:
-    import json
-
-    path = Path(path)
-    try:
-        doc = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise KeyFileError(f"cannot read rotation file {path}: {exc}") from None
-    if not isinstance(doc, dict) or doc.get("type") != ROTATION_TYPE:
-        raise KeyFileError(f"{path} is not a qrgate rotation file")
-    return RotationState.from_doc(doc, path).key

@@ -12,15 +12,15 @@ import base64
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Iterable
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ..errors import CredentialError, KeyFileError
-
-TRUST_FILE_TYPE = "qrgate-trust"
-REVOCATION_TYPE = "qrgate-revocations"
-ROTATION_TYPE = "qrgate-rotation"
+from .dcc.trust import DccTrust, add_trust
+from .filetypes import REVOCATION_TYPE, ROTATION_TYPE, TRUST_FILE_TYPE
+from .revocation import RevocationList, verify_list
+from .rotation import RotationState
 
 
 @dataclass
@@ -34,7 +34,7 @@ class TrustStore:
     revocation_version: int = 0
     #: rotating-code checker (qrgate.credentials.rotating.RotationState), or None
     rotation: Any = None
-    #: health-certificate trust (qrgate.credentials.dcc's own type), or None
+    #: health-certificate trust (qrgate.credentials.dcc.verify's own type), or None
     dcc: Any = None
     #: folder of DCC JSON schemas, one subfolder per release
     dcc_schema_dir: Path | None = None
@@ -65,13 +65,9 @@ class TrustStore:
                 self._verify_pending_lists()
                 return
             if kind == ROTATION_TYPE:
-                from .rotating import RotationState
-
                 self.rotation = RotationState.from_doc(doc, path)
                 return
-        from . import dcc  # imported only for sites that check health certificates
-
-        self.dcc = dcc.add_trust(self.dcc, path, raw)
+        self.dcc = add_trust(self.dcc, path, raw)
 
     def _add_pass_keys(self, doc: dict, path: Path) -> None:
         for entry in doc.get("keys", []):
@@ -87,17 +83,15 @@ class TrustStore:
                 self.pass_keys[kid] = key
 
     def _verify_pending_lists(self) -> None:
-        from .revocation import verify_list
-
         still = []
         for doc, path in self._unverified_lists:
             if doc.get("kid") not in self.pass_keys:
                 still.append((doc, path))  # its key may come in a later trust file
                 continue
-            self.install_revocations(verify_list(doc, self, path))
+            self.install_revocations(verify_list(doc, self.pass_keys, path))
         self._unverified_lists = still
 
-    def install_revocations(self, revocations) -> None:
+    def install_revocations(self, revocations: RevocationList) -> None:
         """Take a verified RevocationList; one older than the list in use is refused."""
         if revocations.version < self.revocation_version:
             raise CredentialError(f"revocation list version {revocations.version} is older than the "

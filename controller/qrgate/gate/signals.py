@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from ..reasons import FULL_REASONS
 from .base import BeepPattern, LedPattern
 
 SHOW_SECONDS = 2.0
@@ -16,9 +15,8 @@ DENIED = (LedPattern("red"), BeepPattern(on_ms=80, off_ms=80, count=3))
 FULL = (LedPattern("amber", on_ms=400, off_ms=200, repeats=3), BeepPattern(on_ms=600))
 
 
-def feedback(granted: bool, reason: str) -> tuple[LedPattern, BeepPattern]:
+def feedback(granted: bool, full: bool = False) -> tuple[LedPattern, BeepPattern]:
+    """Green for a grant; amber for a refusal for capacity (`full`); red for any other refusal."""
     if granted:
         return GRANTED
-    if reason in FULL_REASONS:
-        return FULL
-    return DENIED
+    return FULL if full else DENIED

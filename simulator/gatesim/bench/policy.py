@@ -10,13 +10,13 @@ from .stats import percentiles
 
 
 def run(frames: int) -> dict:
-    from ..credentials import native, rotating
-    from ..credentials.keys import issuer_secret, load_private_key, new_key
-    from ..credentials.trust import TrustStore
-    from ..decide import Policy, decide
-    from ..ledger import Ledger
-    from ..model import Direction
-    from ..policy_inputs import gather_presence
+    from qrgate.credentials import native, rotating
+    from qrgate.credentials.keys import issuer_secret, load_private_key, new_key
+    from qrgate.credentials.trust import TrustStore
+    from qrgate.policy.decide import Policy, decide
+    from qrgate.ledger import Ledger
+    from qrgate.model import Direction
+    from qrgate.policy.presence import gather_presence
 
     n = max(20, frames)
     with tempfile.TemporaryDirectory() as tmp:

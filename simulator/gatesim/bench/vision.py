@@ -18,9 +18,9 @@ from dataclasses import asdict
 import numpy as np
 import zxingcpp
 
-from ..vision.debounce import Debouncer
-from ..vision.decoder import Decoder, DecoderSettings
-from ..vision.sources import FrameSource
+from qrgate.vision.debounce import Debouncer
+from qrgate.vision.decoder import Decoder, DecoderSettings
+from qrgate.vision.sources import FrameSource
 from .stats import percentiles
 
 RESOLUTIONS = {"480p": (640, 480), "720p": (1280, 720), "1080p": (1920, 1080)}
@@ -138,7 +138,7 @@ def cpu_share(count: int, fps: float = 30.0) -> dict:
     from gatesim.camera import VirtualCamera
     from gatesim.sceneset import pass_like_text
 
-    from ..runner import LaneRunner
+    from qrgate.runner import LaneRunner
 
     camera = VirtualCamera(1280, 720, seed=9, difficulty="normal")
     rng = np.random.default_rng(9)

@@ -25,11 +25,12 @@ from typing import Any
 
 import cbor2
 
-from ..model import Credential, Verification
-from . import dcc_schema
-from .base45 import Base45Error, b45decode
+from ...model import Credential, Verification
+from . import schema as dcc_schema
+from ..base45 import Base45Error, b45decode
 from .cose import CoseError, CoseSign1, parse_sign1, signature_ok
-from .dcc_trust import DccTrust, SignerCertificate, add_trust
+from ..trust import TrustStore
+from .trust import DccTrust, SignerCertificate, add_trust
 
 log = logging.getLogger(__name__)
 
@@ -307,21 +308,19 @@ def _credential(result: Inspection, pseudonym_key: bytes) -> Credential | None:
 _warned_no_key = False
 
 
-def verify(payload: str, trust: Any, now: float, pseudonym_key: bytes = b"",
+def verify(payload: str, trust: TrustStore, now: float, pseudonym_key: bytes = b"",
            schema_policy: str = "newest") -> Verification:
-    """Check an HC1 text completely. `trust` is a TrustStore; never raises for bad input.
+    """Check an HC1 text completely; never raises for bad input.
 
     pseudonym_key: the site's secret for holder pseudonyms (holder_pseudonym); when not
-    given, `trust.pseudonym_key` is used if the trust store has one.
+    given, the trust store's is used.
     """
     global _warned_no_key
-    pseudonym_key = pseudonym_key or getattr(trust, "pseudonym_key", b"") or b""
+    pseudonym_key = pseudonym_key or trust.pseudonym_key
     if not pseudonym_key and not _warned_no_key:
         _warned_no_key = True
         log.warning("no pseudonym key set: health-certificate holder pseudonyms are unkeyed hashes")
-    dcc_trust = getattr(trust, "dcc", None)
-    schema_dir = getattr(trust, "dcc_schema_dir", None)
-    result = inspect(payload, dcc_trust, now, schema_dir, schema_policy)
+    result = inspect(payload, trust.dcc, now, trust.dcc_schema_dir, schema_policy)
     checks, reason, credential = dict(result.checks), result.reason, None
     if result.valid:
         try:

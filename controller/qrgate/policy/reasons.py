@@ -6,8 +6,10 @@ use these codes. docs/reasons.md is written from this table.
 
 from __future__ import annotations
 
+import enum
+
 # code -> (Vietnamese, English)
-GUARD_TEXT: dict[str, tuple[str, str]] = {
+_CORE_TEXT: dict[str, tuple[str, str]] = {
     # admitted
     "granted": ("Mời qua", "Please pass"),
     "granted_not_inside": ("Cho ra (chưa quét vào)", "Exit allowed (no entry on record)"),
@@ -58,19 +60,49 @@ def guard_text(code: str, language: str = "vi") -> str:
     return vi if language == "vi" else en
 
 
-def register(texts: dict[str, tuple[str, str]]) -> None:
-    """Add a credential format's or a rule set's own reason codes to the one list."""
-    for code, pair in texts.items():
-        GUARD_TEXT.setdefault(code, pair)
+# health certificates (EU DCC): entry rules (qrgate.policy.health) and verification (credentials.dcc)
+HEALTH_TEXT: dict[str, tuple[str, str]] = {
+    "vaccination_not_accepted": ("Không nhận chứng nhận tiêm chủng", "Vaccination not accepted"),
+    "vaccination_incomplete": ("Chưa tiêm đủ liều", "Vaccination incomplete"),
+    "vaccination_too_recent": ("Mũi cuối chưa đủ ngày", "Last dose too recent"),
+    "vaccination_too_old": ("Mũi cuối đã quá lâu", "Last dose too long ago"),
+    "recovery_not_accepted": ("Không nhận chứng nhận khỏi bệnh", "Recovery not accepted"),
+    "recovery_not_yet_valid": ("Chứng nhận khỏi bệnh chưa hiệu lực", "Recovery not yet valid"),
+    "recovery_expired": ("Chứng nhận khỏi bệnh hết hạn", "Recovery expired"),
+    "test_not_accepted": ("Không nhận kết quả xét nghiệm", "Tests not accepted"),
+    "test_type_not_accepted": ("Loại xét nghiệm không được nhận", "Test type not accepted"),
+    "test_positive": ("Xét nghiệm dương tính", "Test positive"),
+    "test_sample_in_future": ("Giờ lấy mẫu không hợp lệ", "Sample time in the future"),
+    "test_too_old": ("Xét nghiệm quá hạn", "Test too old"),
+    "certificate_data_invalid": ("Dữ liệu chứng nhận lỗi", "Certificate data unreadable"),
+    # verification (qrgate.credentials.dcc.verify)
+    "bad_prefix": ("Không phải chứng nhận y tế", "Not a health certificate"),
+    "bad_base45": ("Mã QR hỏng", "QR content damaged"),
+    "bad_zlib": ("Mã QR hỏng", "QR content damaged"),
+    "bad_cose": ("Mã QR hỏng", "QR content damaged"),
+    "bad_cbor": ("Mã QR hỏng", "QR content damaged"),
+    "unknown_key": ("Nơi cấp không được tin cậy", "Issuer not trusted"),
+    "bad_signature": ("Chữ ký sai — có thể giả mạo", "Bad signature — possible forgery"),
+    "bad_cwt_times": ("Thiếu hạn dùng", "Validity dates missing"),
+    "expired": ("Chứng nhận hết hạn", "Certificate expired"),
+    "not_yet_valid": ("Chứng nhận chưa hiệu lực", "Certificate not yet valid"),
+    "schema_invalid": ("Nội dung chứng nhận sai", "Certificate content invalid"),
+    "dob_in_future": ("Nội dung chứng nhận sai", "Certificate content invalid"),
+    "key_usage": ("Nơi cấp không được cấp loại này", "Issuer may not sign this type"),
+    "cert_expired": ("Khóa ký của nơi cấp hết hạn", "Issuer's signing key expired"),
+    "incomplete": ("Chưa kiểm tra xong — thử lại", "Check incomplete — scan again"),
+    "internal_error": ("Lỗi hệ thống — gọi quản lý", "System error — call a manager"),
+}
 
+#: code -> (Vietnamese, English); a health code the core list already names keeps the core text
+GUARD_TEXT: dict[str, tuple[str, str]] = {**_CORE_TEXT, **{c: t for c, t in HEALTH_TEXT.items() if c not in _CORE_TEXT}}
 
-# health certificates (EU DCC): their verification and entry-rule codes join the one list
-from .credentials.dcc_rules import GUARD_TEXT as _HEALTH_TEXT  # noqa: E402
+#: every reason code, as one enumeration (a member compares equal to its code string)
+Reason = enum.StrEnum("Reason", {code.upper(): code for code in GUARD_TEXT})
 
-register(_HEALTH_TEXT)
 
 GROUPS = (("Admitted", "granted"), ("The code itself", "empty"), ("The pass's binding", "wrong_site"),
-          ("The policy", "already_inside"), ("Health certificates", next(iter(_HEALTH_TEXT))))
+          ("The policy", "already_inside"), ("Health certificates", next(iter(HEALTH_TEXT))))
 
 
 def markdown() -> str:
@@ -78,8 +110,8 @@ def markdown() -> str:
     starts = {first: title for title, first in GROUPS}
     lines = ["# Reason codes", "",
              "Every decision, event and MQTT message carries one of these codes; the guard display",
-             "shows the text. Generated from `controller/qrgate/reasons.py`",
-             "(`python -m qrgate.reasons > docs/reasons.md`); a test keeps the two equal."]
+             "shows the text. Generated from `controller/qrgate/policy/reasons.py`",
+             "(`python -m qrgate.policy.reasons > docs/reasons.md`); a test keeps the two equal."]
     for code, (vi, en) in GUARD_TEXT.items():
         if code in starts:
             lines += ["", f"## {starts[code]}", "", "| code | Tiếng Việt | English |", "|---|---|---|"]

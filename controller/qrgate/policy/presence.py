@@ -7,18 +7,18 @@ The clock only picks the day (policy time zone) for entries-per-day; decide() st
 
 from __future__ import annotations
 
-from .ledger import Ledger
-from .policy import Policy, Presence
-from .policy_hours import day_start
+from ..ledger import Ledger
+from .rules import Policy, Presence
+from .hours import day_start
 
 
 def gather_presence(ledger: Ledger, holder: str | None, policy: Policy, now: float) -> Presence:
-    base = ledger.presence(holder)
+    inside, occupancy = ledger.is_inside(holder), ledger.occupancy()
     zone_occupancy = 0
     if policy.zone_gates:
         by_gate = ledger.inside_by_gate()
         zone_occupancy = sum(by_gate.get(gate, 0) for gate in policy.zone_gates)
     if holder is None:
-        return Presence(base.holder_inside, base.occupancy, zone_occupancy)
+        return Presence(inside, occupancy, zone_occupancy)
     entries_today, last_entry_at = ledger.holder_history(holder, day_start(now, policy.timezone))
-    return Presence(base.holder_inside, base.occupancy, zone_occupancy, entries_today, last_entry_at)
+    return Presence(inside, occupancy, zone_occupancy, entries_today, last_entry_at)

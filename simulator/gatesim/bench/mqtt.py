@@ -19,16 +19,16 @@ from pathlib import Path
 
 import paho.mqtt.client as paho
 
-from ..comms.client import set_nodelay
-from ..comms.mqtt import BrokerSettings, MqttReporter
-from ..comms.topics import GateTopics
-from ..credentials import TrustStore
-from ..credentials.keys import issuer_secret, new_key
-from ..decide import Policy
-from ..gate.gpio import GpioGateIO
-from ..ledger import Ledger
-from ..model import Direction, Scan
-from ..pipeline import GateController
+from qrgate.comms.client import set_nodelay
+from qrgate.comms.mqtt import BrokerSettings, MqttReporter
+from qrgate.comms.topics import GateTopics
+from qrgate.credentials import TrustStore
+from qrgate.credentials.keys import issuer_secret, new_key
+from qrgate.policy.decide import Policy
+from qrgate.gate.gpio import GpioGateIO
+from qrgate.ledger import Ledger
+from qrgate.model import Direction, Scan
+from qrgate.pipeline import GateController
 from .stats import percentiles
 
 MAX_PASSAGES = 300

@@ -1,29 +1,20 @@
 """The inputs of decide(): the site's rules (Policy), what the ledger knows (Presence),
-the gate's mode and a guard's override. Plain frozen data; no clock, no I/O.
+a guard's override (the gate's mode is qrgate.state.mode). Plain frozen data; no clock, no I/O.
 """
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 
-from .credentials.dcc_rules import HealthRules
-from .policy_hours import OpeningHours
+from .health import HealthRules
+from .hours import OpeningHours
 
 ANTI_PASSBACK_MODES = ("off", "soft", "hard", "timed")
 
 
-class GateMode(str, enum.Enum):
-    """Set by remote command (MQTT) or a guard; decide() takes it as a plain input."""
-
-    NORMAL = "normal"
-    LOCKDOWN = "lockdown"  # entries denied, exits allowed
-    FREE_EXIT = "free_exit"  # exits open to anyone, with or without a valid pass
-
-
 @dataclass(frozen=True)
 class Policy:
-    """One gate's view of the site's rules (built from the [policy] config by policy_config)."""
+    """One gate's view of the site's rules (built from the [policy] config by qrgate.policy.config)."""
 
     anti_passback: str = "hard"  # off | soft (admit, flag) | hard | timed (no re-entry within passback_seconds)
     passback_seconds: float = 0.0
@@ -48,7 +39,7 @@ class Policy:
 
 @dataclass(frozen=True)
 class Presence:
-    """What the ledger knows when the scan arrives (qrgate.policy_inputs.gather_presence)."""
+    """What the ledger knows when the scan arrives (qrgate.policy.presence.gather_presence)."""
 
     holder_inside: bool
     occupancy: int

@@ -15,7 +15,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from ..benchmark import run_all, sections
+    from .bench import run_all, sections
 
     if args.list:
         print("\n".join(sections()))

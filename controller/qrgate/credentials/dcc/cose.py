@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from ..errors import CredentialError
+from ...errors import CredentialError
 
 __all__ = ["CoseError", "CoseSign1", "ALG_ES256", "ALG_PS256", "parse_sign1", "sig_structure",
            "signature_ok"]

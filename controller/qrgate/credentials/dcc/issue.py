@@ -19,9 +19,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.x509.oid import NameOID
 
-from .base45 import b45encode
+from ..base45 import b45encode
 from .cose import ALG_ES256, ALG_PS256, HEADER_ALG, HEADER_KID, TAG_COSE_SIGN1, sig_structure
-from .dcc_trust import kid_of
+from .trust import kid_of
 
 __all__ = ["TestSigner", "make_test_signer", "sign_cose", "encode_hc1", "cwt_claims", "issue_dcc",
            "sample_payload", "EKU_OID"]

@@ -2,15 +2,16 @@
 
 decide() gets everything it needs as arguments, so the same call gives the same
 answer in the gate, in the simulator and in a table-driven test. docs/policy.md
-gives the order of the checks; every reason is in qrgate.reasons.
+gives the order of the checks; every reason is in qrgate.policy.reasons.
 """
 
 from __future__ import annotations
 
-from .credentials.dcc_rules import evaluate as evaluate_health
-from .credentials.validity import window_reason
-from .model import Decision, Direction, Verification
-from .policy import ANTI_PASSBACK_MODES, GateMode, GuardOverride, Policy, Presence
+from .health import evaluate as evaluate_health
+from ..credentials.validity import window_reason
+from ..model import Decision, Direction, Verification
+from ..state.mode import GateMode
+from .rules import ANTI_PASSBACK_MODES, GuardOverride, Policy, Presence
 
 __all__ = ["ANTI_PASSBACK_MODES", "GateMode", "GuardOverride", "Policy", "Presence", "decide",
            "ALARM_CLOCK", "REENTRY_REASONS"]

@@ -25,12 +25,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from .configfield import setting
-from .credentials.dcc_rules import HealthRules
-from .credentials.native import KINDS
-from .errors import ConfigError
-from .policy import ANTI_PASSBACK_MODES, Policy
-from .policy_hours import WEEKDAYS, OpeningHours, parse_spans, zone
+from ..configfield import setting
+from .health import HealthRules
+from ..credentials.native import KINDS
+from ..errors import ConfigError
+from .rules import ANTI_PASSBACK_MODES, Policy
+from .hours import WEEKDAYS, OpeningHours, parse_spans, zone
 
 PATH = "policy"
 

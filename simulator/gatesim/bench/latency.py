@@ -13,15 +13,15 @@ from pathlib import Path
 
 import zxingcpp
 
-from ..credentials import TrustStore
-from ..credentials.keys import issuer_secret, new_key
-from ..decide import Policy
-from ..gate.gpio import GpioGateIO
-from ..ledger import Ledger
-from ..model import Direction
-from ..pipeline import CameraLane, GateController
-from ..vision.debounce import Debouncer
-from ..vision.decoder import Decoder
+from qrgate.credentials import TrustStore
+from qrgate.credentials.keys import issuer_secret, new_key
+from qrgate.policy.decide import Policy
+from qrgate.gate.gpio import GpioGateIO
+from qrgate.ledger import Ledger
+from qrgate.model import Direction
+from qrgate.pipeline import CameraLane, GateController
+from qrgate.vision.debounce import Debouncer
+from qrgate.vision.decoder import Decoder
 from .stats import percentiles
 
 

@@ -27,7 +27,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtensionOID
 
-from ..errors import KeyFileError
+from ...errors import KeyFileError
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..model import Credential
 
-__all__ = ["HealthRules", "evaluate", "GUARD_TEXT", "RULE_CODES", "TEST_RESULT_NOT_DETECTED",
+__all__ = ["HealthRules", "evaluate", "RULE_CODES", "TEST_RESULT_NOT_DETECTED",
            "NAAT", "RAT"]
 
 NAAT = "LP6464-4"  # nucleic acid amplification test (PCR)
@@ -55,41 +55,6 @@ RULE_CODES = (
     "test_not_accepted", "test_type_not_accepted", "test_positive", "test_sample_in_future",
     "test_too_old", "certificate_data_invalid",
 )
-
-# (Vietnamese, English): what a guard reads at a glance, for rule and verification codes
-GUARD_TEXT: dict[str, tuple[str, str]] = {
-    "vaccination_not_accepted": ("Không nhận chứng nhận tiêm chủng", "Vaccination not accepted"),
-    "vaccination_incomplete": ("Chưa tiêm đủ liều", "Vaccination incomplete"),
-    "vaccination_too_recent": ("Mũi cuối chưa đủ ngày", "Last dose too recent"),
-    "vaccination_too_old": ("Mũi cuối đã quá lâu", "Last dose too long ago"),
-    "recovery_not_accepted": ("Không nhận chứng nhận khỏi bệnh", "Recovery not accepted"),
-    "recovery_not_yet_valid": ("Chứng nhận khỏi bệnh chưa hiệu lực", "Recovery not yet valid"),
-    "recovery_expired": ("Chứng nhận khỏi bệnh hết hạn", "Recovery expired"),
-    "test_not_accepted": ("Không nhận kết quả xét nghiệm", "Tests not accepted"),
-    "test_type_not_accepted": ("Loại xét nghiệm không được nhận", "Test type not accepted"),
-    "test_positive": ("Xét nghiệm dương tính", "Test positive"),
-    "test_sample_in_future": ("Giờ lấy mẫu không hợp lệ", "Sample time in the future"),
-    "test_too_old": ("Xét nghiệm quá hạn", "Test too old"),
-    "certificate_data_invalid": ("Dữ liệu chứng nhận lỗi", "Certificate data unreadable"),
-    # verification (qrgate.credentials.dcc)
-    "bad_prefix": ("Không phải chứng nhận y tế", "Not a health certificate"),
-    "bad_base45": ("Mã QR hỏng", "QR content damaged"),
-    "bad_zlib": ("Mã QR hỏng", "QR content damaged"),
-    "bad_cose": ("Mã QR hỏng", "QR content damaged"),
-    "bad_cbor": ("Mã QR hỏng", "QR content damaged"),
-    "unknown_key": ("Nơi cấp không được tin cậy", "Issuer not trusted"),
-    "bad_signature": ("Chữ ký sai — có thể giả mạo", "Bad signature — possible forgery"),
-    "bad_cwt_times": ("Thiếu hạn dùng", "Validity dates missing"),
-    "expired": ("Chứng nhận hết hạn", "Certificate expired"),
-    "not_yet_valid": ("Chứng nhận chưa hiệu lực", "Certificate not yet valid"),
-    "schema_invalid": ("Nội dung chứng nhận sai", "Certificate content invalid"),
-    "dob_in_future": ("Nội dung chứng nhận sai", "Certificate content invalid"),
-    "key_usage": ("Nơi cấp không được cấp loại này", "Issuer may not sign this type"),
-    "cert_expired": ("Khóa ký của nơi cấp hết hạn", "Issuer's signing key expired"),
-    "incomplete": ("Chưa kiểm tra xong — thử lại", "Check incomplete — scan again"),
-    "internal_error": ("Lỗi hệ thống — gọi quản lý", "System error — call a manager"),
-}
-
 
 def _day_start(text: Any) -> float | None:
     """Start (UTC) of the calendar day a date or date-time text names, or None if unreadable."""
