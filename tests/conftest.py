@@ -29,6 +29,32 @@ def mosquitto():
     broker.close()
 
 
+def require_corpus(*paths: Path) -> None:
+    """Fail, naming what is missing, when public conformance data is not beside the repository."""
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        pytest.fail(f"conformance data not found: {', '.join(missing)}. These tests read ../shared/corpora "
+                    "beside the repository (its README says where each set comes from).", pytrace=False)
+
+
+@pytest.fixture
+def dcc_schemas():
+    require_corpus(CORPORA / "dcc-schema")
+    return CORPORA / "dcc-schema"
+
+
+@pytest.fixture
+def dcc_cases():
+    require_corpus(CORPORA / "dcc")
+    return CORPORA / "dcc"
+
+
+@pytest.fixture
+def zxing_corpus():
+    require_corpus(CORPORA / "qr-blackbox" / "zxing")
+    return CORPORA / "qr-blackbox" / "zxing"
+
+
 @pytest.fixture
 def keys(tmp_path):
     return new_key(tmp_path / "keys")
@@ -47,3 +73,26 @@ def office(keys):
 @pytest.fixture
 def now():
     return time.time()
+
+
+def mock_gate_app(tmp_path, trust_file, *, site="site1", gate="g1", relay_seconds=0.2, io_class=None,
+                  **gate_options):
+    """The production GateApp on gpiozero's MockFactory pins, a real ledger file, no camera
+    threads and its own MQTT off (tests wire a reporter to it): (app, pins).
+    io_class(pin_factory=...) replaces GpioGateIO, e.g. to watch the relay."""
+    from gpiozero.pins.mock import MockFactory
+
+    from qrgate.app import GateApp
+    from qrgate.config import CameraConfig, Config, GateConfig, LedgerConfig, MqttConfig, SiteConfig, TrustConfig
+    from qrgate.gate.gpio import GpioGateIO
+    from qrgate.gate.pins import DEFAULT_PINS
+
+    cfg = Config(site=SiteConfig(id=site, secret_file=str(tmp_path / "site.secret")),
+                 gate=GateConfig(id=gate, relay_seconds=relay_seconds, **gate_options),
+                 cameras=[CameraConfig(source="files")], trust=TrustConfig(files=[str(trust_file)]),
+                 ledger=LedgerConfig(path=str(tmp_path / f"{gate}.db")), mqtt=MqttConfig(enabled=False))
+    pins = MockFactory()
+    io = (io_class or GpioGateIO)(pin_factory=pins)
+    pins.pin(DEFAULT_PINS["door_contact"]).drive_low()  # shut (after the pull-ups are set)
+    pins.pin(DEFAULT_PINS["tamper"]).drive_low()  # enclosure closed
+    return GateApp(cfg, io=io), pins

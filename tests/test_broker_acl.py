@@ -16,18 +16,12 @@ from pathlib import Path
 
 import paho.mqtt.client as paho
 import pytest
-from gpiozero.pins.mock import MockFactory
 
 from gatesim.broker import MosquittoBroker
-from qrgate.comms.alarm_store import AlarmStore
-from qrgate.comms.gate_target import GateTarget
+from conftest import mock_gate_app
 from qrgate.comms.mqtt import BrokerSettings, MqttReporter
 from qrgate.comms.topics import GateTopics
-from qrgate.policy.decide import Policy
-from qrgate.gate.gpio import GpioGateIO
 from qrgate.gate.pins import DEFAULT_PINS
-from qrgate.ledger import Ledger
-from qrgate.pipeline import GateController
 
 REPO = Path(__file__).resolve().parents[1]
 ACL = REPO / "hardware" / "mosquitto" / "acl"
@@ -141,17 +135,11 @@ def test_a_gate_reads_its_own_site_only(broker):
         gate1.close()
 
 
-def test_only_the_admin_identity_can_command_a_gate(broker, tmp_path, trust):
-    pins = MockFactory()
-    io = GpioGateIO(pin_factory=pins)
-    pins.pin(DEFAULT_PINS["door_contact"]).drive_low()
-    ledger = Ledger(tmp_path / "l.db")
-    store = AlarmStore(tmp_path / "l.db")
-    controller = GateController(gate_id="gate2", trust=trust, policy=Policy(), ledger=ledger, io=io,
-                                site_secret=b"k" * 32, relay_seconds=0.05)
-    target = GateTarget(controller, store).attach()
+def test_only_the_admin_identity_can_command_a_gate(broker, tmp_path, keys):
+    app, pins = mock_gate_app(tmp_path, keys["trust"], site="site1", gate="gate2", relay_seconds=0.05)
+    ledger = app.ledger
     topics = GateTopics("qrgate", "site1", "gate2")
-    reporter = MqttReporter(ledger=ledger, topics=topics, control=target, state=lambda: {},
+    reporter = MqttReporter(ledger=ledger, topics=topics, gate=app,
                             broker=BrokerSettings("127.0.0.1", broker.port, "site1-gate2", password("site1-gate2")))
     reporter.start()
     watcher = Client(broker.port, "dashboard", subscribe="qrgate/site1/gate2/#")
@@ -175,10 +163,7 @@ def test_only_the_admin_identity_can_command_a_gate(broker, tmp_path, trust):
         for c in (watcher, gate1, admin):
             c.close()
         reporter.stop()
-        target.close()
-        io.close()
-        store.close()
-        ledger.close()
+        app.stop()
 
 
 def _wait(predicate, timeout: float = 10.0) -> bool:

@@ -25,6 +25,10 @@ ACCEPTED = [
     ("ack_alarm", js(request_id="r-5", value="door_forced"), Command("ack_alarm", "r-5", "unknown", "door_forced")),
     ("ack_alarm", b"all", Command("ack_alarm", f"auto-{int(NOW * 1000)}", "dashboard", "all")),
     ("reset_counts", js(request_id="a.b:c_d-9"), Command("reset_counts", "a.b:c_d-9", "unknown", None)),
+    ("override", js(request_id="r-6", by="guard-7", why="phone died", direction="exit"),
+     Command("override", "r-6", "guard-7", None, "phone died", "exit")),
+    ("mark_left", js(request_id="r-7", by="guard-7", value="0123456789ab", why="left by the exit button"),
+     Command("mark_left", "r-7", "guard-7", "0123456789ab", "left by the exit button")),
 ]
 
 
@@ -61,6 +65,10 @@ REFUSED = [
     ("open", js(request_id="r-1", at=True), False, "bad_time", "r-1"),
     ("open", js(request_id="r-1", at=NOW - 31), False, "stale", "r-1"),
     ("open", js(request_id="r-1", at=NOW + 60), False, "from_future", "r-1"),
+    ("override", js(request_id="r-1", why=7), False, "bad_reason", "r-1"),
+    ("override", js(request_id="r-1", why="x" * 201), False, "bad_reason", "r-1"),
+    ("override", js(request_id="r-1", why="ok", direction="up"), False, "bad_direction", "r-1"),
+    ("mark_left", js(request_id="r-1", why="ok", value="Nguyen Van A"), False, "bad_value", "r-1"),
 ]
 
 

@@ -49,8 +49,7 @@ def test_an_empty_or_missing_folder_means_not_checked(tmp_path):
     assert dcc_schema.schema_errors(tmp_path, sample_payload("test")) is None
 
 
-needs_schemas = pytest.mark.skipif(
-    not SCHEMA_DIR.is_dir(), reason=f"DCC schemas not found at {SCHEMA_DIR} (../shared/corpora/dcc-schema)")
+needs_schemas = pytest.mark.usefixtures("dcc_schemas")  # fails, naming them, when the schemas are absent
 
 
 @needs_schemas

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import require_corpus
 
 from qrgate.credentials.dcc.issue import make_test_signer
 from qrgate.credentials.dcc.trust import KINDS, DccTrust, SignerCertificate, add_trust, kid_of
@@ -123,8 +124,7 @@ def test_validity_period():
 
 def _corpus_certificate(name: str) -> bytes:
     path = CORPUS / "common" / "2DCode" / "raw" / name
-    if not path.is_file():
-        pytest.skip(f"DCC corpus case {path} not found (../shared/corpora/dcc)")
+    require_corpus(path)
     return base64.b64decode(json.loads(path.read_text())["TESTCTX"]["CERTIFICATE"])
 
 

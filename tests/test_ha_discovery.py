@@ -15,20 +15,13 @@ import uuid
 
 import paho.mqtt.client as paho
 import pytest
-from gpiozero.pins.mock import MockFactory
 
 from gatesim.observer import MqttObserver
 from qrgate.comms import commands
-from qrgate.comms.alarm_store import AlarmStore
 from qrgate.comms.discovery import discovery_messages
-from qrgate.comms.gate_target import GateTarget
+from conftest import mock_gate_app
 from qrgate.comms.mqtt import BrokerSettings, MqttReporter
 from qrgate.comms.topics import GateTopics
-from qrgate.policy.decide import Policy
-from qrgate.gate.gpio import GpioGateIO
-from qrgate.gate.pins import DEFAULT_PINS
-from qrgate.ledger import Ledger
-from qrgate.pipeline import GateController
 
 # keys every MQTT entity may carry
 COMMON = {"availability", "availability_mode", "availability_template", "availability_topic", "device",
@@ -133,23 +126,15 @@ def resolve(payload: dict, path: list[str]):
     return value
 
 
-def test_templates_read_fields_the_gate_really_publishes(tmp_path, trust, mosquitto, now):
+def test_templates_read_fields_the_gate_really_publishes(tmp_path, keys, mosquitto, now):
     """A live gate on Mosquitto; every value_template path must exist in the retained payload it reads."""
     site = f"d{uuid.uuid4().hex[:8]}"
     topics = GateTopics("qrgate", site, "g1")
-    pins = MockFactory()
-    io = GpioGateIO(pin_factory=pins)
-    pins.pin(DEFAULT_PINS["door_contact"]).drive_low()
-    pins.pin(DEFAULT_PINS["tamper"]).drive_low()
-    ledger = Ledger(tmp_path / "l.db")
-    store = AlarmStore(tmp_path / "l.db")
-    controller = GateController(gate_id="g1", trust=trust, policy=Policy(), ledger=ledger, io=io,
-                                site_secret=b"k" * 32)
-    target = GateTarget(controller, store).attach()
+    app, _pins = mock_gate_app(tmp_path, keys["trust"], site=site, gate="g1")
+    ledger = app.ledger
     prefix = f"ha{site}"
     reporter = MqttReporter(ledger=ledger, topics=topics, broker=BrokerSettings("127.0.0.1", mosquitto.port),
-                            state=lambda: {"door": "closed", "camera": "ok", "io_link": "online"},
-                            control=target, discovery_prefix=prefix)
+                            gate=app, discovery_prefix=prefix)
     ledger.record(at=now, gate_id="g1", type="denied", reason="expired")
     reporter.start()
     ha = MqttObserver("127.0.0.1", mosquitto.port, f"{prefix}/#", client_id=f"ha-{site}")
@@ -178,7 +163,4 @@ def test_templates_read_fields_the_gate_really_publishes(tmp_path, trust, mosqui
         reporter.stop()
         ha.close()
         gate.close()
-        target.close()
-        io.close()
-        store.close()
-        ledger.close()
+        app.stop()

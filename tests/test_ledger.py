@@ -166,3 +166,17 @@ def test_a_leaked_log_cannot_be_joined_to_id_numbers(tmp_path):
     assert not logged & guesses
     # with the site secret the site itself can find a case's visits (contact tracing)
     assert pseudonym(site_secret, "qrgate-pass", holder_of[ids[3]]) in logged
+
+
+def test_days_follow_the_site_time_zone_not_the_system_clock(tmp_path):
+    """At 23:30 UTC it is already 06:30 the next morning in Vietnam: that entry counts for the new day."""
+    import datetime as dt
+
+    late_utc = dt.datetime(2026, 3, 9, 23, 30, tzinfo=dt.timezone.utc).timestamp()
+    vietnam = Ledger(tmp_path / "vn.db", timezone="Asia/Ho_Chi_Minh")
+    utc = Ledger(tmp_path / "utc.db", timezone="UTC")
+    for ledger in (vietnam, utc):
+        ledger.record(at=late_utc, gate_id="g", type="entry", reason="granted", holder="h")
+    eight_am_vietnam = dt.datetime(2026, 3, 10, 1, 0, tzinfo=dt.timezone.utc).timestamp()
+    assert vietnam.counts(eight_am_vietnam)["today"]["entries"] == 1
+    assert utc.counts(eight_am_vietnam)["today"]["entries"] == 0

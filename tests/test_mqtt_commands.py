@@ -8,16 +8,13 @@ import uuid
 
 import paho.mqtt.client as paho
 import pytest
-from gpiozero.pins.mock import MockFactory
 
 from gatesim.observer import MqttObserver
-from qrgate.app import GateApp
 from qrgate.comms.commands import signature
 from qrgate.comms.mqtt import BrokerSettings
 from qrgate.comms.topics import GateTopics
 from qrgate.comms.wiring import connect_gate
-from qrgate.config import CameraConfig, Config, GateConfig, LedgerConfig, MqttConfig, SiteConfig, TrustConfig
-from qrgate.gate.gpio import GpioGateIO
+from conftest import mock_gate_app
 from qrgate.gate.pins import DEFAULT_PINS
 
 
@@ -25,34 +22,19 @@ class MqttGate:
     """GateApp on mock pins, its MQTT side from connect_gate() as docs/mqtt.md asks app.py to do."""
 
     def __init__(self, tmp_path, keys, port, site, gate="g1", **reporter_options):
-        cfg = Config(site=SiteConfig(id=site, secret_file=str(tmp_path / "site.secret")),
-                     gate=GateConfig(id=gate, relay_seconds=0.2), cameras=[CameraConfig(source="files")],
-                     trust=TrustConfig(files=[keys["trust"]]), ledger=LedgerConfig(path=str(tmp_path / f"{gate}.db")),
-                     mqtt=MqttConfig(enabled=False))
-        self.pins = MockFactory()
-        io = GpioGateIO(pin_factory=self.pins)
-        self.pins.pin(DEFAULT_PINS["door_contact"]).drive_low()  # shut (after the pull-ups are set)
-        self.pins.pin(DEFAULT_PINS["tamper"]).drive_low()
-        self.app = GateApp(cfg, io=io)
+        self.app, self.pins = mock_gate_app(tmp_path, keys["trust"], site=site, gate=gate)
         self.ledger = self.app.ledger
         self.topics = self.app.topics
-        self.reporter, self.target = connect_gate(
-            controller=self.app.controller, ledger_path=cfg.ledger.path, topics=self.topics,
-            broker=BrokerSettings("127.0.0.1", port), state=self.app.state, clock=self.app.clock,
-            unlock=self._unlock, **reporter_options)
-        self.app.reporter = self.reporter  # the app's notify reaches it (alarms, exit button, scans)
+        self.reporter = connect_gate(gate=self.app, topics=self.topics, broker=BrokerSettings("127.0.0.1", port),
+                                     clock=self.app.clock, **reporter_options)
+        self.app.reporter = self.reporter  # started and stopped with the app
         self.app.start(cameras=False)
-
-    def _unlock(self, at, seconds):
-        with self.app._lock:
-            self.app.door.unlock(at, seconds)
 
     def rises(self) -> int:
         return sum(1 for s in self.pins.pin(DEFAULT_PINS["relay"]).states if s.state)
 
     def close(self):
         self.app.stop()
-        self.target.close()
 
 
 def admin(port):

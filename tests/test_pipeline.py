@@ -111,7 +111,7 @@ def test_guard_override_is_logged_with_who_and_why_before_the_relay(rig, now):
 
     lanes, relay, ledger = rig
     controller = lanes[Direction.ENTRY].controller
-    outcome = controller.override(GuardOverride("guard-07", "visitor's phone died"), Direction.ENTRY, now)
+    outcome = controller.force(GuardOverride("guard-07", "visitor's phone died"), Direction.ENTRY, now)
     assert outcome.decision.granted and outcome.decision.reason == "guard_override"
     assert rises(relay) == 1
     [event] = ledger.events()

@@ -2,6 +2,8 @@
 
 `qrgate run` builds every part from the config; the simulator passes in its own
 edges (virtual cameras, mock pins, its clock) and gets the same controller.
+The gate's state (mode, alarms, counts) is core and works without MQTT; every action
+a person asks for (console, MQTT, CLI) comes in through `perform()`.
 """
 
 from __future__ import annotations
@@ -12,24 +14,29 @@ import threading
 import time
 from typing import Callable
 
+from .actions import DONE, Action, ActionResult
 from .clock_sync import kernel_clock_synced
 from .comms.mqtt import BrokerSettings
 from .comms.topics import GateTopics
 from .comms.wiring import connect_gate
 from .config import CameraConfig, Config
 from .credentials import TrustStore
-from .policy.decide import ALARM_CLOCK
-from .state.door import AlarmChange, DoorMonitor
-from .errors import ConfigError
+from .errors import ConfigError, QrgateError
 from .export import purge_expired
 from .gate import GateIO, open_gate_io, signals
+from .gate.base import LedPattern
 from .ledger import Ledger
 from .model import Direction
 from .pipeline import CameraLane, GateController, Outcome
-from .state.mode import GateMode
 from .policy.config import to_policy
+from .policy.decide import ALARM_CLOCK
+from .policy.rules import GuardOverride
 from .pseudonym import load_or_create_secret
 from .runner import LaneRunner
+from .state.alarms import AlarmChange
+from .state.door import DoorMonitor
+from .state.gate import GateState
+from .state.mode import GateMode
 from .vision.debounce import Debouncer
 from .vision.decoder import Decoder, settings_from
 from .vision.sources import FrameSource, ImageFiles, OpenCVCamera, VideoFile
@@ -38,6 +45,8 @@ log = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.5
 PURGE_EVERY_SECONDS = 24 * 3600
+IDLE_LOCKDOWN = LedPattern("red")
+PASS_ID_LENGTH = 12
 
 
 def open_io(cfg: Config) -> GateIO:
@@ -74,34 +83,35 @@ class GateApp:
         self.cfg = cfg
         self.clock = clock
         self._lock = threading.Lock()
+        self._action_lock = threading.Lock()
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
         self.trust = TrustStore.from_files(cfg.trust.files, cfg.trust.dcc_schema_dir)
         site_secret = load_or_create_secret(cfg.site.secret_file)
         self.trust.pseudonym_key = site_secret
-        self.ledger = Ledger(cfg.ledger.path)
+        self.ledger = Ledger(cfg.ledger.path, timezone=cfg.policy.timezone)
+        self.gate_state = GateState(self.ledger, cfg.gate.id)
+        #: called after any change of mode or alarms (the MQTT reporter, the gate's screen)
+        self.changed = self.gate_state.changed
         self.io = io or open_io(cfg)
         self.door = DoorMonitor(held_open_seconds=cfg.gate.door_held_seconds)
         self.controller = GateController(
             gate_id=cfg.gate.id, trust=self.trust, policy=to_policy(cfg.policy, cfg.gate.id),
             ledger=self.ledger, io=self.io, site_secret=site_secret,
-            relay_seconds=cfg.gate.relay_seconds,
+            relay_seconds=cfg.gate.relay_seconds, mode=lambda: self.gate_state.mode,
             clock_synced=kernel_clock_synced if cfg.gate.clock_check == "kernel" else (lambda: True))
         self._next_purge = float("-inf")
-        self.controller.listeners.append(self._after_scan)
+        self.controller.listeners.append(self._after_decision)
+        self.gate_state.mode_changed.append(self._show_mode)
         self.topics = GateTopics(cfg.mqtt.topic_prefix, cfg.site.id, cfg.gate.id)
         self.reporter = None
-        self.command_target = None
         if cfg.mqtt.enabled:
             m = cfg.mqtt
-            self.reporter, self.command_target = connect_gate(
-                controller=self.controller, ledger_path=cfg.ledger.path, topics=self.topics,
+            self.reporter = connect_gate(
+                gate=self, topics=self.topics,
                 broker=BrokerSettings(m.host, m.port, m.username, m.password, m.ca_file, m.cert_file, m.key_file),
-                state=self.state, clock=clock, unlock=self._unlock, discovery_prefix=m.discovery_prefix,
-                commands=m.commands, command_secret_file=m.command_secret_file, site_aggregator=m.site_aggregator)
-            self.controller.mode = GateMode(self.command_target.mode.name)  # a lockdown outlives a restart
-            self.command_target.mode_changed.append(
-                lambda mode: setattr(self.controller, "mode", GateMode(mode.name)))
+                clock=clock, discovery_prefix=m.discovery_prefix, commands=m.commands,
+                command_secret_file=m.command_secret_file, site_aggregator=m.site_aggregator)
         settings = settings_from(cfg.decoder)
         self.lanes = [CameraLane(self.controller, Direction(camera.direction), Decoder(settings),
                                  Debouncer(cfg.decoder.gone_after, cfg.decoder.repeat_after))
@@ -109,39 +119,99 @@ class GateApp:
         self._sources = sources
         self.runners: list[LaneRunner] = []
         self._cameras_lost: set[int] = set()
-        self._alarms: set[str] = set()  # active now; latching for people is the MQTT side's job
         self.io.when_door_changed = self._on_door
         self.io.when_exit_pressed = self._on_exit_button
         self.io.when_tamper_changed = self._on_tamper
         self.io.when_online_changed = self._on_link
-        self.io.set_idle(signals.IDLE_READY)
+        self._show_mode(self.gate_state.mode)  # a lockdown outlives a restart
 
     # -- what the gate reports ---------------------------------------------------------
     def state(self) -> dict:
-        return {"mode": self.controller.mode.value, "door": "open" if self.io.is_door_open else "closed",
+        switches = self.gate_state.switches()
+        return {"mode": self.gate_state.mode.value, "lockdown": switches["lockdown"],
+                "free_exit": switches["free_exit"], "door": "open" if self.io.is_door_open else "closed",
                 "camera": "lost" if self._cameras_lost else "ok",
                 "io_link": "online" if self.io.is_online else "offline",
                 "io": self.io.link_state,  # backend details: an OSDP board's secure channel
-                "alarms": sorted(self._alarms)}
+                "alarms": self.gate_state.active_alarms()}
+
+    def alarms(self) -> dict:
+        return self.gate_state.alarms()
+
+    def counts(self, now: float | None = None) -> dict:
+        return self.gate_state.counts(self.clock() if now is None else now)
+
+    # -- what people ask of it ---------------------------------------------------------
+    def perform(self, action: Action) -> ActionResult:
+        """One path for every action from the console, MQTT or the CLI: checked, logged with
+        who and why, then carried out. Never raises for a bad action; says why in `reason`."""
+        problem = action.problem()
+        if problem:
+            return ActionResult(False, problem)
+        now = self.clock()
+        try:
+            with self._action_lock:
+                result = self._perform(action, now)
+        except QrgateError as exc:
+            log.error("action %s by %s failed: %s", action.name, action.by, exc)
+            return ActionResult(False, "failed")
+        log.info("action %s by %s (%s): %s", action.name, action.by, action.source, result.reason)
+        return result
+
+    def _perform(self, action: Action, now: float) -> ActionResult:
+        name = action.name
+        if name in ("open", "override"):
+            if name == "open" and self.gate_state.mode is GateMode.LOCKDOWN and action.direction == "entry":
+                return ActionResult(False, "lockdown")
+            why = action.why or ("remote open" if name == "open" else "")
+            outcome = self.controller.force(GuardOverride(action.by, why), Direction(action.direction), now,
+                                            kind="remote_open" if name == "open" else "override",
+                                            detail=action.detail())
+            return ActionResult(True, "done", outcome.event.id)
+        if name in ("lockdown", "free_exit"):
+            self.gate_state.set_switch(name, bool(action.value), now, action.by, action.why)
+            return DONE
+        if name == "ack_alarm":
+            target = str(action.value or "all")
+            return DONE if self.gate_state.acknowledge(target, now, action.by) else ActionResult(False, "not_latched")
+        if name == "reset_counts":
+            self.gate_state.reset_daily_counts(now, action.by)
+            return DONE
+        if name == "mark_left":
+            return self._mark_left(action, now)
+        return ActionResult(False, "no_pending")  # "confirm": no credential waits for a guard at this gate
+
+    def _mark_left(self, action: Action, now: float) -> ActionResult:
+        """A guard records that someone left unseen (the exit button, a tailgate, a forgotten scan)."""
+        named = str(action.value or "")
+        holder = self.ledger.holder_of_pass(named) if len(named) == PASS_ID_LENGTH else named
+        if not holder or not self.ledger.is_inside(holder):
+            return ActionResult(False, "not_inside")
+        event = self.ledger.record(at=now, gate_id=self.cfg.gate.id, type="exit", reason="marked_left",
+                                   direction="exit", holder=holder, detail=action.detail())
+        self.gate_state.tell()
+        return ActionResult(True, "done", event.id)
 
     def _notify(self) -> None:
-        if self.reporter:
-            self.reporter.notify()
+        self.gate_state.tell()
+
+    def _show_mode(self, mode: GateMode) -> None:
+        """A lockdown releases the lock at once and shows its own light; its end shows ready (or the fault)."""
+        if mode is GateMode.LOCKDOWN:
+            self.io.release_relay()
+            self.io.set_idle(IDLE_LOCKDOWN)
+        else:
+            self.io.set_idle(signals.IDLE_FAULT if self._cameras_lost else signals.IDLE_READY)
 
     # -- inputs ------------------------------------------------------------------------
-    def _after_scan(self, outcome: Outcome) -> None:
+    def _after_decision(self, outcome: Outcome) -> None:
         if outcome.decision.granted:
             with self._lock:
                 self.door.unlock(outcome.scan.at, self.cfg.gate.relay_seconds)
         unsynced = ALARM_CLOCK in outcome.decision.flags
-        if unsynced != ("clock_unsynced" in self._alarms):  # raised by a scan that met it, cleared likewise
+        if unsynced != self.gate_state.is_active("clock_unsynced"):  # raised by a scan that met it, cleared likewise
             self._record_alarms([AlarmChange("clock_unsynced", unsynced, outcome.scan.at)])
         self._notify()
-
-    def _unlock(self, at: float, seconds: float) -> None:
-        """A remote open released the lock: the door opening now is not forced."""
-        with self._lock:
-            self.door.unlock(at, seconds)
 
     def _on_door(self, is_open: bool) -> None:
         now = self.clock()
@@ -178,7 +248,7 @@ class GateApp:
             lost = bool(self._cameras_lost)
         if lost == was_lost:
             return
-        if self.controller.mode is not GateMode.LOCKDOWN:  # a lockdown keeps its own light
+        if self.gate_state.mode is not GateMode.LOCKDOWN:  # a lockdown keeps its own light
             self.io.set_idle(signals.IDLE_FAULT if lost else signals.IDLE_READY)
         log.warning("camera %d %s%s", lane, "back" if ok else "lost", f" ({reason})" if reason else "")
         self._record_alarms([AlarmChange("camera_fault", lost, self.clock())])
@@ -196,14 +266,7 @@ class GateApp:
                 log.info("purged %d events older than %g days", purged, self.cfg.ledger.retention_days)
 
     def _record_alarms(self, changes: list[AlarmChange]) -> None:
-        for change in changes:
-            (self._alarms.add if change.active else self._alarms.discard)(change.alarm)
-            log.warning("alarm %s %s at gate %s", change.alarm, "raised" if change.active else "cleared",
-                        self.cfg.gate.id)
-            self.ledger.record(at=change.at, gate_id=self.cfg.gate.id,
-                               type="alarm" if change.active else "alarm_cleared", reason=change.alarm)
-        if changes:
-            self._notify()
+        self.gate_state.record_alarms(changes)
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self, *, cameras: bool = True) -> "GateApp":
@@ -236,8 +299,6 @@ class GateApp:
             runner.stop()
         if self.reporter:
             self.reporter.stop()
-        if self.command_target:
-            self.command_target.close()
         self.io.close()
         self.ledger.close()
 

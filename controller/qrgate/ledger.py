@@ -3,17 +3,23 @@
 Every event is committed (WAL, synchronous=FULL) before the relay moves, in the same
 transaction as the presence change, the counters and its outbox row, so after a power
 cut the log, the counts and what MQTT will still be told always agree.
+
+The ledger owns every table of its file: the gate's mode, the snapshot of its latched
+alarms and the offsets of a "reset daily counts" live here too, so a lockdown survives a
+power cut. Days (the counters' "today") follow the site's time zone.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import json
 import logging
 import sqlite3
 import threading
-import time
 import uuid
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from .errors import LedgerError
 from .model import Event
@@ -52,15 +58,51 @@ CREATE TABLE IF NOT EXISTS outbox (
     event_id TEXT NOT NULL,
     payload TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS gate_alarms (
+    name TEXT PRIMARY KEY,
+    active INTEGER NOT NULL,
+    latched INTEGER NOT NULL,
+    since REAL,
+    acked_at REAL
+);
+CREATE TABLE IF NOT EXISTS gate_alarm_fold (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    seq INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS gate_modes (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL,
+    at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS count_offsets (
+    day TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value INTEGER NOT NULL,
+    PRIMARY KEY (day, name)
+);
 """
+#: columns added after the first release, with their type: added to older logs on open
+ADDED_COLUMNS = (("detail", "TEXT"), ("pass_id", "TEXT"))
 
 TOTAL = "total"
 COUNTER_OF_TYPE = {"entry": "entries", "exit": "exits", "denied": "denials"}
 COUNTER_NAMES = ("entries", "exits", "denials")
 
 
-def day_of(at: float) -> str:
-    return time.strftime("%Y-%m-%d", time.localtime(at))
+def day_of(at: float, timezone: str = "UTC") -> str:
+    """The site-local calendar day `at` falls in, as YYYY-MM-DD."""
+    return dt.datetime.fromtimestamp(at, ZoneInfo(timezone)).strftime("%Y-%m-%d")
+
+
+def _reads(method):
+    """A read that meets a damaged, closed or vanished log says so as a LedgerError, never a raw sqlite3 error."""
+    @functools.wraps(method)
+    def reading(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise LedgerError(f"cannot read the event log {self.path}: {exc}") from None
+    return reading
 
 
 def connect(path: str | Path) -> sqlite3.Connection:
@@ -77,20 +119,23 @@ def connect(path: str | Path) -> sqlite3.Connection:
 class Ledger:
     """One writer connection behind a lock; readers (the MQTT drain) open their own."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, *, timezone: str = "UTC"):
         self.path = Path(path)
+        self.timezone = timezone
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = connect(self.path)
         self._lock = threading.Lock()
         try:
             self._conn.executescript(SCHEMA)
             columns = {row[1] for row in self._conn.execute("PRAGMA table_info(events)")}
-            if "detail" not in columns:  # logs written before guard overrides were recorded
-                self._conn.execute("ALTER TABLE events ADD COLUMN detail TEXT")
+            for name, kind in ADDED_COLUMNS:
+                if name not in columns:
+                    self._conn.execute(f"ALTER TABLE events ADD COLUMN {name} {kind}")
         except sqlite3.DatabaseError as exc:
             raise LedgerError(f"the event log {path} is not a qrgate log or is damaged: {exc}") from None
 
     # -- reading -------------------------------------------------------------------
+    @_reads
     def is_inside(self, holder: str | None) -> bool:
         """Whether the holder's last movement on record was an entry."""
         if holder is None:
@@ -102,29 +147,118 @@ class Ledger:
     def _occupancy(self) -> int:
         return self._conn.execute("SELECT COUNT(*) FROM presence WHERE inside = 1").fetchone()[0]
 
+    @_reads
     def occupancy(self) -> int:
         with self._lock:
             return self._occupancy()
 
+    @_reads
     def counts(self, at: float) -> dict[str, dict[str, int]]:
         """{"today": {...}, "total": {...}} for the day that `at` falls in."""
         with self._lock:
             rows = self._conn.execute(
-                "SELECT day, name, value FROM counters WHERE day IN (?, ?)", (day_of(at), TOTAL)).fetchall()
+                "SELECT day, name, value FROM counters WHERE day IN (?, ?)", (day_of(at, self.timezone), TOTAL)).fetchall()
             result = {"today": dict.fromkeys(COUNTER_NAMES, 0), "total": dict.fromkeys(COUNTER_NAMES, 0)}
             for day, name, value in rows:
                 result["total" if day == TOTAL else "today"][name] = value
             result["occupancy"] = self._occupancy()
             return result
 
+    @_reads
     def events(self, since_seq: int = 0) -> list[Event]:
         with self._lock:
             rows = self._conn.execute(
-                "SELECT id, seq, at, gate, type, reason, direction, holder, format FROM events "
+                "SELECT id, seq, at, gate, type, reason, direction, holder, format, pass_id FROM events "
                 "WHERE seq > ? ORDER BY seq", (since_seq,)).fetchall()
         return [Event(id=r[0], seq=r[1], at=r[2], gate_id=r[3], type=r[4], reason=r[5],
-                      direction=r[6], holder=r[7], format=r[8]) for r in rows]
+                      direction=r[6], holder=r[7], format=r[8], pass_id=r[9]) for r in rows]
 
+    @_reads
+    def holder_of_pass(self, pass_id: str) -> str | None:
+        """The pseudonym last seen with this pass id, or None (a guard names a pass, never a person)."""
+        with self._lock:
+            row = self._conn.execute("SELECT holder FROM events WHERE pass_id = ? AND holder IS NOT NULL "
+                                     "ORDER BY seq DESC LIMIT 1", (pass_id,)).fetchone()
+        return row[0] if row else None
+
+    @_reads
+    def last_denial(self) -> dict:
+        """The newest denial's reason and time ({"reason": None, "at": None} before any)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT reason, at FROM events WHERE type = 'denied' ORDER BY seq DESC LIMIT 1").fetchone()
+        return {"reason": row[0], "at": row[1]} if row else {"reason": None, "at": None}
+
+    @_reads
+    def alarm_events(self, after_seq: int, types: tuple[str, ...]) -> tuple[list[tuple], int]:
+        """(seq, type, reason, at) of alarm events after `after_seq`, and the newest seq in the log."""
+        marks = ", ".join("?" * len(types))
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT seq, type, reason, at FROM events WHERE seq > ? AND type IN ({marks}) ORDER BY seq",
+                (after_seq, *types)).fetchall()
+            newest = self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
+        return rows, max(newest, after_seq)
+
+    # -- the gate's own state: mode, latched-alarm snapshot, count offsets ------------------
+    @_reads
+    def saved_alarms(self) -> tuple[dict[str, dict], int]:
+        """The saved alarm states and the last ledger seq folded into them."""
+        with self._lock:
+            rows = self._conn.execute("SELECT name, active, latched, since, acked_at FROM gate_alarms").fetchall()
+            seq = self._conn.execute("SELECT seq FROM gate_alarm_fold WHERE id = 1").fetchone()
+        states = {n: {"active": bool(a), "latched": bool(la), "since": s, "acked_at": ack}
+                  for n, a, la, s, ack in rows}
+        return states, seq[0] if seq else 0
+
+    def save_alarms(self, states: dict[str, dict], seq: int) -> None:
+        """The snapshot and its seq in one transaction, so they always agree."""
+        self._write_many([
+            ("INSERT INTO gate_alarms (name, active, latched, since, acked_at) VALUES (?, ?, ?, ?, ?) "
+             "ON CONFLICT(name) DO UPDATE SET active = excluded.active, latched = excluded.latched, "
+             "since = excluded.since, acked_at = excluded.acked_at",
+             [(n, int(s["active"]), int(s["latched"]), s["since"], s["acked_at"]) for n, s in states.items()]),
+            ("INSERT INTO gate_alarm_fold (id, seq) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET seq = excluded.seq",
+             [(seq,)])], "save alarms")
+
+    @_reads
+    def modes(self) -> dict[str, bool]:
+        with self._lock:
+            return {n: bool(v) for n, v in self._conn.execute("SELECT name, value FROM gate_modes")}
+
+    def save_mode(self, name: str, on: bool, at: float) -> None:
+        self._write_many([("INSERT INTO gate_modes (name, value, at) VALUES (?, ?, ?) ON CONFLICT(name) "
+                           "DO UPDATE SET value = excluded.value, at = excluded.at", [(name, int(on), at)])],
+                         "save the gate's mode")
+
+    @_reads
+    def count_offsets(self, at: float) -> dict[str, int]:
+        """What a "reset daily counts" subtracts from the counters of the day `at` falls in."""
+        with self._lock:
+            rows = self._conn.execute("SELECT name, value FROM count_offsets WHERE day = ?",
+                                      (day_of(at, self.timezone),)).fetchall()
+        return {**dict.fromkeys(COUNTER_NAMES, 0), **dict(rows)}
+
+    def reset_counts_today(self, at: float) -> None:
+        """From now on today's counts start again from zero (the totals keep counting)."""
+        today = self.counts(at)["today"]
+        self._write_many([("INSERT INTO count_offsets (day, name, value) VALUES (?, ?, ?) "
+                           "ON CONFLICT(day, name) DO UPDATE SET value = excluded.value",
+                           [(day_of(at, self.timezone), n, int(today[n])) for n in COUNTER_NAMES])],
+                         "reset today's counts")
+
+    def _write_many(self, statements: list[tuple[str, list[tuple]]], what: str) -> None:
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                for sql, rows in statements:
+                    self._conn.executemany(sql, rows)
+                self._conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback()
+                raise LedgerError(f"cannot {what} in {self.path}: {exc}") from None
+
+    @_reads
     def holder_history(self, holder: str, since: float) -> tuple[int, float | None]:
         """(entries of `holder` at or after `since`, time of the holder's latest entry or None)."""
         with self._lock:
@@ -133,18 +267,21 @@ class Ledger:
                 (since, holder)).fetchone()
         return int(row[0]), row[1]
 
+    @_reads
     def inside_by_gate(self) -> dict[str, int]:
         """How many holders are inside, by the gate they last came in through."""
         with self._lock:
             rows = self._conn.execute("SELECT gate, COUNT(*) FROM presence WHERE inside = 1 GROUP BY gate").fetchall()
         return dict(rows)
 
+    @_reads
     def details(self, event_id: str) -> dict | None:
         """The detail recorded with an event (a guard override's who and why), or None."""
         with self._lock:
             row = self._conn.execute("SELECT detail FROM events WHERE id = ?", (event_id,)).fetchone()
         return json.loads(row[0]) if row and row[0] else None
 
+    @_reads
     def movements(self, start: float, end: float) -> list[tuple[float, str, str, str | None]]:
         """(at, gate, "entry" | "exit", pseudonym) of admitted movements with start <= at < end."""
         with self._lock:
@@ -169,14 +306,10 @@ class Ledger:
             log.info("purged %d events older than the retention period", deleted)
         return deleted
 
-    def reasons(self) -> dict[str, int]:
-        with self._lock:
-            rows = self._conn.execute("SELECT type, reason, COUNT(*) FROM events GROUP BY type, reason").fetchall()
-        return {f"{t}:{r}": n for t, r, n in rows}
-
     # -- writing -------------------------------------------------------------------
     def record(self, *, at: float, gate_id: str, type: str, reason: str, direction: str | None = None,
-               holder: str | None = None, format: str | None = None, detail: dict | None = None) -> Event:
+               holder: str | None = None, format: str | None = None, detail: dict | None = None,
+               pass_id: str | None = None) -> Event:
         """Commit one event with its presence change, counters and outbox row; durable on return.
 
         detail: extra facts kept in the log only (a guard override's who and why), never a visitor's.
@@ -187,19 +320,19 @@ class Ledger:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
                 cur = self._conn.execute(
-                    "INSERT INTO events (id, at, gate, type, reason, direction, holder, format, detail) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO events (id, at, gate, type, reason, direction, holder, format, detail, pass_id) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (event_id, at, gate_id, type, reason, direction, holder, format,
-                     json.dumps(detail, ensure_ascii=False) if detail else None))
+                     json.dumps(detail, ensure_ascii=False) if detail else None, pass_id))
                 event = Event(id=event_id, seq=cur.lastrowid, at=at, gate_id=gate_id, type=type,
-                              reason=reason, direction=direction, holder=holder, format=format)
+                              reason=reason, direction=direction, holder=holder, format=format, pass_id=pass_id)
                 if holder is not None and type in ("entry", "exit"):
                     self._conn.execute(
                         "INSERT INTO presence (holder, inside, gate, since) VALUES (?, ?, ?, ?) "
                         "ON CONFLICT(holder) DO UPDATE SET inside = excluded.inside, gate = excluded.gate, "
                         "since = excluded.since", (holder, int(type == "entry"), gate_id, at))
                 if counter:
-                    for day in (day_of(at), TOTAL):
+                    for day in (day_of(at, self.timezone), TOTAL):
                         self._conn.execute(
                             "INSERT INTO counters (day, name, value) VALUES (?, ?, 1) "
                             "ON CONFLICT(day, name) DO UPDATE SET value = value + 1", (day, counter))
@@ -218,6 +351,7 @@ class Ledger:
             pass
 
     # -- the MQTT outbox -------------------------------------------------------------
+    @_reads
     def pending(self, limit: int = 100) -> list[tuple[int, str, str]]:
         """(seq, event id, JSON payload) of events not yet taken by the broker, oldest first."""
         with self._lock:

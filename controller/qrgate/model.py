@@ -83,8 +83,9 @@ class Event:
     direction: str | None = None
     holder: str | None = None
     format: str | None = None
+    pass_id: str | None = None  # a pass's random id (no personal data); None for other credentials
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "seq": self.seq, "at": self.at, "gate": self.gate_id,
                 "type": self.type, "reason": self.reason, "direction": self.direction,
-                "pseudonym": self.holder, "format": self.format}
+                "pseudonym": self.holder, "format": self.format, "pass_id": self.pass_id}

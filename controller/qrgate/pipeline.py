@@ -1,7 +1,9 @@
 """Everything between a decoded text and the actuators, for one gate.
 
-scan -> verify -> decide -> ledger.commit -> relay, LED, buzzer -> notify MQTT.
+scan -> verify -> decide -> ledger.commit -> relay, LED, buzzer -> listeners (state, screen, MQTT).
 The event is durable before the relay moves; MQTT is told after, without waiting.
+A guard's override and a remote open take the same path as a forced decision, recorded
+with who asked and why (pretix's forced check-in is the model).
 """
 
 from __future__ import annotations
@@ -49,8 +51,8 @@ class GateController:
     site_secret: bytes
     relay_seconds: float = 3.0
     listeners: list[Callable[[Outcome], None]] = field(default_factory=list)
-    #: normal, lockdown or free_exit: set by remote command or a guard
-    mode: GateMode = GateMode.NORMAL
+    #: normal, lockdown or free_exit: read from the gate's state at each decision
+    mode: Callable[[], GateMode] = lambda: GateMode.NORMAL
     #: whether the clock can be trusted for time-bound passes (qrgate.clock_sync)
     clock_synced: Callable[[], bool] = lambda: True
 
@@ -62,24 +64,30 @@ class GateController:
         direction = scan.direction
         if direction is Direction.AUTO:
             direction = Direction.EXIT if presence.holder_inside else Direction.ENTRY
-        decision = decide(verification, direction, presence, self.policy, scan.at, mode=self.mode,
+        decision = decide(verification, direction, presence, self.policy, scan.at, mode=self.mode(),
                           clock_synced=self.clock_synced())
         event = self.ledger.record(
             at=scan.at, gate_id=self.gate_id, type=direction.value if decision.granted else "denied",
             reason=decision.reason, direction=direction.value, holder=holder,
-            format=verification.format)
+            format=verification.format, pass_id=credential.pass_id if credential else None)
         log.info("%s %s at %s: %s", verification.format, direction.value, self.gate_id, decision.reason)
         return self._act(Outcome(scan, verification, decision, event))
 
-    def override(self, guard: GuardOverride, direction: Direction, at: float) -> Outcome:
-        """A guard opens the gate by hand: logged with who and why, like a scan, before the relay moves."""
-        presence = gather_presence(self.ledger, None, self.policy, at)
+    def force(self, guard: GuardOverride, direction: Direction, at: float, *, kind: str = "override",
+              holder: str | None = None, detail: dict | None = None) -> Outcome:
+        """Open the gate whatever a pass would say: a guard's override or a remote open.
+
+        Logged like a scan, with who and why, before the relay moves. With a `holder` (a guard
+        let a known person through) it moves that person in the presence table like any entry
+        or exit; without one it moves no one and counts as no entry.
+        """
+        presence = gather_presence(self.ledger, holder, self.policy, at)
         decision = decide(None, direction, presence, self.policy, at, override=guard)
-        # no holder: it moves no one in the presence table, so it is not counted as an entry
-        event = self.ledger.record(at=at, gate_id=self.gate_id, type="override", reason=decision.reason,
-                                   direction=direction.value, detail=guard.detail())
+        event = self.ledger.record(at=at, gate_id=self.gate_id, type=direction.value if holder else kind,
+                                   reason=decision.reason, direction=direction.value, holder=holder,
+                                   format=kind, detail={**guard.detail(), **(detail or {})})
         scan = Scan("", self.gate_id, direction, at)
-        return self._act(Outcome(scan, Verification("override", False, "guard_override", {}), decision, event))
+        return self._act(Outcome(scan, Verification(kind, False, "guard_override", {}), decision, event))
 
     def _act(self, outcome: Outcome) -> Outcome:
         """Relay, light and tone for a decision already in the ledger; then tell the listeners."""

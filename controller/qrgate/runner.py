@@ -16,7 +16,7 @@ import time
 from typing import Callable, Union
 
 from .errors import CameraError
-from .pipeline import CameraLane, Outcome
+from .pipeline import CameraLane
 from .vision.health import Backoff, CameraHealth, HealthChange
 from .vision.latest import LatestFrame
 from .vision.sources import FrameSource
@@ -209,8 +209,3 @@ class LaneRunner:
         self._close_source()  # also unblocks a read that hangs
         for t in self._threads:
             t.join(timeout=2)
-
-
-def outcome_collector() -> tuple[list[Outcome], Callable[[Outcome], None]]:
-    items: list[Outcome] = []
-    return items, items.append

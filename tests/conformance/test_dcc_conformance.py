@@ -31,9 +31,7 @@ CASES_DIR = CORPORA / "dcc"
 SCHEMA_DIR = CORPORA / "dcc-schema"
 KNOWN_FILE = Path(__file__).with_name("dcc_known_disagreements.csv")
 
-pytestmark = pytest.mark.skipif(
-    not (CASES_DIR.is_dir() and SCHEMA_DIR.is_dir()),
-    reason=f"DCC test corpus not found: need {CASES_DIR} and {SCHEMA_DIR} (../shared/corpora)")
+pytestmark = pytest.mark.usefixtures("dcc_cases", "dcc_schemas")  # fail, naming them, when absent
 
 FLAG_TO_CHECK = {
     "EXPECTEDUNPREFIX": "prefix",

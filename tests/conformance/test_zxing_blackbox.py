@@ -1,6 +1,6 @@
 """zxing's own blackbox photos: the gate's decoder must meet upstream's minimum at 0°, with no misread.
 
-The corpus lives outside the repository (../shared/corpora); without it these tests skip.
+The corpus lives outside the repository (../shared/corpora); without it these tests fail and say so.
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ ZXING = CORPORA / "qr-blackbox" / "zxing"
 # upstream's minimum pass counts at 0° rotation (zxing QRCodeBlackBox1..6TestCase)
 MINIMUM = {"qrcode-1": 17, "qrcode-2": 32, "qrcode-3": 38, "qrcode-4": 36, "qrcode-5": 19, "qrcode-6": 15}
 
-needs_corpus = pytest.mark.skipif(not ZXING.is_dir(), reason=f"zxing blackbox corpus not found at {ZXING} "
-                                  "(it comes from ../shared/corpora next to the repository)")
+needs_corpus = pytest.mark.usefixtures("zxing_corpus")  # fails, naming it, when the corpus is absent
 
 
 def expected(png: Path) -> str:

@@ -6,7 +6,7 @@ import sys
 import time
 
 from .. import credentials
-from ..credentials import TrustStore, rotating
+from ..credentials import TrustStore
 from ..policy.reasons import guard_text
 from .output import emit
 from .timeparse import parse_time
@@ -35,12 +35,7 @@ def run(args) -> int:
     trust = TrustStore.from_files(args.trust, args.schema)
     now = parse_time(args.at) if args.at else time.time()
     payload = read_payload(args.payload)
-    if isinstance(payload, str) and payload.startswith(rotating.PREFIX) and credentials.format_of(payload) is None:
-        # rotating codes, until credentials.FORMATS lists "QG2:" itself
-        result = rotating.verify(payload, trust, now) if len(payload) <= credentials.MAX_PAYLOAD_CHARS else \
-            credentials.verify(payload, trust, now)
-    else:
-        result = credentials.verify(payload, trust, now)
+    result = credentials.verify(payload, trust, now)
     steps = ", ".join(f"{k} {'ok' if v else 'FAILED' if v is False else '-'}" for k, v in result.checks.items())
     text = f"{'VALID' if result.valid else 'INVALID'} {result.format}: {result.reason} " \
            f"({guard_text(result.reason, 'en')})\n  {steps}"

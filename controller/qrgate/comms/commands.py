@@ -4,6 +4,10 @@ A command arrives on `<gate base>/cmd/<name>`. Its payload is either a JSON obje
 
     {"request_id": "r-42", "by": "admin", "value": true, "at": 1700000000.0, "sig": "<hex>"}
 
+`override` (a guard lets someone through once) and `mark_left` (a guard records that a
+pass holder left unseen) also take "why", the reason kept in the log; `open` and
+`override` may take "direction" ("entry" or "exit").
+
 or, for Home Assistant's fixed button and switch payloads, a bare word ("PRESS", "ON",
 "OFF", or an alarm name for ack_alarm); a bare word gets a request id made from the time.
 Anything else is refused with a reason code, so the result message says what was wrong.
@@ -21,15 +25,15 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from ..state.alarms import ALARM_NAMES
 from .topics import COMMAND_NAMES
 
-# the alarms GateApp raises as ledger events (app.py, door_monitor.py)
-ALARM_NAMES = ("door_forced", "door_held_open", "tamper", "camera_fault", "io_board_offline", "clock_unsynced")
 MAX_PAYLOAD = 1024
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _BY = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")  # a role or account id, never a person's name
 _SWITCHES = ("lockdown", "free_exit")
-_KEYS = {"request_id", "by", "value", "at", "sig"}
+_KEYS = {"request_id", "by", "value", "at", "sig", "why", "direction"}
+_HOLDER = re.compile(r"^[0-9a-f]{12,64}$")  # a pass id or a holder pseudonym, never a name
 
 REFUSALS = {
     "unknown_command": "no such command",
@@ -40,6 +44,8 @@ REFUSALS = {
     "bad_by": "by must be 1-32 of A-Z a-z 0-9 _ . -",
     "bad_value": "value is wrong for this command",
     "bad_time": "at must be seconds since the epoch",
+    "bad_reason": "why must be text of at most 200 characters",
+    "bad_direction": "direction must be entry or exit",
     "stale": "command is older than the allowed age",
     "from_future": "command is dated ahead of the gate's clock",
     "retained": "a retained command is never acted on",
@@ -61,7 +67,9 @@ class Command:
     name: str
     request_id: str
     by: str
-    value: object = None  # bool for lockdown/free_exit, an alarm name (or "all") for ack_alarm
+    value: object = None  # bool for lockdown/free_exit, an alarm name (or "all") for ack_alarm, a pass id for mark_left
+    why: str = ""
+    direction: str = "entry"
 
 
 @dataclass(frozen=True)
@@ -115,6 +123,12 @@ def parse(name: str | None, payload: bytes, *, gate: str, retained: bool, now: f
     value = body.get("value")
     if not _value_ok(name, value):
         return refuse("bad_value")
+    why = body.get("why", "")
+    if not isinstance(why, str) or len(why) > 200:
+        return refuse("bad_reason")
+    direction = body.get("direction", "entry")
+    if direction not in ("entry", "exit"):
+        return refuse("bad_direction")
     at = body.get("at")
     if at is not None:
         if isinstance(at, bool) or not isinstance(at, (int, float)):
@@ -131,7 +145,7 @@ def parse(name: str | None, payload: bytes, *, gate: str, retained: bool, now: f
         expected = signature(policy.secret, gate, name, request_id, value, at)
         if not hmac.compare_digest(expected, body["sig"]):
             return refuse("unauthorised")
-    return Command(name, request_id, by, value)
+    return Command(name, request_id, by, value, why, direction)
 
 
 def _json_object(text: str) -> dict | None:
@@ -163,4 +177,6 @@ def _value_ok(name: str, value: object) -> bool:
         return isinstance(value, bool)
     if name == "ack_alarm":
         return value in ALARM_NAMES + ("all",)
+    if name == "mark_left":
+        return isinstance(value, str) and bool(_HOLDER.match(value))
     return value is None

@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 
 from importlib import metadata
+
+from ..state.alarms import REGISTRY
 from .topics import GateTopics
 
-ALARM_CLASSES = {"door_forced": "safety", "door_held_open": "problem", "tamper": "tamper",
-                 "camera_fault": "problem", "io_board_offline": "problem", "clock_unsynced": "problem"}
+ALARM_CLASSES = {name: spec.device_class for name, spec in REGISTRY.items()}
 _ON_OFF = "{{{{ 'ON' if {expr} else 'OFF' }}}}"
 
 

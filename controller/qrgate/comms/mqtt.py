@@ -5,9 +5,11 @@ QoS 1 and deletes each only when the broker has acknowledged it, so a broker out
 or a restart delays messages but loses none. Retained counts are recomputed from the
 ledger, never incremented here, so they always equal the log.
 
-With a `control` (a GateTarget) the reporter also takes commands from `<gate>/cmd/+`,
-answers each on `<gate>/result`, and publishes latched alarms; with a discovery prefix it
-announces the gate to Home Assistant; as the site aggregator it publishes site occupancy.
+With a `gate` (GateApp, or anything that is a GateView) the reporter also takes commands
+from `<gate>/cmd/+`, turns each into an Action for `gate.perform()`, answers on
+`<gate>/result`, and publishes the gate's state and latched alarms; with a discovery
+prefix it announces the gate to Home Assistant; as the site aggregator it publishes site
+occupancy. It keeps no gate state of its own: MQTT is transport only.
 Everything that touches the ledger runs on the drain thread, never on paho's.
 """
 
@@ -19,15 +21,15 @@ import logging
 import socket
 import threading
 import time
-from typing import Callable
+from typing import Callable, Protocol
 
 import paho.mqtt.client as paho
 
+from ..actions import Action, ActionResult
 from ..ledger import Ledger
 from . import commands as cmd
 from .client import BrokerSettings, make_client, set_nodelay  # noqa: F401  (BrokerSettings: public API)
 from .discovery import discovery_messages, status_topic
-from .gate_target import run_command
 from .site import SiteTally
 from .topics import GateTopics
 
@@ -36,16 +38,28 @@ log = logging.getLogger(__name__)
 SEEN_REQUESTS = 512  # request ids remembered, so a redelivered command acts once
 
 
+class GateView(Protocol):
+    """What the reporter needs of a gate (qrgate.app.GateApp is one)."""
+
+    ledger: Ledger
+    changed: list[Callable[[], None]]
+
+    def state(self) -> dict: ...
+    def alarms(self) -> dict: ...
+    def counts(self, now: float | None = None) -> dict: ...
+    def perform(self, action: Action) -> ActionResult: ...
+
+
 class MqttReporter:
     def __init__(self, *, ledger: Ledger, topics: GateTopics, broker: BrokerSettings,
-                 state: Callable[[], dict], clock: Callable[[], float] = time.time,
-                 control=None, command_policy: cmd.CommandPolicy = cmd.CommandPolicy(),
+                 state: Callable[[], dict] | None = None, gate: GateView | None = None,
+                 clock: Callable[[], float] = time.time, command_policy: cmd.CommandPolicy = cmd.CommandPolicy(),
                  discovery_prefix: str | None = None, site_aggregator: bool = False):
         self.ledger = ledger
         self.topics = topics
-        self.state = state
+        self.state = state or (gate.state if gate is not None else dict)
         self.clock = clock
-        self.control = control
+        self.gate = gate
         self.command_policy = command_policy
         self.discovery_prefix = discovery_prefix
         self.site = SiteTally(topics.site_counts) if site_aggregator else None
@@ -67,8 +81,8 @@ class MqttReporter:
         self._last_status: str | None = None
         self._last_site: str | None = None
         self._drainer = threading.Thread(target=self._drain_loop, name="mqtt-drain", daemon=True)
-        if control is not None:
-            control.changed.append(self.notify)
+        if gate is not None:
+            gate.changed.append(self.notify)
 
     @property
     def is_connected(self) -> bool:
@@ -119,7 +133,7 @@ class MqttReporter:
         set_nodelay(client)
         client.publish(self.topics.availability, "online", qos=1, retain=True)
         subscriptions = []
-        if self.control is not None:
+        if self.gate is not None:
             subscriptions.append((self.topics.commands, 1))
         if self.discovery_prefix:
             subscriptions.append((status_topic(self.discovery_prefix), 1))
@@ -193,10 +207,9 @@ class MqttReporter:
 
     def _publish_status(self) -> None:
         now = self.clock()
-        counts = self.control.counts(now) if self.control is not None else self.ledger.counts(now)
-        state = {**self.state(), **(self.control.state() if self.control is not None else {}),
-                 "occupancy": counts["occupancy"]}
-        alarms = self.control.alarms() if self.control is not None else None
+        counts = self.gate.counts(now) if self.gate is not None else self.ledger.counts(now)
+        state = {**self.state(), "occupancy": counts["occupancy"]}
+        alarms = self.gate.alarms() if self.gate is not None else None
         status = json.dumps({"counts": counts, "state": state, "alarms": alarms}, sort_keys=True)
         if status != self._last_status:
             self._last_status = status
@@ -226,7 +239,7 @@ class MqttReporter:
             self.site.update(topic, counts)
             return
         name = self.topics.command_name(topic)
-        if name is None or self.control is None:
+        if name is None or self.gate is None:
             return
         now = self.clock()
         parsed = cmd.parse(name, payload, gate=self.topics.gate, retained=retained, now=now,
@@ -242,9 +255,11 @@ class MqttReporter:
         self._seen_requests[parsed.request_id] = None
         while len(self._seen_requests) > SEEN_REQUESTS:
             self._seen_requests.popitem(last=False)
-        reason = run_command(self.control, parsed)
-        log.info("command %s (request %s) by %s: %s", name, parsed.request_id, parsed.by, reason)
-        self._result(parsed.request_id, name, reason == "done", reason, "")
+        result = self.gate.perform(Action(parsed.name, parsed.by, why=parsed.why, value=parsed.value,
+                                          direction=parsed.direction, request_id=parsed.request_id,
+                                          source="mqtt"))
+        log.info("command %s (request %s) by %s: %s", name, parsed.request_id, parsed.by, result.reason)
+        self._result(parsed.request_id, name, result.ok, result.reason, "")
 
     def _result(self, request_id: str | None, name: str, ok: bool, reason: str, detail: str) -> None:
         body = {"request_id": request_id, "command": name, "ok": ok, "reason": reason, "gate": self.topics.gate,

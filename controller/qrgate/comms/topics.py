@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-COMMAND_NAMES = ("open", "lockdown", "free_exit", "ack_alarm", "reset_counts")
+COMMAND_NAMES = ("open", "lockdown", "free_exit", "ack_alarm", "reset_counts", "override", "mark_left")
 _LEVEL = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 

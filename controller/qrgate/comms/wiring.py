@@ -1,7 +1,8 @@
-"""One call that gives a gate its MQTT side: the reporter and the command target, wired.
+"""One call that gives a gate its MQTT side: a reporter wired to the gate.
 
-GateApp calls connect_gate() with its parts and the [mqtt] settings; the simulator and
-the tests call it the same way, so every gate is wired alike.
+GateApp calls connect_gate() with itself and the [mqtt] settings; the simulator and the
+tests call it the same way, so every gate is wired alike. The reporter only translates:
+gate changes into messages, and command messages into `gate.perform(Action)` calls.
 """
 
 from __future__ import annotations
@@ -11,11 +12,9 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ..errors import ConfigError
-from .alarm_store import AlarmStore
 from .client import BrokerSettings
 from .commands import CommandPolicy
-from .gate_target import GateTarget
-from .mqtt import MqttReporter
+from .mqtt import GateView, MqttReporter
 from .topics import COMMAND_NAMES, GateTopics, check_level
 
 
@@ -38,21 +37,17 @@ def command_policy(commands: Iterable[str], secret_file: str | None) -> CommandP
     return CommandPolicy(allowed=allowed, secret=secret)
 
 
-def connect_gate(*, controller, ledger_path: str | Path, topics: GateTopics, broker: BrokerSettings,
-                 state: Callable[[], dict], clock: Callable[[], float] = time.time,
-                 unlock: Callable[[float, float], None] | None = None,
-                 discovery_prefix: str | None = "homeassistant", commands: Iterable[str] = COMMAND_NAMES,
-                 command_secret_file: str | None = None,
-                 site_aggregator: bool = False) -> tuple[MqttReporter, GateTarget]:
-    """A started-later reporter and an attached command target for `controller`'s gate."""
+def connect_gate(*, gate: GateView, topics: GateTopics, broker: BrokerSettings,
+                 clock: Callable[[], float] = time.time, discovery_prefix: str | None = "homeassistant",
+                 commands: Iterable[str] = COMMAND_NAMES, command_secret_file: str | None = None,
+                 site_aggregator: bool = False) -> MqttReporter:
+    """A reporter (started later) for `gate`, taking the commands it allows."""
     for kind, value in (("site.id", topics.site), ("gate.id", topics.gate)):
         try:
             check_level(kind, value)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
     policy = command_policy(commands, command_secret_file)
-    target = GateTarget(controller, AlarmStore(ledger_path), clock=clock, unlock=unlock).attach()
-    reporter = MqttReporter(ledger=controller.ledger, topics=topics, broker=broker, state=state, clock=clock,
-                            control=target, command_policy=policy, discovery_prefix=discovery_prefix or None,
-                            site_aggregator=site_aggregator)
-    return reporter, target
+    return MqttReporter(ledger=gate.ledger, topics=topics, broker=broker, gate=gate, clock=clock,
+                        command_policy=policy, discovery_prefix=discovery_prefix or None,
+                        site_aggregator=site_aggregator)

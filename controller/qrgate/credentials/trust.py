@@ -32,10 +32,10 @@ class TrustStore:
     #: pass ids (hex) on the newest signed revocation list, and that list's version
     revoked: frozenset[str] = frozenset()
     revocation_version: int = 0
-    #: rotating-code checker (qrgate.credentials.rotating.RotationState), or None
-    rotation: Any = None
-    #: health-certificate trust (qrgate.credentials.dcc.verify's own type), or None
-    dcc: Any = None
+    #: rotating-code checker, or None
+    rotation: RotationState | None = None
+    #: health-certificate signers, or None
+    dcc: DccTrust | None = None
     #: folder of DCC JSON schemas, one subfolder per release
     dcc_schema_dir: Path | None = None
     #: the site's secret that keys health-certificate holder pseudonyms (name and birth date never kept)

@@ -49,6 +49,19 @@ _CORE_TEXT: dict[str, tuple[str, str]] = {
     "holiday": ("Nghỉ lễ, đóng cửa", "Closed for holiday"),
     "lockdown": ("Phong tỏa: cấm vào", "Lockdown: no entry"),
     "clock_unsynced": ("Lỗi đồng hồ, gọi bảo vệ", "Clock not synced; call guard"),
+    # what a guard, a dashboard or the CLI asked for (qrgate.actions)
+    "marked_left": ("Bảo vệ ghi nhận đã ra", "Marked as left by a guard"),
+    "done": ("Đã thực hiện", "Done"),
+    "not_inside": ("Không có ai với thẻ này ở bên trong", "Nobody with this pass is inside"),
+    "not_latched": ("Không có cảnh báo cần xác nhận", "No alarm to acknowledge"),
+    "no_pending": ("Không có yêu cầu chờ xác nhận", "Nothing waits for confirmation"),
+    "unknown_action": ("Thao tác không tồn tại", "No such action"),
+    "bad_by": ("Thiếu mã người thực hiện", "Who asked is missing or malformed"),
+    "reason_required": ("Cần ghi lý do", "A reason is required"),
+    "bad_reason": ("Lý do quá dài hoặc sai", "Reason too long or malformed"),
+    "bad_direction": ("Hướng phải là vào hoặc ra", "Direction must be entry or exit"),
+    "bad_value": ("Giá trị không hợp lệ", "Value not valid for this action"),
+    "failed": ("Thao tác thất bại, xem nhật ký", "Action failed; see the log"),
 }
 
 #: reasons shown with the "full" light and tone (capacity, not a bad pass)
@@ -102,7 +115,8 @@ Reason = enum.StrEnum("Reason", {code.upper(): code for code in GUARD_TEXT})
 
 
 GROUPS = (("Admitted", "granted"), ("The code itself", "empty"), ("The pass's binding", "wrong_site"),
-          ("The policy", "already_inside"), ("Health certificates", next(iter(HEALTH_TEXT))))
+          ("The policy", "already_inside"), ("Actions", "marked_left"),
+          ("Health certificates", next(iter(HEALTH_TEXT))))
 
 
 def markdown() -> str:

@@ -7,17 +7,10 @@ whoever shows alarms to people.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .alarms import AlarmChange
 
 DOOR_FORCED = "door_forced"
 DOOR_HELD_OPEN = "door_held_open"
-
-
-@dataclass(frozen=True)
-class AlarmChange:
-    alarm: str
-    active: bool
-    at: float
 
 
 class DoorMonitor:

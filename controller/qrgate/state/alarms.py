@@ -1,4 +1,7 @@
-"""Latched alarms, derived from the ledger's own alarm events (pure; no clock, no pins).
+"""Every alarm a gate can raise, and their latched state folded from the ledger (pure).
+
+The registry is the one list of alarms: their names, the texts a guard reads (Vietnamese
+and English) and the Home Assistant device class of their binary sensor.
 
 The gate records alarms as ledger events: "alarm" (raised) and "alarm_cleared" (the
 condition ended), with the alarm's name as the reason; acknowledgements are "alarm_ack"
@@ -13,10 +16,36 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .commands import ALARM_NAMES
-
 RAISED, CLEARED, ACKED = "alarm", "alarm_cleared", "alarm_ack"
 ALARM_EVENT_TYPES = (RAISED, CLEARED, ACKED)
+
+
+@dataclass(frozen=True)
+class AlarmSpec:
+    name: str
+    vi: str
+    en: str
+    device_class: str  # Home Assistant binary_sensor device class
+
+
+REGISTRY: dict[str, AlarmSpec] = {spec.name: spec for spec in (
+    AlarmSpec("door_forced", "Cửa bị mở cưỡng bức", "Door forced open", "safety"),
+    AlarmSpec("door_held_open", "Cửa mở quá lâu", "Door held open", "problem"),
+    AlarmSpec("tamper", "Hộp thiết bị bị mở", "Enclosure tampered", "tamper"),
+    AlarmSpec("camera_fault", "Mất tín hiệu camera", "Camera lost", "problem"),
+    AlarmSpec("io_board_offline", "Mất kết nối bo mạch I/O", "I/O board offline", "problem"),
+    AlarmSpec("clock_unsynced", "Đồng hồ chưa đồng bộ", "Clock not synchronised", "problem"),
+)}
+ALARM_NAMES = tuple(REGISTRY)
+
+
+@dataclass(frozen=True)
+class AlarmChange:
+    """An alarm's condition began (active) or ended, at `at` (wall-clock seconds)."""
+
+    alarm: str
+    active: bool
+    at: float
 
 
 @dataclass
@@ -67,6 +96,9 @@ class AlarmBook:
         """The latched alarms an acknowledgement of `name` ("all" for every one) would unlatch."""
         names = list(self.alarms) if name == "all" else [name]
         return [n for n in names if n in self.alarms and self.alarms[n].latched]
+
+    def active(self) -> list[str]:
+        return sorted(n for n, alarm in self.alarms.items() if alarm.active)
 
     def to_json(self) -> dict:
         return {name: alarm.to_json() for name, alarm in self.alarms.items()}
