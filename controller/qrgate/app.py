@@ -21,7 +21,7 @@ from .comms.topics import GateTopics
 from .comms.wiring import connect_gate
 from .config import CameraConfig, Config
 from .credentials import TrustStore
-from .errors import ConfigError, QrgateError
+from .errors import ConfigError, LedgerError, QrgateError
 from .export import purge_expired
 from .gate import GateIO, open_gate_io, signals
 from .gate.base import LedPattern
@@ -119,6 +119,8 @@ class GateApp:
         self._sources = sources
         self.runners: list[LaneRunner] = []
         self._cameras_lost: set[int] = set()
+        self._storage_fault = False
+        self.controller.when_storage_failed = self._storage_failed
         self.io.when_door_changed = self._on_door
         self.io.when_exit_pressed = self._on_exit_button
         self.io.when_tamper_changed = self._on_tamper
@@ -131,6 +133,7 @@ class GateApp:
         return {"mode": self.gate_state.mode.value, "lockdown": switches["lockdown"],
                 "free_exit": switches["free_exit"], "door": "open" if self.io.is_door_open else "closed",
                 "camera": "lost" if self._cameras_lost else "ok",
+                "storage": "fault" if self._storage_fault else "ok",
                 "io_link": "online" if self.io.is_online else "offline",
                 "io": self.io.link_state,  # backend details: an OSDP board's secure channel
                 "alarms": self.gate_state.active_alarms()}
@@ -154,6 +157,8 @@ class GateApp:
                 result = self._perform(action, now)
         except QrgateError as exc:
             log.error("action %s by %s failed: %s", action.name, action.by, exc)
+            if isinstance(exc, LedgerError):
+                self._storage_failed(exc)
             return ActionResult(False, "failed")
         log.info("action %s by %s (%s): %s", action.name, action.by, action.source, result.reason)
         return result
@@ -201,7 +206,7 @@ class GateApp:
             self.io.release_relay()
             self.io.set_idle(IDLE_LOCKDOWN)
         else:
-            self.io.set_idle(signals.IDLE_FAULT if self._cameras_lost else signals.IDLE_READY)
+            self.io.set_idle(signals.IDLE_FAULT if self._cameras_lost or self._storage_fault else signals.IDLE_READY)
 
     # -- inputs ------------------------------------------------------------------------
     def _after_decision(self, outcome: Outcome) -> None:
@@ -220,15 +225,48 @@ class GateApp:
         self._record_alarms(changes)
 
     def _on_exit_button(self) -> None:
-        """The exit button always lets people out: logged first, then the lock is released."""
+        """The exit button always lets people out: the lock is released first, whatever the log does
+        (egress is life safety); the press is logged after, or kept until the log can take it."""
         now = self.clock()
         seconds = self.cfg.gate.exit_button_seconds
-        self.ledger.record(at=now, gate_id=self.cfg.gate.id, type="exit_button", reason="exit_button",
-                           direction="exit")
         with self._lock:
             self.door.unlock(now, seconds)
         self.io.pulse_relay(seconds)
+        self._log_or_keep(at=now, gate_id=self.cfg.gate.id, type="exit_button", reason="exit_button",
+                          direction="exit")
         self._notify()
+
+    def _log_or_keep(self, **event) -> None:
+        """Log an event that has already happened; while the log fails, keep it to write later."""
+        try:
+            self.ledger.record(**event)
+        except LedgerError as exc:
+            self._storage_failed(exc)
+            self.ledger.record_later(**event)
+
+    def _storage_failed(self, exc: LedgerError) -> None:
+        """The log cannot be read or written: raise the storage alarm once; scans fail closed meanwhile."""
+        with self._lock:
+            if self._storage_fault:
+                return
+            self._storage_fault = True
+        log.error("storage fault: %s", exc)
+        self._show_mode(self.gate_state.mode)
+        self._record_alarms([AlarmChange("storage_fault", True, self.clock())])
+
+    def _storage_check(self, now: float) -> None:
+        """While the storage alarm is up: write what was kept in memory; once the log reads and writes, clear it."""
+        try:
+            self.ledger.flush()
+            self.ledger.occupancy()
+        except LedgerError as exc:
+            log.debug("storage still failing: %s", exc)
+            return
+        with self._lock:
+            self._storage_fault = False
+        log.warning("storage works again; %s", "the events kept in memory are written")
+        self._show_mode(self.gate_state.mode)
+        self._record_alarms([AlarmChange("storage_fault", False, now)])
 
     def _on_tamper(self, is_open: bool) -> None:
         self._record_alarms([AlarmChange("tamper", is_open, self.clock())])
@@ -248,8 +286,7 @@ class GateApp:
             lost = bool(self._cameras_lost)
         if lost == was_lost:
             return
-        if self.gate_state.mode is not GateMode.LOCKDOWN:  # a lockdown keeps its own light
-            self.io.set_idle(signals.IDLE_FAULT if lost else signals.IDLE_READY)
+        self._show_mode(self.gate_state.mode)  # a lockdown keeps its own light
         log.warning("camera %d %s%s", lane, "back" if ok else "lost", f" ({reason})" if reason else "")
         self._record_alarms([AlarmChange("camera_fault", lost, self.clock())])
 
@@ -259,6 +296,9 @@ class GateApp:
         with self._lock:
             changes = self.door.tick(now)
         self._record_alarms(changes)
+        if self._storage_fault or self.ledger.queued:
+            self._storage_check(now)
+            return  # no purge on a log that just failed
         if now >= self._next_purge:  # retention: old rows go, at start and once a day
             self._next_purge = now + PURGE_EVERY_SECONDS
             purged = purge_expired(self.ledger, self.cfg.ledger.retention_days, now)
