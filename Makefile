@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test venv mosquitto bench clean
+.PHONY: demo test venv mosquitto bench clean ha-check
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,24 @@ mosquitto:
 
 test: $(STAMP) mosquitto
 	$(VENV)/bin/pytest
+
+# A real Home Assistant (the last release for Python 3.11) checks what the gates announce; not part of
+# `make test`. Installed into .cache/ under HA's own package_constraints.txt: a plain install resolves
+# to dependencies too new for it.
+HA_VERSION := 2024.3.3
+HA_VENV := .cache/ha-venv
+HA_WHEEL := .cache/ha-wheel/homeassistant-$(HA_VERSION)-py3-none-any.whl
+
+$(HA_VENV)/.installed: tests/homeassistant/requirements.txt
+	$(PYTHON) -m venv $(HA_VENV)
+	$(HA_VENV)/bin/pip install --quiet --upgrade pip
+	$(HA_VENV)/bin/pip download --quiet --no-deps -d .cache/ha-wheel homeassistant==$(HA_VERSION)
+	$(PYTHON) -c "import sys, zipfile; sys.stdout.write(zipfile.ZipFile(sys.argv[1]).read('homeassistant/package_constraints.txt').decode())" $(HA_WHEEL) > .cache/ha-constraints.txt
+	$(HA_VENV)/bin/pip install --quiet -c .cache/ha-constraints.txt $(HA_WHEEL) -r tests/homeassistant/requirements.txt
+	touch $@
+
+ha-check: $(STAMP) mosquitto $(HA_VENV)/.installed
+	$(VENV)/bin/python tests/homeassistant/ha_check.py
 
 bench: $(STAMP)
 	$(VENV)/bin/qrgate bench --json

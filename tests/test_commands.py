@@ -19,6 +19,8 @@ ACCEPTED = [
     ("open", js(request_id="r-1", by="admin"), Command("open", "r-1", "admin", None)),
     ("open", js(request_id="r-2"), Command("open", "r-2", "unknown", None)),
     ("open", b"PRESS", Command("open", f"auto-{int(NOW * 1000)}", "dashboard", None)),
+    ("open", b"OPEN", Command("open", f"auto-{int(NOW * 1000)}", "dashboard", None)),
+    ("open", b"UNLOCK", Command("open", f"auto-{int(NOW * 1000)}", "dashboard", None)),
     ("lockdown", js(request_id="r-3", value=True), Command("lockdown", "r-3", "unknown", True)),
     ("lockdown", b"OFF", Command("lockdown", f"auto-{int(NOW * 1000)}", "dashboard", False)),
     ("free_exit", js(request_id="r-4", value=False, at=NOW - 5), Command("free_exit", "r-4", "unknown", False)),
@@ -69,6 +71,7 @@ REFUSED = [
     ("override", js(request_id="r-1", why="x" * 201), False, "bad_reason", "r-1"),
     ("override", js(request_id="r-1", why="ok", direction="up"), False, "bad_direction", "r-1"),
     ("mark_left", js(request_id="r-1", why="ok", value="Nguyen Van A"), False, "bad_value", "r-1"),
+    ("open", b"LOCK", False, "locks_itself", None),  # Home Assistant's lock entity, asked to lock
 ]
 
 

@@ -12,10 +12,12 @@ import logging
 import signal
 import threading
 import time
+from pathlib import Path
 from typing import Callable
 
 from .actions import DONE, Action, ActionResult
 from .clock_sync import kernel_clock_synced
+from .comms.discovery import DeviceInfo, version
 from .comms.mqtt import BrokerSettings
 from .comms.topics import GateTopics
 from .comms.wiring import connect_gate
@@ -73,6 +75,20 @@ def open_source(camera: CameraConfig) -> FrameSource | Callable[[], FrameSource]
     return lambda: OpenCVCamera(device=device, width=camera.width, height=camera.height, fps=camera.fps)
 
 
+def device_info(cfg: Config) -> DeviceInfo:
+    """What dashboards show about this gate's hardware."""
+    hardware = {"gpio": "Raspberry Pi GPIO", "osdp": "OSDP I/O board"}.get(cfg.gate.backend, cfg.gate.backend)
+    return DeviceInfo(hw_version=hardware, serial_number=board_serial())
+
+
+def board_serial() -> str | None:
+    """The Pi's own serial number (device tree), or None on other machines."""
+    try:
+        return Path("/proc/device-tree/serial-number").read_text().strip("\x00\n ") or None
+    except OSError:
+        return None
+
+
 class GateApp:
     def __init__(self, cfg: Config, *, io: GateIO | None = None, sources: list[FrameSource] | None = None,
                  clock: Callable[[], float] = time.time):
@@ -111,7 +127,8 @@ class GateApp:
                 gate=self, topics=self.topics,
                 broker=BrokerSettings(m.host, m.port, m.username, m.password, m.ca_file, m.cert_file, m.key_file),
                 clock=clock, discovery_prefix=m.discovery_prefix, commands=m.commands,
-                command_secret_file=m.command_secret_file, site_aggregator=m.site_aggregator)
+                command_secret_file=m.command_secret_file, site_aggregator=m.site_aggregator,
+                device_info=device_info(cfg), site_cap=cfg.policy.occupancy_cap)
         settings = settings_from(cfg.decoder)
         self.lanes = [CameraLane(self.controller, Direction(camera.direction), Decoder(settings),
                                  Debouncer(cfg.decoder.gone_after, cfg.decoder.repeat_after))
@@ -130,13 +147,17 @@ class GateApp:
     # -- what the gate reports ---------------------------------------------------------
     def state(self) -> dict:
         switches = self.gate_state.switches()
+        alarms = self.gate_state.active_alarms()
         return {"mode": self.gate_state.mode.value, "lockdown": switches["lockdown"],
                 "free_exit": switches["free_exit"], "door": "open" if self.io.is_door_open else "closed",
                 "camera": "lost" if self._cameras_lost else "ok",
                 "storage": "fault" if self._storage_fault else "ok",
+                "clock": "unsynced" if "clock_unsynced" in alarms else "synced",
+                "lock": "unlocked" if self.io.is_relay_on else "locked",
+                "version": version(),
                 "io_link": "online" if self.io.is_online else "offline",
                 "io": self.io.link_state,  # backend details: an OSDP board's secure channel
-                "alarms": self.gate_state.active_alarms()}
+                "alarms": alarms}
 
     def alarms(self) -> dict:
         return self.gate_state.alarms()
@@ -213,6 +234,10 @@ class GateApp:
         if outcome.decision.granted:
             with self._lock:
                 self.door.unlock(outcome.scan.at, self.cfg.gate.relay_seconds)
+            # the lock's state is published when it opens (below) and again when it shuts
+            relocked = threading.Timer(self.cfg.gate.relay_seconds + 0.05, self._notify)
+            relocked.daemon = True
+            relocked.start()
         unsynced = ALARM_CLOCK in outcome.decision.flags
         if unsynced != self.gate_state.is_active("clock_unsynced"):  # raised by a scan that met it, cleared likewise
             self._record_alarms([AlarmChange("clock_unsynced", unsynced, outcome.scan.at)])

@@ -14,6 +14,7 @@ from typing import Callable, Iterable
 from ..errors import ConfigError
 from .client import BrokerSettings
 from .commands import CommandPolicy
+from .discovery import DeviceInfo
 from .mqtt import GateView, MqttReporter
 from .topics import COMMAND_NAMES, GateTopics, check_level
 
@@ -40,7 +41,8 @@ def command_policy(commands: Iterable[str], secret_file: str | None) -> CommandP
 def connect_gate(*, gate: GateView, topics: GateTopics, broker: BrokerSettings,
                  clock: Callable[[], float] = time.time, discovery_prefix: str | None = "homeassistant",
                  commands: Iterable[str] = COMMAND_NAMES, command_secret_file: str | None = None,
-                 site_aggregator: bool = False) -> MqttReporter:
+                 site_aggregator: bool = False, device_info: DeviceInfo = DeviceInfo(), language: str = "en",
+                 site_cap: int | None = None) -> MqttReporter:
     """A reporter (started later) for `gate`, taking the commands it allows."""
     for kind, value in (("site.id", topics.site), ("gate.id", topics.gate)):
         try:
@@ -50,4 +52,5 @@ def connect_gate(*, gate: GateView, topics: GateTopics, broker: BrokerSettings,
     policy = command_policy(commands, command_secret_file)
     return MqttReporter(ledger=gate.ledger, topics=topics, broker=broker, gate=gate, clock=clock,
                         command_policy=policy, discovery_prefix=discovery_prefix or None,
-                        site_aggregator=site_aggregator)
+                        site_aggregator=site_aggregator, device_info=device_info, language=language,
+                        site_cap=site_cap)
