@@ -12,7 +12,7 @@ import logging
 import signal
 import threading
 import time
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from .actions import DONE, Action, ActionResult
 from .clock_sync import kernel_clock_synced
@@ -40,6 +40,9 @@ from .state.mode import GateMode
 from .vision.debounce import Debouncer
 from .vision.decoder import Decoder, settings_from
 from .vision.sources import FrameSource, ImageFiles, OpenCVCamera, VideoFile
+
+if TYPE_CHECKING:
+    from .web.config import WebConfig
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +78,7 @@ def open_source(camera: CameraConfig) -> FrameSource | Callable[[], FrameSource]
 
 class GateApp:
     def __init__(self, cfg: Config, *, io: GateIO | None = None, sources: list[FrameSource] | None = None,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, web: "WebConfig | None" = None):
         if not cfg.cameras:
             raise ConfigError("cameras: a gate needs at least one [[cameras]] entry")
         if sources is not None and len(sources) != len(cfg.cameras):
@@ -126,6 +129,8 @@ class GateApp:
         self.io.when_tamper_changed = self._on_tamper
         self.io.when_online_changed = self._on_link
         self._show_mode(self.gate_state.mode)  # a lockdown outlives a restart
+        self._web_cfg = web
+        self.web = None  # the screen and console (qrgate.web), started by start()
 
     # -- what the gate reports ---------------------------------------------------------
     def state(self) -> dict:
@@ -312,6 +317,10 @@ class GateApp:
     def start(self, *, cameras: bool = True) -> "GateApp":
         """Start reporting and, unless the caller feeds the lanes itself, the camera threads."""
         self.tick()
+        if self._web_cfg is not None and self._web_cfg.enabled:
+            from .web.server import GateWebServer  # Starlette and uvicorn only when asked for
+
+            self.web = GateWebServer(self, self._web_cfg).start()
         if self.reporter:
             self.reporter.start()
         if cameras:
@@ -335,6 +344,8 @@ class GateApp:
 
     def stop(self) -> None:
         self._stop.set()
+        if self.web:
+            self.web.stop()
         for runner in self.runners:
             runner.stop()
         if self.reporter:
