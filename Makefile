@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test venv mosquitto bench clean
+.PHONY: demo test venv mosquitto chromium bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,18 @@ mosquitto:
 		fi; \
 	fi
 
-test: $(STAMP) mosquitto
+# The web pages are tested in Debian's chromium (driven by Playwright); install it likewise.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing chromium (the web page tests run a real browser)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else \
+			echo "chromium is not installed and cannot be installed here: the web page tests will fail (apt-get install chromium)"; \
+		fi; \
+	fi
+
+test: $(STAMP) mosquitto chromium
 	$(VENV)/bin/pytest
 
 bench: $(STAMP)

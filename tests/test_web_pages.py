@@ -147,3 +147,30 @@ def test_logins_are_rate_limited(web_gate, browser):
     page.click("#login")
     expect(error).to_contain_text("too many failed logins")
     assert page.url.endswith("/console/login")
+
+
+def test_the_demo_shows_its_scans_live(browser, mosquitto, tmp_path):
+    import io
+    import re
+    import threading
+
+    from gatesim.demo import run_demo
+
+    out = io.StringIO()
+    summary_path = tmp_path / "summary.json"
+    done = threading.Thread(target=run_demo, args=(6,), kwargs=dict(
+        out=out, json_path=str(summary_path), seed=3, web_port=0))
+    done.start()
+    deadline = time.monotonic() + 30
+    while not (found := re.search(r"gate screen: (http://\S+)/ ", out.getvalue())) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert found, out.getvalue()
+    page = browser.new_context(viewport=SCREEN_SIZE).new_page()
+    page.goto(found.group(1) + "/")
+    done.join(60)
+    shown = page.evaluate("window.qgShown.map(s => s.reason)")
+    summary = json.loads(summary_path.read_text())
+    reasons = {key.split(": ", 1)[1] for key in summary["decisions_by_reason"]}
+    assert summary["ok"], out.getvalue()
+    # the page connects while the first visitor may already be at the gate
+    assert len(shown) >= summary["visitors"] - 1 and set(shown) <= reasons, (shown, summary)
