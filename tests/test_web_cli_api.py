@@ -50,9 +50,14 @@ def test_the_cli_acts_through_the_running_gate(web_gate):
     answer = json.loads(done.stdout)
     assert answer["ok"] and answer["event_id"]
     detail = web_gate.ledger.details(answer["event_id"])
-    assert detail == {"override_by": f"cli:{getpass.getuser()}", "override_why": "fire drill"}
+    assert detail["by"] == f"cli:{getpass.getuser()}" and detail["why"] == "fire drill" and detail["source"] == "cli"
+    lockdown = qrgate("gate", "--state-dir", state, "lockdown", "on", "--why", "intruder")
+    assert lockdown.returncode == 0, lockdown.stderr
+    assert web_gate.app.state()["mode"] == "lockdown"
+    opened = qrgate("gate", "--state-dir", state, "open")
+    assert opened.returncode == 1 and "refused: lockdown" in opened.stdout  # the gate's own rule, one path
     status = qrgate("gate", "--state-dir", state, "--json", "status")
-    assert status.returncode == 0 and json.loads(status.stdout)["state"]["mode"] == "normal"
+    assert status.returncode == 0 and json.loads(status.stdout)["state"]["mode"] == "lockdown"
 
 
 def test_the_local_api_needs_its_token(web_gate):

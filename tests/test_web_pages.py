@@ -110,7 +110,7 @@ def test_an_override_shows_in_the_console_and_the_ledger_with_the_guard(web_gate
     overrides = [e for e in web_gate.ledger.events() if e.type == "override"]
     assert len(overrides) == 1
     detail = web_gate.ledger.details(overrides[0].id)
-    assert detail["override_by"] == GUARD and detail["override_why"] == "delivery driver, badge forgotten"
+    assert (detail["by"], detail["source"], detail["why"]) == (GUARD, "console", "delivery driver, badge forgotten")
     page.screenshot(path=str(shots / "console.png"), full_page=True)
     context.close()
 

@@ -19,10 +19,6 @@ from gatesim.rig import SimGate
 from qrgate.credentials.keys import new_key
 from qrgate.web.config import WebConfig
 
-import web_standin  # TEMPORARY until main has qrgate.actions
-
-web_standin.install()
-
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

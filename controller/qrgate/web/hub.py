@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 KEEPALIVE_SECONDS = 15.0
 RECENT_ROWS = 100
 SCREEN, CONSOLE = "screen", "console"
+#: verification formats of forced decisions, whose ledger detail names who asked
+FORCED_FORMATS = ("override", "remote_open")
 
 
 class Hub:
@@ -66,9 +68,9 @@ class Hub:
         self.broadcast(SCREEN, screen_message(verification, decision, decided_at=decided_at,
                                               occupancy=self.ledger.occupancy() if full else None, cap=cap,
                                               paper_passes=paper))
-        detail = self.ledger.detail(event.id) if event.type == "override" else None
+        detail = self.ledger.detail(event.id) if verification.format in FORCED_FORMATS else None
         row = console_row(verification, decision, event, reader=outcome.scan.direction.value,
-                          by=(detail or {}).get("override_by"), paper_passes=paper)
+                          by=(detail or {}).get("by"), paper_passes=paper)
         self.recent.append(row)
         self.broadcast(CONSOLE, row)
         self.broadcast(CONSOLE, self.status_message())
@@ -85,7 +87,7 @@ class Hub:
 
     # -- what a page gets when it connects -----------------------------------------------------
     def mode_message(self) -> dict:
-        return {"type": "mode", "mode": self.app.controller.mode.value}
+        return {"type": "mode", "mode": self.app.state()["mode"]}
 
     def status_message(self) -> dict:
         message = {"type": "status", "state": self.app.state(), "alarms": self.app.alarms(),

@@ -125,7 +125,7 @@ class GateWebServer:
         return FileResponse(STATIC / "screen.html")
 
     async def screen_events(self, request: Request) -> Response:
-        hello = {"type": "hello", "show_seconds": self.cfg.show_seconds, "mode": self.app.controller.mode.value}
+        hello = {"type": "hello", "show_seconds": self.cfg.show_seconds, "mode": self.app.state()["mode"]}
         return StreamingResponse(self.hub.stream(SCREEN, hello, request.is_disconnected),
                                  media_type="text/event-stream", headers={"Cache-Control": "no-store"})
 

@@ -59,6 +59,8 @@ def credential_text(verification: Verification, paper_passes: frozenset[str] | s
     """The credential's kind as a visitor would say it, or None when the code was not one."""
     if verification.format == "override":
         return {"vi": "Bảo vệ mở cửa", "en": "Guard override"}
+    if verification.format == "remote_open":
+        return {"vi": "Mở từ xa", "en": "Remote open"}
     credential = verification.credential
     if credential is None:
         return None
@@ -100,4 +102,4 @@ def history_row(event: Event, detail: dict | None) -> dict[str, Any]:
     return {"type": "decision", "id": event.id, "at": event.at, "gate": event.gate_id,
             "reader": event.direction or "", "verdict": "green" if granted else "red", "granted": granted,
             "reason": event.reason, "text": _bilingual(event.reason), "event_type": event.type,
-            "pass_id": None, "kind": None, "by": (detail or {}).get("override_by") or (detail or {}).get("by")}
+            "pass_id": None, "kind": None, "by": (detail or {}).get("by")}
