@@ -1,14 +1,16 @@
 """The gate's screen: how fast a decision reaches the page, and what serving it costs the frame loop.
 Prints JSON.
 
-    python bench/web_screen.py [--scans 150] [--frames 150] [--rounds 2]
+    python bench/web_screen.py [--scans 150] [--frames 150] [--rounds 2] [--gap 0.1]
 
 decision_to_page_ms: from the controller's listener (after the ledger commit and the relay) to
 the result drawn in Debian's chromium (the page's next animation frame), measured in the
 browser against the same clock; scans paced 80 ms apart, as visitors never come faster.
 frame_to_relay_ms: a rendered QR frame through decode, verify, decide, ledger commit, to the
-relay call, back to back, with no web server vs the server running and one browser showing every
-result; rounds alternate so drift hits both alike.
+relay call, with no web server vs the server running and one browser showing every result;
+rounds alternate so drift hits both alike. "paced": one code every --gap seconds (visitors are
+never faster); "burst": codes back to back, so the page's work for one decision overlaps the
+next frame (the worst case, not a gate's day).
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from gpiozero.pins.mock import MockFactory
 
 from gatesim.qrimage import render_qr
 from gatesim.rig import open_pass_office, sim_config
-from gatesim.visitors import PassOffice
 from qrgate.app import GateApp
 from qrgate.gate.gpio import GpioGateIO
 from qrgate.web.config import WebConfig
@@ -61,7 +62,7 @@ def frame_of(payload: str) -> np.ndarray:
     return frame
 
 
-def frames_to_relay(app: GateApp, frames: list[np.ndarray]) -> list[float]:
+def frames_to_relay(app: GateApp, frames: list[np.ndarray], gap: float = 0.0) -> list[float]:
     moved: list[float] = []
     pulse = app.io.pulse_relay
 
@@ -79,6 +80,7 @@ def frames_to_relay(app: GateApp, frames: list[np.ndarray]) -> list[float]:
         lane.process_frame(np.full_like(frame, 200), time.time() + 1)  # the code leaves the view
         if len(moved) > before:
             took.append((moved[before] - started) * 1000)
+        time.sleep(gap)
     return took
 
 
@@ -95,6 +97,7 @@ def main() -> int:
     parser.add_argument("--scans", type=int, default=150)
     parser.add_argument("--frames", type=int, default=150)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--gap", type=float, default=0.1, help="seconds between codes in the paced runs")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -120,26 +123,28 @@ def main() -> int:
         app.stop()
 
         # 2. frame -> relay, without and with the page server and a browser
-        without, with_web = [], []
+        runs: dict[str, dict[bool, list[float]]] = {"paced": {False: [], True: []}, "burst": {False: [], True: []}}
         for r in range(args.rounds):
-            for web in (False, True):
-                app = build_gate(tmp / f"r{r}{int(web)}", trust_file, web=web)
-                browser = None
-                if web:
-                    browser, page = open_screen(playwright, app.web.url)
-                frames = [frame_of(p) for p in passes(args.frames, f"r{r}{int(web)}")]
-                frames_to_relay(app, frames[:5])  # warm up
-                (with_web if web else without).extend(frames_to_relay(app, frames[5:]))
-                if browser:
-                    browser.close()
-                app.stop()
-    without_s, with_s = summary(without), summary(with_web)
-    print(json.dumps({
-        "decision_to_page_ms": summary(shown), "decisions_sent": args.scans,
-        "frame_to_relay_ms": {"without_web": without_s, "with_web_and_browser": with_s,
-                              "p99_change": round(with_s["p99"] - without_s["p99"], 3),
-                              "p50_change": round(with_s["p50"] - without_s["p50"], 3)},
-    }, indent=2))
+            for name, gap in (("paced", args.gap), ("burst", 0.0)):
+                for web in (False, True):
+                    app = build_gate(tmp / f"{name}{r}{int(web)}", trust_file, web=web)
+                    browser = None
+                    if web:
+                        browser, page = open_screen(playwright, app.web.url)
+                    frames = [frame_of(p) for p in passes(args.frames, f"{name}{r}{int(web)}")]
+                    frames_to_relay(app, frames[:5])  # warm up
+                    runs[name][web].extend(frames_to_relay(app, frames[5:], gap))
+                    if browser:
+                        browser.close()
+                    app.stop()
+    figures = {}
+    for name, by_web in runs.items():
+        without_s, with_s = summary(by_web[False]), summary(by_web[True])
+        figures[name] = {"without_web": without_s, "with_web_and_browser": with_s,
+                         "p99_change": round(with_s["p99"] - without_s["p99"], 3),
+                         "p50_change": round(with_s["p50"] - without_s["p50"], 3)}
+    print(json.dumps({"decision_to_page_ms": summary(shown), "decisions_sent": args.scans,
+                      "frame_to_relay_ms": figures, "gap_seconds": args.gap}, indent=2))
     return 0
 
 
