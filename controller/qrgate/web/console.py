@@ -83,8 +83,7 @@ class Console:
         return FileResponse(self.static / "console.html")
 
     async def login_page(self, request: Request) -> Response:
-        response = FileResponse(self.static / "login.html")
-        return response
+        return FileResponse(self.static / "login.html")
 
     async def login_token(self, request: Request) -> Response:
         token = secrets.token_urlsafe(24)

@@ -42,6 +42,15 @@ class Feed:
             except RuntimeError:  # the loop has closed: the server is stopping
                 pass
 
+    def call_on_loop(self, fn) -> None:
+        """Run fn on the reading loop (from any thread); nothing when no loop reads or it has closed."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(fn)
+            except RuntimeError:
+                pass
+
     def drain(self) -> list:
         with self._lock:
             items = list(self._items)

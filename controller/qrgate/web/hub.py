@@ -14,7 +14,7 @@ import logging
 import time
 from typing import AsyncIterator, Callable
 
-from ..policy.reasons import guard_text
+from ..policy.reasons import FULL_REASONS, guard_text
 from .feed import Feed, Subscriber
 from .ledger_view import LedgerView
 from .views import console_row, history_row, screen_message
@@ -54,26 +54,30 @@ class Hub:
                     if kind == "outcome":
                         self._publish_outcome(outcome, at)
                     else:
-                        self.broadcast(CONSOLE, self.status_message())
+                        if self.subscribers[CONSOLE]:
+                            self.broadcast(CONSOLE, self.status_message())
                         self.broadcast(SCREEN, self.mode_message())
                 except Exception:  # one bad item must not end the live pages
                     log.exception("cannot show a gate update")
 
     def _publish_outcome(self, outcome, decided_at: float) -> None:
+        """Builds only what a connected page will show: the gate's CPU is shared with its frame loop."""
         decision, verification, event = outcome.decision, outcome.verification, outcome.event
         paper = self.paper_ids()
-        full = decision.reason in ("occupancy_full", "zone_full")
-        policy = self.app.controller.policy
-        cap = policy.zone_cap if decision.reason == "zone_full" else policy.occupancy_cap
-        self.broadcast(SCREEN, screen_message(verification, decision, decided_at=decided_at,
-                                              occupancy=self.ledger.occupancy() if full else None, cap=cap,
-                                              paper_passes=paper))
+        if self.subscribers[SCREEN]:
+            full = decision.reason in FULL_REASONS
+            policy = self.app.controller.policy
+            cap = policy.zone_cap if decision.reason == "zone_full" else policy.occupancy_cap
+            self.broadcast(SCREEN, screen_message(verification, decision, decided_at=decided_at,
+                                                  occupancy=self.ledger.occupancy() if full else None, cap=cap,
+                                                  paper_passes=paper))
         detail = self.ledger.detail(event.id) if verification.format in FORCED_FORMATS else None
         row = console_row(verification, decision, event, reader=outcome.scan.direction.value,
                           by=(detail or {}).get("by"), paper_passes=paper)
-        self.recent.append(row)
-        self.broadcast(CONSOLE, row)
-        self.broadcast(CONSOLE, self.status_message())
+        self.recent.append(row)  # kept for a console opened later
+        if self.subscribers[CONSOLE]:
+            self.broadcast(CONSOLE, row)
+            self.broadcast(CONSOLE, self.status_message())
 
     def broadcast(self, channel: str, message: dict) -> None:
         for subscriber in list(self.subscribers[channel]):

@@ -141,9 +141,9 @@ class GateWebServer:
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
                                         name="gate-web", daemon=True)
         self._thread.start()
-        waited = threading.Event()
+        pause = threading.Event()
         while not self._server.started and self._thread.is_alive():
-            waited.wait(0.01)
+            pause.wait(0.01)
         if not self._server.started:
             raise WebError(f"the gate's web server did not start on {self.url}")
         self.app.controller.listeners.append(self.hub.on_outcome)
@@ -160,10 +160,7 @@ class GateWebServer:
         with contextlib.suppress(ValueError, AttributeError):
             self.app.changed.remove(self.hub.on_changed)
         if self._server is not None and self._thread is not None:
-            loop_closer = getattr(self.hub.feed, "_loop", None)
-            if loop_closer is not None and not loop_closer.is_closed():
-                with contextlib.suppress(RuntimeError):
-                    loop_closer.call_soon_threadsafe(self.hub.close)
+            self.hub.feed.call_on_loop(self.hub.close)  # open pages end their streams
             self._server.should_exit = True
             self._thread.join(START_TIMEOUT)
         with contextlib.suppress(OSError):
