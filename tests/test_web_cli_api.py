@@ -119,3 +119,19 @@ def test_a_gate_without_a_signing_key_says_so(tmp_path):
     assert not missing.available and "nope.key" in missing.problem
     assert os.listdir(tmp_path) == []
 
+
+
+def test_a_page_rebound_to_loopback_under_another_name_is_refused(web_gate):
+    import http.client
+    from urllib.parse import urlsplit
+
+    where = urlsplit(web_gate.url)
+    for host, expected in (("evil.example", 400), (f"evil.example:{where.port}", 400),
+                           (f"127.0.0.1:{where.port}", 200), (f"localhost:{where.port}", 200)):
+        connection = http.client.HTTPConnection(where.hostname, where.port, timeout=5)
+        connection.request("GET", "/console/login-token", headers={"Host": host})
+        response = connection.getresponse()
+        assert response.status == expected, host
+        if expected == 400:
+            assert b"127.0.0.1 only" in response.read()
+        connection.close()

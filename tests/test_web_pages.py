@@ -174,3 +174,18 @@ def test_the_demo_shows_its_scans_live(browser, mosquitto, tmp_path):
     assert summary["ok"], out.getvalue()
     # the page connects while the first visitor may already be at the gate
     assert len(shown) >= summary["visitors"] - 1 and set(shown) <= reasons, (shown, summary)
+
+
+def test_a_lockdown_from_the_console_reaches_the_screen(web_gate, browser, screen):
+    context, console = login(browser, web_gate.url)
+    console.fill("#why", "intruder on site")
+    console.click("#lockdown-on")
+    expect(console.locator("#status")).to_contain_text("lockdown")
+    expect(screen.locator("#mode")).to_have_text("Phong tỏa · Lockdown")
+    now = time.time()
+    scan(web_gate, web_gate.office.issue("late visitor", now - HOUR, now + HOUR))
+    screen.wait_for_selector("body[data-verdict='red']")
+    assert screen.locator("#reason-en").inner_text() == "Lockdown: no entry"
+    console.click("#lockdown-off")
+    expect(screen.locator("#mode")).to_be_hidden()
+    context.close()

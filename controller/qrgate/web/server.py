@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import socket
 import threading
@@ -41,15 +42,34 @@ SECURITY_HEADERS = [
 ]
 
 
-class SecurityHeaders:
-    """Every answer forbids scripts from anywhere but the gate, framing and sniffing."""
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
-    def __init__(self, app):
+
+def host_name(header: str) -> str:
+    """The name part of a Host header: "127.0.0.1:8080" -> "127.0.0.1", "[::1]:80" -> "[::1]"."""
+    if header.startswith("["):
+        return header[:header.find("]") + 1]
+    return header.rsplit(":", 1)[0] if ":" in header else header
+
+
+class SecurityHeaders:
+    """Every answer forbids scripts from anywhere but the gate, framing and sniffing. On a loopback
+    bind, a request naming another host (a web page that rebinds its name to 127.0.0.1) is refused."""
+
+    def __init__(self, app, loopback_only: bool):
         self.app = app
+        self.loopback_only = loopback_only
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        if self.loopback_only:
+            host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1").lower()
+            if host_name(host) not in LOOPBACK_NAMES:
+                await send({"type": "http.response.start", "status": 400,
+                            "headers": [(b"content-type", b"text/plain; charset=utf-8"), *SECURITY_HEADERS]})
+                await send({"type": "http.response.body", "body": b"this gate answers to 127.0.0.1 only\n"})
+                return
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
@@ -86,7 +106,7 @@ class GateWebServer:
         self.hub = Hub(app, self.ledger, self.paper.pass_ids)
         self.console = Console(app, cfg, self.hub, self.paper, STATIC)
         self.api = LocalApi(app, self.hub)
-        self.asgi = SecurityHeaders(self._routes())
+        self.asgi = SecurityHeaders(self._routes(), loopback_only=_is_loopback(cfg.host))
         self.url = ""
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -167,6 +187,13 @@ class GateWebServer:
             if self.cfg.api_file.exists() and _owns(self.cfg.api_file, self.api.token):
                 self.cfg.api_file.unlink()
         self.ledger.close()
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def _owns(path: Path, token: str) -> bool:
