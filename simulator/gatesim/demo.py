@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import json
+import secrets
 import socket
 import sys
 import tempfile
@@ -21,6 +22,7 @@ from .visitors import Visit, demo_script
 HOLD_SECONDS = 0.45  # how long a visitor holds the code up
 GAP_SECONDS = 0.45  # time between visitors: longer than the debouncer's "left view"
 DEMO_WEB_PORT = 8080
+DEMO_GUARD = "demo"
 
 
 def run_demo(duration: float = 20.0, *, broker: str = "mosquitto", out: TextIO = sys.stdout,
@@ -38,7 +40,8 @@ def run_demo(duration: float = 20.0, *, broker: str = "mosquitto", out: TextIO =
                       f"broker {mqtt.kind} on port {mqtt.port}", file=out)
                 gate.start()
                 if gate.app.web is not None:
-                    print(f"gate screen: {gate.app.web.url}/   (console: {gate.app.web.url}/console)", file=out)
+                    print(f"gate screen: {gate.app.web.url}/   (console: {gate.app.web.url}/console, "
+                          f"guard {gate.demo_login[0]}, password {gate.demo_login[1]})", file=out)
                 answered = _walk(gate, visits, out)
                 summary = _summarise(gate, observer, answered, mqtt.kind)
             finally:
@@ -63,8 +66,13 @@ def _demo_gate(workdir: Path, mqtt, trust_file: str, web_port: int | None) -> Si
             probe.bind(("127.0.0.1", web_port))
         except OSError:
             web_port = 0
+    from qrgate.web.guards import GuardBook
+
     web = WebConfig(port=web_port, guards_file=str(workdir / "state" / "guards.json"))
-    return SimGate(workdir, mqtt.host, mqtt.port, trust_files=[trust_file], web=web)
+    gate = SimGate(workdir, mqtt.host, mqtt.port, trust_files=[trust_file], web=web)
+    gate.demo_login = (DEMO_GUARD, secrets.token_urlsafe(9))  # a throwaway login, for this run only
+    GuardBook(web.guards_file).add(*gate.demo_login)
+    return gate
 
 
 def _walk(gate: SimGate, visits: list[Visit], out: TextIO) -> list[tuple[Visit, object]]:
