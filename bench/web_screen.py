@@ -7,7 +7,8 @@ decision_to_page_ms: from the controller's listener (after the ledger commit and
 the result drawn in Debian's chromium (the page's next animation frame), measured in the
 browser against the same clock; scans paced 80 ms apart, as visitors never come faster.
 frame_to_relay_ms: a rendered QR frame through decode, verify, decide, ledger commit, to the
-relay call, with no web server vs the server running and one browser showing every result;
+relay call, with no web server, with the server and no page open, and with the server and one
+browser showing every result;
 rounds alternate so drift hits both alike. "paced": one code every --gap seconds (visitors are
 never faster); "burst": codes back to back, so the page's work for one decision overlaps the
 next frame (the worst case, not a gate's day).
@@ -122,27 +123,27 @@ def main() -> int:
         browser.close()
         app.stop()
 
-        # 2. frame -> relay, without and with the page server and a browser
-        runs: dict[str, dict[bool, list[float]]] = {"paced": {False: [], True: []}, "burst": {False: [], True: []}}
+        # 2. frame -> relay: no web server; the server with no page open; the server and one browser
+        setups = {"without_web": (False, False), "web_no_page": (True, False), "web_and_browser": (True, True)}
+        runs = {name: {setup: [] for setup in setups} for name in ("paced", "burst")}
         for r in range(args.rounds):
             for name, gap in (("paced", args.gap), ("burst", 0.0)):
-                for web in (False, True):
-                    app = build_gate(tmp / f"{name}{r}{int(web)}", trust_file, web=web)
-                    browser = None
-                    if web:
-                        browser, page = open_screen(playwright, app.web.url)
-                    frames = [frame_of(p) for p in passes(args.frames, f"{name}{r}{int(web)}")]
+                for setup, (web, with_browser) in setups.items():
+                    app = build_gate(tmp / f"{name}{r}{setup}", trust_file, web=web)
+                    browser = open_screen(playwright, app.web.url)[0] if with_browser else None
+                    frames = [frame_of(p) for p in passes(args.frames, f"{name}{r}{setup}")]
                     frames_to_relay(app, frames[:5])  # warm up
-                    runs[name][web].extend(frames_to_relay(app, frames[5:], gap))
+                    runs[name][setup].extend(frames_to_relay(app, frames[5:], gap))
                     if browser:
                         browser.close()
                     app.stop()
     figures = {}
-    for name, by_web in runs.items():
-        without_s, with_s = summary(by_web[False]), summary(by_web[True])
-        figures[name] = {"without_web": without_s, "with_web_and_browser": with_s,
-                         "p99_change": round(with_s["p99"] - without_s["p99"], 3),
-                         "p50_change": round(with_s["p50"] - without_s["p50"], 3)}
+    for name, by_setup in runs.items():
+        figures[name] = {setup: summary(values) for setup, values in by_setup.items()}
+        base = figures[name]["without_web"]
+        for setup in ("web_no_page", "web_and_browser"):
+            figures[name][f"{setup}_p99_change"] = round(figures[name][setup]["p99"] - base["p99"], 3)
+            figures[name][f"{setup}_p50_change"] = round(figures[name][setup]["p50"] - base["p50"], 3)
     print(json.dumps({"decision_to_page_ms": summary(shown), "decisions_sent": args.scans,
                       "frame_to_relay_ms": figures, "gap_seconds": args.gap}, indent=2))
     return 0
