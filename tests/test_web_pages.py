@@ -189,3 +189,18 @@ def test_a_lockdown_from_the_console_reaches_the_screen(web_gate, browser, scree
     console.click("#lockdown-off")
     expect(screen.locator("#mode")).to_be_hidden()
     context.close()
+
+
+def test_an_alarm_shows_on_the_console_and_a_guard_acknowledges_it(web_gate, browser):
+    context, console = login(browser, web_gate.url)
+    web_gate.pin("tamper").drive_high()  # the enclosure is opened
+    ack = console.locator("#alarms button[data-alarm='tamper']")
+    expect(ack).to_be_visible()
+    expect(console.locator("#alarms li.active")).to_contain_text("tamper")
+    web_gate.pin("tamper").drive_low()
+    expect(console.locator("#alarms li")).to_contain_text("tamper (đã hết · cleared)")  # latched until acknowledged
+    console.fill("#why", "cover closed after service")
+    ack.click()
+    expect(console.locator("#alarms button[data-alarm='tamper']")).to_have_count(0)
+    assert web_gate.app.alarms()["tamper"]["acked_at"] is not None
+    context.close()

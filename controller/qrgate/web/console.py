@@ -119,8 +119,8 @@ class Console:
         sid, session = self.sessions.open(name, now)
         log.info("guard %s logged in from %s", name, client)
         response = JSONResponse({"ok": True, "guard": name, "csrf": session.csrf})
-        response.set_cookie(SESSION_COOKIE, sid, httponly=True, samesite="strict", path="/",
-                            max_age=int(self.cfg.session_minutes * 60))
+        # a browser-session cookie: the gate ends the session itself after session_minutes unused
+        response.set_cookie(SESSION_COOKIE, sid, httponly=True, samesite="strict", path="/")
         response.delete_cookie(LOGIN_COOKIE, path="/console")
         return response
 
