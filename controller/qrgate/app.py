@@ -13,7 +13,7 @@ import signal
 import threading
 import time
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from .actions import DONE, Action, ActionResult
 from .clock_sync import kernel_clock_synced
@@ -42,6 +42,9 @@ from .state.mode import GateMode
 from .vision.debounce import Debouncer
 from .vision.decoder import Decoder, settings_from
 from .vision.sources import FrameSource, ImageFiles, OpenCVCamera, VideoFile
+
+if TYPE_CHECKING:
+    from .web.config import WebConfig
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +94,7 @@ def board_serial() -> str | None:
 
 class GateApp:
     def __init__(self, cfg: Config, *, io: GateIO | None = None, sources: list[FrameSource] | None = None,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, web: "WebConfig | None" = None):
         if not cfg.cameras:
             raise ConfigError("cameras: a gate needs at least one [[cameras]] entry")
         if sources is not None and len(sources) != len(cfg.cameras):
@@ -143,6 +146,8 @@ class GateApp:
         self.io.when_tamper_changed = self._on_tamper
         self.io.when_online_changed = self._on_link
         self._show_mode(self.gate_state.mode)  # a lockdown outlives a restart
+        self._web_cfg = web
+        self.web = None  # the screen and console (qrgate.web), started by start()
 
     # -- what the gate reports ---------------------------------------------------------
     def state(self) -> dict:
@@ -337,6 +342,10 @@ class GateApp:
     def start(self, *, cameras: bool = True) -> "GateApp":
         """Start reporting and, unless the caller feeds the lanes itself, the camera threads."""
         self.tick()
+        if self._web_cfg is not None and self._web_cfg.enabled:
+            from .web.server import GateWebServer  # Starlette and uvicorn only when asked for
+
+            self.web = GateWebServer(self, self._web_cfg).start()
         if self.reporter:
             self.reporter.start()
         if cameras:
@@ -360,6 +369,8 @@ class GateApp:
 
     def stop(self) -> None:
         self._stop.set()
+        if self.web:
+            self.web.stop()
         for runner in self.runners:
             runner.stop()
         if self.reporter:

@@ -57,7 +57,7 @@ class SimGate:
 
     def __init__(self, site_dir: Path, broker_host: str, broker_port: int, *, trust_files: list[str],
                  fps: float = 30.0, clock: Callable[[], float] | None = None, timers=None,
-                 cameras: str = "separate", difficulty: str = "easy", **config_options):
+                 cameras: str = "separate", difficulty: str = "easy", web=None, **config_options):
         site_dir = Path(site_dir)
         gate_id = config_options.get("gate_id", "gate1")
         gate_dir = site_dir / gate_id
@@ -79,6 +79,7 @@ class SimGate:
         self.cameras = {d: VirtualCamera(fps=fps, seed=i, difficulty=difficulty)
                         for i, d in enumerate(self.directions)}
         self._clock, self._timers = clock, timers
+        self.web = web  # a qrgate.web.config.WebConfig: the gate serves its screen and console
         self.outcomes = []
         self.app = self._build_app()
 
@@ -98,6 +99,8 @@ class SimGate:
 
     def _build_app(self) -> GateApp:
         extra = {"clock": self._clock} if self._clock else {}
+        if self.web is not None:
+            extra["web"] = self.web
         io = self._open_io()
         if self.board is None:
             # after the devices exist: opening them sets the pull-ups, which would read as open
