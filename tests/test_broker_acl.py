@@ -152,7 +152,8 @@ def test_only_the_admin_identity_can_command_a_gate(broker, tmp_path, trust):
     target = GateTarget(controller, store).attach()
     topics = GateTopics("qrgate", "site1", "gate2")
     reporter = MqttReporter(ledger=ledger, topics=topics, control=target, state=lambda: {},
-                            broker=BrokerSettings("127.0.0.1", broker.port, "site1-gate2", password("site1-gate2")))
+                            broker=BrokerSettings(host="127.0.0.1", port=broker.port, username="site1-gate2",
+                                                   password=password("site1-gate2")))
     reporter.start()
     watcher = Client(broker.port, "dashboard", subscribe="qrgate/site1/gate2/#")
     gate1 = Client(broker.port, "site1-gate1")

@@ -12,7 +12,7 @@ from qrgate.app import GateApp
 from qrgate.comms.alarm_store import AlarmStore
 from qrgate.comms.commands import Command
 from qrgate.comms.gate_target import GateTarget, run_command
-from qrgate.config import CameraConfig, Config, GateConfig, LedgerConfig, MqttConfig, SiteConfig, TrustConfig
+from qrgate.config import CameraReaderConfig, Config, GateConfig, LedgerConfig, MqttConfig, SiteConfig, TrustConfig
 from qrgate.gate.gpio import GpioGateIO
 from qrgate.gate.pins import DEFAULT_PINS
 
@@ -36,7 +36,7 @@ class Rig:
         self.db = tmp_path / "ledger.db"
         cfg = Config(site=SiteConfig(secret_file=str(tmp_path / "site.secret")),
                      gate=GateConfig(id="g1", relay_seconds=0.2, door_held_seconds=20),
-                     cameras=[CameraConfig(source="files")], trust=TrustConfig(files=[keys["trust"]]),
+                     readers=[CameraReaderConfig()], trust=TrustConfig(files=[keys["trust"]]),
                      ledger=LedgerConfig(path=str(self.db)), mqtt=MqttConfig(enabled=False))
         self.pins = MockFactory()
         self.io = CheckingIO(self.db, pin_factory=self.pins)

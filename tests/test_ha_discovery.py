@@ -147,7 +147,7 @@ def test_templates_read_fields_the_gate_really_publishes(tmp_path, trust, mosqui
                                 site_secret=b"k" * 32)
     target = GateTarget(controller, store).attach()
     prefix = f"ha{site}"
-    reporter = MqttReporter(ledger=ledger, topics=topics, broker=BrokerSettings("127.0.0.1", mosquitto.port),
+    reporter = MqttReporter(ledger=ledger, topics=topics, broker=BrokerSettings(host="127.0.0.1", port=mosquitto.port),
                             state=lambda: {"door": "closed", "camera": "ok", "io_link": "online"},
                             control=target, discovery_prefix=prefix)
     ledger.record(at=now, gate_id="g1", type="denied", reason="expired")

@@ -16,7 +16,7 @@ from qrgate.comms.commands import signature
 from qrgate.comms.mqtt import BrokerSettings
 from qrgate.comms.topics import GateTopics
 from qrgate.comms.wiring import connect_gate
-from qrgate.config import CameraConfig, Config, GateConfig, LedgerConfig, MqttConfig, SiteConfig, TrustConfig
+from qrgate.config import CameraReaderConfig, Config, GateConfig, LedgerConfig, MqttConfig, SiteConfig, TrustConfig
 from qrgate.gate.gpio import GpioGateIO
 from qrgate.gate.pins import DEFAULT_PINS
 
@@ -26,7 +26,7 @@ class MqttGate:
 
     def __init__(self, tmp_path, keys, port, site, gate="g1", **reporter_options):
         cfg = Config(site=SiteConfig(id=site, secret_file=str(tmp_path / "site.secret")),
-                     gate=GateConfig(id=gate, relay_seconds=0.2), cameras=[CameraConfig(source="files")],
+                     gate=GateConfig(id=gate, relay_seconds=0.2), readers=[CameraReaderConfig()],
                      trust=TrustConfig(files=[keys["trust"]]), ledger=LedgerConfig(path=str(tmp_path / f"{gate}.db")),
                      mqtt=MqttConfig(enabled=False))
         self.pins = MockFactory()
@@ -38,7 +38,7 @@ class MqttGate:
         self.topics = self.app.topics
         self.reporter, self.target = connect_gate(
             controller=self.app.controller, ledger_path=cfg.ledger.path, topics=self.topics,
-            broker=BrokerSettings("127.0.0.1", port), state=self.app.state, clock=self.app.clock,
+            broker=BrokerSettings(host="127.0.0.1", port=port), state=self.app.state, clock=self.app.clock,
             unlock=self._unlock, **reporter_options)
         self.app.reporter = self.reporter  # the app's notify reaches it (alarms, exit button, scans)
         self.app.start(cameras=False)

@@ -13,10 +13,10 @@ import time
 from typing import Callable
 
 from .clock_sync import kernel_clock_synced
-from .comms.mqtt import BrokerSettings
 from .comms.topics import GateTopics
 from .comms.wiring import connect_gate
-from .config import CameraConfig, Config
+from .config import Config
+from .config.readers import CameraReaderConfig, ReaderConfig
 from .credentials import TrustStore
 from .policy.decide import ALARM_CLOCK
 from .state.door import AlarmChange, DoorMonitor
@@ -31,7 +31,7 @@ from .policy.config import to_policy
 from .pseudonym import load_or_create_secret
 from .runner import LaneRunner
 from .vision.debounce import Debouncer
-from .vision.decoder import Decoder, settings_from
+from .vision.decoder import Decoder
 from .vision.sources import FrameSource, ImageFiles, OpenCVCamera, VideoFile
 
 log = logging.getLogger(__name__)
@@ -42,16 +42,26 @@ PURGE_EVERY_SECONDS = 24 * 3600
 
 def open_io(cfg: Config) -> GateIO:
     gate = cfg.gate
-    if gate.backend == "gpio":
-        return open_gate_io("gpio", pins=gate.pins, max_relay_seconds=gate.max_relay_seconds)
+    if gate.backend in ("gpio", "mock"):
+        factory = None
+        if gate.backend == "mock":  # gpiozero's mock pins: a whole gate on a PC (the CLI says nothing is driven)
+            from gpiozero.pins.mock import MockFactory
+
+            factory = MockFactory()
+        return open_gate_io("gpio", pins=gate.pins.model_dump(), max_relay_seconds=gate.max_relay_seconds,
+                            pin_factory=factory)
     return open_gate_io("osdp", port=gate.osdp_port, address=gate.osdp_address, scbk=gate.osdp_scbk,
                         baud=gate.osdp_baud, relay_output=gate.osdp_relay_output,
                         door_input=gate.osdp_door_input, exit_input=gate.osdp_exit_input,
                         tamper_input=gate.osdp_tamper_input, max_relay_seconds=gate.max_relay_seconds)
 
 
-def open_source(camera: CameraConfig) -> FrameSource | Callable[[], FrameSource]:
-    """A replay is opened now; a camera is opened by its runner, so a missing one is a fault that heals."""
+def open_reader(reader: ReaderConfig, index: int = 0) -> FrameSource | Callable[[], FrameSource]:
+    """The code source of readers[index]. A replay is opened now; a camera is opened by its runner,
+    so a missing one is a fault that heals."""
+    if not isinstance(reader, CameraReaderConfig):
+        raise ConfigError(f"readers[{index}].kind: {reader.kind} readers are not available in this build")
+    camera = reader
     if camera.source == "files":
         return ImageFiles(camera.files, fps=camera.fps)
     if camera.source == "video":
@@ -67,10 +77,9 @@ def open_source(camera: CameraConfig) -> FrameSource | Callable[[], FrameSource]
 class GateApp:
     def __init__(self, cfg: Config, *, io: GateIO | None = None, sources: list[FrameSource] | None = None,
                  clock: Callable[[], float] = time.time):
-        if not cfg.cameras:
-            raise ConfigError("cameras: a gate needs at least one [[cameras]] entry")
-        if sources is not None and len(sources) != len(cfg.cameras):
-            raise ConfigError("cameras: one frame source is needed per camera")
+        self.cameras = [r for r in cfg.readers if isinstance(r, CameraReaderConfig)]
+        if sources is not None and len(sources) != len(self.cameras):
+            raise ConfigError("readers: one frame source is needed per camera reader")
         self.cfg = cfg
         self.clock = clock
         self._lock = threading.Lock()
@@ -95,17 +104,15 @@ class GateApp:
         if cfg.mqtt.enabled:
             m = cfg.mqtt
             self.reporter, self.command_target = connect_gate(
-                controller=self.controller, ledger_path=cfg.ledger.path, topics=self.topics,
-                broker=BrokerSettings(m.host, m.port, m.username, m.password, m.ca_file, m.cert_file, m.key_file),
+                controller=self.controller, ledger_path=cfg.ledger.path, topics=self.topics, broker=m,
                 state=self.state, clock=clock, unlock=self._unlock, discovery_prefix=m.discovery_prefix,
                 commands=m.commands, command_secret_file=m.command_secret_file, site_aggregator=m.site_aggregator)
             self.controller.mode = GateMode(self.command_target.mode.name)  # a lockdown outlives a restart
             self.command_target.mode_changed.append(
                 lambda mode: setattr(self.controller, "mode", GateMode(mode.name)))
-        settings = settings_from(cfg.decoder)
-        self.lanes = [CameraLane(self.controller, Direction(camera.direction), Decoder(settings),
+        self.lanes = [CameraLane(self.controller, Direction(camera.direction), Decoder(cfg.decoder),
                                  Debouncer(cfg.decoder.gone_after, cfg.decoder.repeat_after))
-                      for camera in cfg.cameras]
+                      for camera in self.cameras]
         self._sources = sources
         self.runners: list[LaneRunner] = []
         self._cameras_lost: set[int] = set()
@@ -208,14 +215,17 @@ class GateApp:
     # -- lifecycle ---------------------------------------------------------------------
     def start(self, *, cameras: bool = True) -> "GateApp":
         """Start reporting and, unless the caller feeds the lanes itself, the camera threads."""
+        sources = None
+        if cameras:  # first: a reader this build cannot open stops the start before anything runs
+            sources = (self._sources if self._sources is not None
+                       else [open_reader(r, i) for i, r in enumerate(self.cfg.readers)])
         self.tick()
         if self.reporter:
             self.reporter.start()
         if cameras:
-            sources = self._sources if self._sources is not None else [open_source(c) for c in self.cfg.cameras]
             self.runners = [
                 LaneRunner(source, lane, name=f"{self.cfg.gate.id}-{lane.direction.value}{i}", clock=self.clock,
-                           loss_after=self.cfg.cameras[i].lost_after,
+                           loss_after=self.cameras[i].lost_after,
                            when_camera_changed=lambda ok, reason, i=i: self.camera_changed(i, ok, reason)).start()
                 for i, (lane, source) in enumerate(zip(self.lanes, sources))]
             self._ticker = threading.Thread(target=self._tick_loop, name="gate-ticker", daemon=True)

@@ -10,32 +10,25 @@ import time
 from pathlib import Path
 from typing import Callable, Iterable
 
+from ..config.mqtt import read_command_secret
 from ..errors import ConfigError
 from .alarm_store import AlarmStore
 from .client import BrokerSettings
 from .commands import CommandPolicy
 from .gate_target import GateTarget
 from .mqtt import MqttReporter
-from .topics import COMMAND_NAMES, GateTopics, check_level
+from .topics import COMMAND_NAMES, GateTopics
 
 
 def command_policy(commands: Iterable[str], secret_file: str | None) -> CommandPolicy:
-    """The gate's allow-list and optional signing secret, checked with the config key paths."""
-    allowed = frozenset(commands)
-    unknown = sorted(allowed - set(COMMAND_NAMES))
-    if unknown:
-        raise ConfigError(f"mqtt.commands: unknown command(s) {', '.join(unknown)}; "
-                          f"known: {', '.join(COMMAND_NAMES)}")
+    """The gate's allow-list and optional signing secret (the [mqtt] config has checked both)."""
     secret = None
     if secret_file:
         try:
-            secret = Path(secret_file).read_bytes().strip()
-        except OSError as exc:
-            raise ConfigError(f"mqtt.command_secret_file: cannot read {secret_file} ({exc.strerror})") from None
-        if len(secret) < 16:
-            raise ConfigError(f"mqtt.command_secret_file: {secret_file} holds {len(secret)} bytes; "
-                              "use at least 16")
-    return CommandPolicy(allowed=allowed, secret=secret)
+            secret = read_command_secret(secret_file)
+        except ValueError as exc:  # the file changed since the config was checked
+            raise ConfigError(f"mqtt.command_secret_file: {exc}") from None
+    return CommandPolicy(allowed=frozenset(commands), secret=secret)
 
 
 def connect_gate(*, controller, ledger_path: str | Path, topics: GateTopics, broker: BrokerSettings,
@@ -45,11 +38,6 @@ def connect_gate(*, controller, ledger_path: str | Path, topics: GateTopics, bro
                  command_secret_file: str | None = None,
                  site_aggregator: bool = False) -> tuple[MqttReporter, GateTarget]:
     """A started-later reporter and an attached command target for `controller`'s gate."""
-    for kind, value in (("site.id", topics.site), ("gate.id", topics.gate)):
-        try:
-            check_level(kind, value)
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
     policy = command_policy(commands, command_secret_file)
     target = GateTarget(controller, AlarmStore(ledger_path), clock=clock, unlock=unlock).attach()
     reporter = MqttReporter(ledger=controller.ledger, topics=topics, broker=broker, state=state, clock=clock,
