@@ -1,8 +1,5 @@
 """The production GateApp, configured from [mqtt], on a real Mosquitto: lockdown from a dashboard
-changes decisions, a remote open is not a forced door, and a lockdown outlives a restart.
-
-Runs once app.py builds its MQTT side with comms.wiring.connect_gate (docs/mqtt.md, "Wiring").
-"""
+changes decisions, a remote open is not a forced door, and a lockdown outlives a restart."""
 
 from __future__ import annotations
 
@@ -11,7 +8,6 @@ import time
 import uuid
 
 import paho.mqtt.client as paho
-import pytest
 from gpiozero.pins.mock import MockFactory
 
 from gatesim.observer import MqttObserver
@@ -22,8 +18,6 @@ from qrgate.gate.gpio import GpioGateIO
 from qrgate.gate.pins import DEFAULT_PINS
 from qrgate.model import Direction, Scan
 
-WIRED = hasattr(GateApp, "_unlock") and "commands" in MqttConfig.__dataclass_fields__
-pytestmark = pytest.mark.skipif(not WIRED, reason="app.py does not build its MQTT side with connect_gate yet")
 HOUR = 3600
 
 

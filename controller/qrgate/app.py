@@ -48,8 +48,12 @@ def open_io(cfg: Config) -> GateIO:
             from gpiozero.pins.mock import MockFactory
 
             factory = MockFactory()
-        return open_gate_io("gpio", pins=gate.pins.model_dump(), max_relay_seconds=gate.max_relay_seconds,
-                            pin_factory=factory)
+        io = open_gate_io("gpio", pins=gate.pins.model_dump(), max_relay_seconds=gate.max_relay_seconds,
+                          pin_factory=factory)
+        if factory is not None:  # a closed door and lid, as on a gate at rest (the pull-ups read open)
+            for switch in (gate.pins.door_contact, gate.pins.tamper):
+                factory.pin(switch).drive_low()
+        return io
     return open_gate_io("osdp", port=gate.osdp_port, address=gate.osdp_address, scbk=gate.osdp_scbk,
                         baud=gate.osdp_baud, relay_output=gate.osdp_relay_output,
                         door_input=gate.osdp_door_input, exit_input=gate.osdp_exit_input,
