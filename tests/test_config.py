@@ -183,6 +183,8 @@ REFUSED = [
      "gate.relay_seconds: inf is not a finite number"),
     ("NaN passback minutes", {"policy.passback_minutes": math.nan},
      "policy.passback_minutes: nan is not a finite number"),
+    ("short site secret", {"site.secret_file": written("site-short.secret", "abc")},
+     "site.secret_file: {dir}/site-short.secret holds 3 bytes; it needs at least 16"),
     ("short command secret", {"mqtt.command_secret_file": written("short.secret", "abc")},
      "mqtt.command_secret_file: {dir}/short.secret holds 3 bytes; use at least 16"),
     ("unknown EC curve", {"trust.files": trust_file("curve.der", unknown_curve)},

@@ -26,6 +26,20 @@ _EXPECTED = {
     "list_type": "list", "dict_type": "a table", "model_type": "a table", "model_attributes_type": "a table",
 }
 
+# pydantic's error type -> what the line says; {value} is the refused value, the rest pydantic's context
+_TEMPLATES = {
+    "greater_than_equal": "{value!r} is below the minimum {ge}",
+    "less_than_equal": "{value!r} is above {le}",
+    "greater_than": "{value!r} must be above {gt}",
+    "less_than": "{value!r} must be below {lt}",
+    "finite_number": "{value!r} is not a finite number",
+    "literal_error": "{value!r} is not one of {expected}",
+    "string_too_short": "{value!r} is too short",
+    "string_too_long": "{value!r} is too long",
+    "too_short": "{value!r} is too short",
+    "too_long": "{value!r} is too long",
+}
+
 
 def validate(cls: type[M], data: Any, path: str = "") -> M:
     """A `cls` from a parsed TOML table, or a ConfigError naming the first wrong key under `path`."""
@@ -58,22 +72,8 @@ def one_line(exc: ValidationError, root: type[BaseModel], path: str = "") -> str
 
 
 def _message(kind: str, ctx: dict, value: Any, fallback: str) -> str:
-    if kind == "greater_than_equal":
-        return f"{value!r} is below the minimum {ctx['ge']}"
-    if kind == "less_than_equal":
-        return f"{value!r} is above {ctx['le']}"
-    if kind == "greater_than":
-        return f"{value!r} must be above {ctx['gt']}"
-    if kind == "less_than":
-        return f"{value!r} must be below {ctx['lt']}"
-    if kind == "finite_number":
-        return f"{value!r} is not a finite number"
-    if kind == "literal_error":
-        return f"{value!r} is not one of {ctx['expected']}"
-    if kind in ("string_too_short", "too_short"):
-        return f"{value!r} is too short"
-    if kind in ("string_too_long", "too_long"):
-        return f"{value!r} is too long"
+    if kind in _TEMPLATES:
+        return _TEMPLATES[kind].format(value=value, **ctx)
     if kind in _EXPECTED:
         got = "table" if isinstance(value, dict) else type(value).__name__
         shown = "" if isinstance(value, (dict, list)) else f" {value!r}"

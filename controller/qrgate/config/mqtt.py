@@ -12,9 +12,9 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from ..comms.topics import COMMAND_NAMES
+from ..pseudonym import MIN_SECRET_BYTES
 from .base import ConfigModel, fail
 
-MIN_SECRET_BYTES = 16
 
 
 class BrokerConfig(ConfigModel):

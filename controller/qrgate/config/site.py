@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
 
 from ..comms.topics import check_level
+from ..pseudonym import MIN_SECRET_BYTES
 from .base import ConfigModel, fail
 
 
@@ -25,3 +28,15 @@ class SiteConfig(ConfigModel):
     @classmethod
     def _id_is_a_topic_level(cls, value: str) -> str:
         return topic_level(value)
+
+    @model_validator(mode="after")
+    def _secret_usable(self) -> "SiteConfig":
+        path = Path(self.secret_file)
+        if path.exists():  # made on first start when missing; one that is there must be usable
+            try:
+                size = len(path.read_bytes())
+            except OSError as exc:
+                fail(f"cannot read {path} ({exc.strerror})", "secret_file")
+            if size < MIN_SECRET_BYTES:
+                fail(f"{path} holds {size} bytes; it needs at least {MIN_SECRET_BYTES}", "secret_file")
+        return self
