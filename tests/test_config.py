@@ -17,6 +17,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from qrgate import config
@@ -358,3 +360,27 @@ def test_config_describe_prints_every_setting():
     assert proc.returncode == 0, proc.stderr
     printed = {row["key"] for row in json.loads(proc.stdout)["settings"]}
     assert printed == {key for key, _default, _doc in config.describe()}
+
+
+# -- anything TOML can hold gives a Config or one ConfigError line, never another exception ----
+KEYS = sorted({part for key, _d, _doc in config.describe() for part in key.replace("[]", "").split(".")} | {"x"})
+SCALARS = st.one_of(st.booleans(), st.integers(-2**70, 2**70), st.floats(), st.text(max_size=12),
+                    st.sampled_from(["none", "camera", "serial", "hid", "files", "timed", "mock", "osdp"]))
+TOML_VALUES = st.recursive(SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(KEYS), inner, max_size=4)), max_leaves=12)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(st.sampled_from(KEYS), TOML_VALUES, max_size=6))
+def test_any_toml_tree_is_a_config_or_one_clear_line(data):
+    try:
+        config.validate(config.Config, data)
+    except ConfigError as exc:
+        assert str(exc) and "\n" not in str(exc) and ": " in str(exc)
+
+
+def test_a_reader_this_build_cannot_open_stops_the_run():
+    from qrgate.app import open_reader
+
+    with pytest.raises(ConfigError, match=r"^readers\[2\].kind: serial readers are not available in this build$"):
+        open_reader(config.SerialReaderConfig(port="/dev/ttyACM0"), 2)
