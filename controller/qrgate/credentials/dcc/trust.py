@@ -79,18 +79,23 @@ class SignerCertificate:
         return bool(kinds) and kinds <= self.allowed_kinds
 
 
+# An empty EKU list, as it stands in the DER: the extension's OID 2.5.29.37, the critical flag
+# or not, and a value holding an empty SEQUENCE. RFC 5280 wants at least one purpose, so
+# cryptography refuses to parse it; the EU test data (case CO15) reads it as naming no type.
+_EMPTY_EKU = (bytes.fromhex("0603551d25" "04023000"), bytes.fromhex("0603551d25" "0101ff" "04023000"))
+
+
 def _allowed_kinds(cert: x509.Certificate) -> frozenset[str]:
     """The certificate types the DSC may sign, from its extended key usage (custom OIDs included)."""
     try:
         usages = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     except x509.ExtensionNotFound:
         usages = []
-    except ValueError:
-        # cryptography refuses an extension it cannot parse. The one seen in trust lists is an
-        # empty EKU list (RFC 5280 wants at least one purpose; dgc-testdata case CO15 expects
-        # it to name no type), so an unreadable EKU restricts nothing, as a missing one.
-        log.warning("certificate %s: unreadable extensions; trusted for every health certificate type",
-                    cert.subject.rfc4514_string())
+    except ValueError:  # cryptography refuses an extension it cannot parse
+        if not any(empty in cert.tbs_certificate_bytes for empty in _EMPTY_EKU):
+            log.warning("certificate %s: unreadable extensions; it is trusted for no type",
+                        cert.subject.rfc4514_string())
+            return frozenset()  # fail closed
         usages = []
     kinds = {_KIND_BY_EKU[oid.dotted_string] for oid in usages if oid.dotted_string in _KIND_BY_EKU}
     return frozenset(kinds) if kinds else frozenset(KINDS)
