@@ -73,12 +73,17 @@ def one_line(exc: ValidationError, root: type[BaseModel], path: str = "") -> str
 
 def _message(kind: str, ctx: dict, value: Any, fallback: str) -> str:
     if kind in _TEMPLATES:
-        return _TEMPLATES[kind].format(value=value, **ctx)
+        return _TEMPLATES[kind].format(value=value, **{k: _limit(v) for k, v in ctx.items()})
     if kind in _EXPECTED:
         got = "table" if isinstance(value, dict) else type(value).__name__
         shown = "" if isinstance(value, (dict, list)) else f" {value!r}"
         return f"expected {_EXPECTED[kind]}, got {got}{shown}"
     return fallback.removeprefix("Value error, ")
+
+
+def _limit(number: Any) -> Any:
+    """A range's bound as written in the model: 1 rather than pydantic's 1.0 for a float field."""
+    return int(number) if isinstance(number, float) and number.is_integer() else number
 
 
 def _join(key: str, child: str) -> str:

@@ -83,5 +83,5 @@ def read_command_secret(path: str) -> bytes:
     except OSError as exc:
         raise ValueError(f"cannot read {path} ({exc.strerror})") from None
     if len(secret) < MIN_SECRET_BYTES:
-        raise ValueError(f"{path} holds {len(secret)} bytes; use at least {MIN_SECRET_BYTES}")
+        raise ValueError(f"{path} holds {len(secret)} bytes; it needs at least {MIN_SECRET_BYTES}")
     return secret
