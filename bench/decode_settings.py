@@ -29,7 +29,8 @@ CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "qr-blackb
 ONE = dict(fallback_binarizer=None)
 CANDIDATES = {
     "local_average": DecoderConfig(binarizer="local_average", **ONE),
-    "local_average+retries": DecoderConfig(try_rotate=True, try_invert=True, try_downscale=True, binarizer="local_average", **ONE),
+    "local_average+retries": DecoderConfig(try_rotate=True, try_invert=True, try_downscale=True,
+                                           binarizer="local_average", **ONE),
     "global_histogram": DecoderConfig(binarizer="global_histogram", **ONE),
     "gh+la_every1": DecoderConfig(fallback_every=1),
     "gh+la_every3": DecoderConfig(fallback_every=3),

@@ -28,7 +28,8 @@ def test_run_grants_a_pass_through_the_osdp_board(tmp_path, office, now):
                        f'[gate]\nbackend = "osdp"\nosdp_port = "{port}"\nrelay_seconds = 1.0\n'
                        f'[trust]\nfiles = ["{trust}"]\n[ledger]\npath = "{tmp_path}/ledger.db"\n'
                        '[mqtt]\nenabled = false\n'
-                       f'[[readers]]\nkind = "camera"\ndirection = "entry"\nsource = "files"\nfps = 1\nfiles = [{files}]\n')
+                       '[[readers]]\nkind = "camera"\ndirection = "entry"\n'
+                       f'source = "files"\nfps = 1\nfiles = [{files}]\n')
         proc = subprocess.Popen([sys.executable, "-m", "qrgate", "run", "--json", "--config", str(cfg)],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         relay_seen = False

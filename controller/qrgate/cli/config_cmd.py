@@ -21,9 +21,9 @@ def add_parser(sub) -> None:
 def run_check(args) -> int:
     # the same load as `qrgate run`, trust files included: a ConfigError names the key path and exits 2
     loaded = config.load(args.file)
-    emit(args, {"file": args.file, "valid": True, "gate": loaded.gate.id, "site": loaded.site.id,
-                "readers": [r.kind for r in loaded.readers]},
-         f"{args.file}: ok (site {loaded.site.id}, gate {loaded.gate.id}, readers: {', '.join(r.kind for r in loaded.readers)})")
+    readers = [r.kind for r in loaded.readers]
+    emit(args, {"file": args.file, "valid": True, "gate": loaded.gate.id, "site": loaded.site.id, "readers": readers},
+         f"{args.file}: ok (site {loaded.site.id}, gate {loaded.gate.id}, readers: {', '.join(readers)})")
     return 0
 
 
