@@ -52,7 +52,7 @@ def summary(values: list[float]) -> dict:
 def build_gate(workdir: Path, trust_file: str, web: bool) -> GateApp:
     cfg = sim_config(workdir, workdir / "gate", [trust_file], "127.0.0.1", 1)
     cfg.mqtt.enabled = False  # the frame loop alone: no broker in the measurement
-    web_cfg = WebConfig(port=0, guards_file=str(workdir / "state" / "guards.json")) if web else None
+    web_cfg = WebConfig(enabled=True, port=0, guards_file=str(workdir / "state" / "guards.json")) if web else None
     return GateApp(cfg, io=GpioGateIO(pin_factory=MockFactory()), web=web_cfg).start(cameras=False)
 
 

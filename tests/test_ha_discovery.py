@@ -181,7 +181,7 @@ def test_templates_read_fields_the_gate_really_publishes(tmp_path, keys, mosquit
     app, _pins = mock_gate_app(tmp_path, keys["trust"], site=site, gate="g1")
     ledger = app.ledger
     prefix = f"ha{site}"
-    reporter = MqttReporter(ledger=ledger, topics=topics, broker=BrokerSettings("127.0.0.1", mosquitto.port),
+    reporter = MqttReporter(ledger=ledger, topics=topics, broker=BrokerSettings(host="127.0.0.1", port=mosquitto.port),
                             gate=app, discovery_prefix=prefix)
     ledger.record(at=now, gate_id="g1", type="denied", reason="expired")
     reporter.start()
@@ -229,7 +229,7 @@ def test_ha_remove_clears_what_the_gate_announced(tmp_path, keys, mosquitto):
     site = f"r{uuid.uuid4().hex[:8]}"
     app, _pins = mock_gate_app(tmp_path, keys["trust"], site=site, gate="g1")
     topics = app.topics
-    reporter = MqttReporter(ledger=app.ledger, topics=topics, broker=BrokerSettings("127.0.0.1", mosquitto.port),
+    reporter = MqttReporter(ledger=app.ledger, topics=topics, broker=BrokerSettings(host="127.0.0.1", port=mosquitto.port),
                             gate=app, discovery_prefix=f"ha{site}")
     reporter.start()
     ha = MqttObserver("127.0.0.1", mosquitto.port, f"ha{site}/#", client_id=f"ha-{site}")
@@ -241,7 +241,7 @@ def test_ha_remove_clears_what_the_gate_announced(tmp_path, keys, mosquitto):
         app.stop()
     config = tmp_path / "gate.toml"
     config.write_text(f'[site]\nid = "{site}"\nsecret_file = "{tmp_path}/site.secret"\n[gate]\nid = "g1"\n'
-                      f'[[cameras]]\nsource = "files"\nfiles = ["{tmp_path}/none.png"]\n'
+                      f'[[readers]]\nkind = "camera"\n'
                       f'[trust]\nfiles = ["{keys["trust"]}"]\n[ledger]\npath = "{tmp_path}/g1.db"\n'
                       f'[mqtt]\nport = {mosquitto.port}\ndiscovery_prefix = "ha{site}"\n')
     assert main(["ha", "remove", "--config", str(config)]) == 0
@@ -259,8 +259,8 @@ def test_ha_remove_names_an_unreachable_broker(tmp_path, keys, capsys):
     from qrgate.cli.main import main
 
     config = tmp_path / "gate.toml"
-    config.write_text(f'[site]\nsecret_file = "{tmp_path}/site.secret"\n[[cameras]]\nsource = "files"\n'
-                      f'files = ["{tmp_path}/none.png"]\n[trust]\nfiles = ["{keys["trust"]}"]\n'
+    config.write_text(f'[site]\nsecret_file = "{tmp_path}/site.secret"\n[[readers]]\nkind = "camera"\n'
+                      f'[trust]\nfiles = ["{keys["trust"]}"]\n'
                       f'[ledger]\npath = "{tmp_path}/g1.db"\n[mqtt]\nport = 1\n')
     assert main(["ha", "remove", "--config", str(config)]) == 2
     assert "cannot reach the broker at 127.0.0.1:1" in capsys.readouterr().err

@@ -20,7 +20,7 @@ from gatesim.broker import MosquittoBroker
 from gatesim.observer import MqttObserver
 from gatesim.visitors import PassOffice
 from qrgate.app import GateApp
-from qrgate.config import CameraConfig, Config, GateConfig, LedgerConfig, MqttConfig, SiteConfig, TrustConfig
+from qrgate.config import CameraReaderConfig, Config, GateConfig, LedgerConfig, MqttConfig, SiteConfig, TrustConfig
 from qrgate.credentials.keys import issuer_secret, new_key
 from qrgate.gate.gpio import GpioGateIO
 from qrgate.gate.pins import DEFAULT_PINS
@@ -69,7 +69,7 @@ def test_every_event_arrives_once_by_id_after_an_outage_with_a_restart(tmp_path)
     keys = new_key(tmp_path / "keys")
     office = PassOffice(keys["private_key"], issuer_secret(keys["private_key"]))
     cfg = Config(site=SiteConfig(id="outage", secret_file=str(tmp_path / "site.secret")),
-                 gate=GateConfig(id="g1", relay_seconds=0.5), cameras=[CameraConfig(source="files")],
+                 gate=GateConfig(id="g1", relay_seconds=0.5), readers=[CameraReaderConfig()],
                  trust=TrustConfig(files=[keys["trust"]]), ledger=LedgerConfig(path=str(tmp_path / "ledger.db")),
                  mqtt=MqttConfig(host="127.0.0.1", port=broker.port))
     now = time.time()

@@ -68,7 +68,7 @@ def web_gate(tmp_path, mosquitto):
 
     state = tmp_path / "state"
     assert add_guard(state).returncode == 0
-    web = WebConfig(port=0, guards_file=str(state / "guards.json"), show_seconds=1.5,
+    web = WebConfig(enabled=True, port=0, guards_file=str(state / "guards.json"), show_seconds=1.5,
                     pass_key=keys["private_key"], timezone="Asia/Ho_Chi_Minh")
     gate = SimGate(tmp_path, mosquitto.host, mosquitto.port, trust_files=[keys["trust"]], fps=15, web=web)
     gate.office = PassOffice(keys["private_key"], issuer_secret(keys["private_key"]))

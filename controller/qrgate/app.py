@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Callable
 from .actions import DONE, Action, ActionResult
 from .clock_sync import kernel_clock_synced
 from .comms.discovery import DeviceInfo, version
-from .comms.mqtt import BrokerSettings
 from .comms.topics import GateTopics
 from .comms.wiring import connect_gate
-from .config import CameraConfig, Config
+from .config import Config
+from .config.readers import CameraReaderConfig, ReaderConfig
 from .credentials import TrustStore
 from .errors import ConfigError, LedgerError, QrgateError
 from .export import purge_expired
@@ -40,7 +40,7 @@ from .state.door import DoorMonitor
 from .state.gate import GateState
 from .state.mode import GateMode
 from .vision.debounce import Debouncer
-from .vision.decoder import Decoder, settings_from
+from .vision.decoder import Decoder
 from .vision.sources import FrameSource, ImageFiles, OpenCVCamera, VideoFile
 
 if TYPE_CHECKING:
@@ -56,16 +56,30 @@ PASS_ID_LENGTH = 12
 
 def open_io(cfg: Config) -> GateIO:
     gate = cfg.gate
-    if gate.backend == "gpio":
-        return open_gate_io("gpio", pins=gate.pins, max_relay_seconds=gate.max_relay_seconds)
+    if gate.backend in ("gpio", "mock"):
+        factory = None
+        if gate.backend == "mock":  # gpiozero's mock pins: a whole gate on a PC (the CLI says nothing is driven)
+            from gpiozero.pins.mock import MockFactory
+
+            factory = MockFactory()
+        io = open_gate_io("gpio", pins=gate.pins.model_dump(), max_relay_seconds=gate.max_relay_seconds,
+                          pin_factory=factory)
+        if factory is not None:  # a closed door and lid, as on a gate at rest (the pull-ups read open)
+            for switch in (gate.pins.door_contact, gate.pins.tamper):
+                factory.pin(switch).drive_low()
+        return io
     return open_gate_io("osdp", port=gate.osdp_port, address=gate.osdp_address, scbk=gate.osdp_scbk,
                         baud=gate.osdp_baud, relay_output=gate.osdp_relay_output,
                         door_input=gate.osdp_door_input, exit_input=gate.osdp_exit_input,
                         tamper_input=gate.osdp_tamper_input, max_relay_seconds=gate.max_relay_seconds)
 
 
-def open_source(camera: CameraConfig) -> FrameSource | Callable[[], FrameSource]:
-    """A replay is opened now; a camera is opened by its runner, so a missing one is a fault that heals."""
+def open_reader(reader: ReaderConfig, index: int = 0) -> FrameSource | Callable[[], FrameSource]:
+    """The code source of readers[index]. A replay is opened now; a camera is opened by its runner,
+    so a missing one is a fault that heals."""
+    if not isinstance(reader, CameraReaderConfig):
+        raise ConfigError(f"readers[{index}].kind: {reader.kind} readers are not available in this build")
+    camera = reader
     if camera.source == "files":
         return ImageFiles(camera.files, fps=camera.fps)
     if camera.source == "video":
@@ -95,10 +109,9 @@ def board_serial() -> str | None:
 class GateApp:
     def __init__(self, cfg: Config, *, io: GateIO | None = None, sources: list[FrameSource] | None = None,
                  clock: Callable[[], float] = time.time, web: "WebConfig | None" = None):
-        if not cfg.cameras:
-            raise ConfigError("cameras: a gate needs at least one [[cameras]] entry")
-        if sources is not None and len(sources) != len(cfg.cameras):
-            raise ConfigError("cameras: one frame source is needed per camera")
+        self.cameras = [r for r in cfg.readers if isinstance(r, CameraReaderConfig)]
+        if sources is not None and len(sources) != len(self.cameras):
+            raise ConfigError("readers: one frame source is needed per camera reader")
         self.cfg = cfg
         self.clock = clock
         self._lock = threading.Lock()
@@ -127,15 +140,13 @@ class GateApp:
         if cfg.mqtt.enabled:
             m = cfg.mqtt
             self.reporter = connect_gate(
-                gate=self, topics=self.topics,
-                broker=BrokerSettings(m.host, m.port, m.username, m.password, m.ca_file, m.cert_file, m.key_file),
+                gate=self, topics=self.topics, broker=m,
                 clock=clock, discovery_prefix=m.discovery_prefix, commands=m.commands,
                 command_secret_file=m.command_secret_file, site_aggregator=m.site_aggregator,
                 device_info=device_info(cfg), site_cap=cfg.policy.occupancy_cap)
-        settings = settings_from(cfg.decoder)
-        self.lanes = [CameraLane(self.controller, Direction(camera.direction), Decoder(settings),
+        self.lanes = [CameraLane(self.controller, Direction(camera.direction), Decoder(cfg.decoder),
                                  Debouncer(cfg.decoder.gone_after, cfg.decoder.repeat_after))
-                      for camera in cfg.cameras]
+                      for camera in self.cameras]
         self._sources = sources
         self.runners: list[LaneRunner] = []
         self._cameras_lost: set[int] = set()
@@ -341,6 +352,10 @@ class GateApp:
     # -- lifecycle ---------------------------------------------------------------------
     def start(self, *, cameras: bool = True) -> "GateApp":
         """Start reporting and, unless the caller feeds the lanes itself, the camera threads."""
+        sources = None
+        if cameras:  # first: a reader this build cannot open stops the start before anything runs
+            sources = (self._sources if self._sources is not None
+                       else [open_reader(r, i) for i, r in enumerate(self.cfg.readers)])
         self.tick()
         if self._web_cfg is not None and self._web_cfg.enabled:
             from .web.server import GateWebServer  # Starlette and uvicorn only when asked for
@@ -349,10 +364,9 @@ class GateApp:
         if self.reporter:
             self.reporter.start()
         if cameras:
-            sources = self._sources if self._sources is not None else [open_source(c) for c in self.cfg.cameras]
             self.runners = [
                 LaneRunner(source, lane, name=f"{self.cfg.gate.id}-{lane.direction.value}{i}", clock=self.clock,
-                           loss_after=self.cfg.cameras[i].lost_after,
+                           loss_after=self.cameras[i].lost_after,
                            when_camera_changed=lambda ok, reason, i=i: self.camera_changed(i, ok, reason)).start()
                 for i, (lane, source) in enumerate(zip(self.lanes, sources))]
             self._ticker = threading.Thread(target=self._tick_loop, name="gate-ticker", daemon=True)

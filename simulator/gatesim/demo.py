@@ -68,7 +68,7 @@ def _demo_gate(workdir: Path, mqtt, trust_file: str, web_port: int | None) -> Si
             web_port = 0
     from qrgate.web.guards import GuardBook
 
-    web = WebConfig(port=web_port, guards_file=str(workdir / "state" / "guards.json"))
+    web = WebConfig(enabled=True, port=web_port, guards_file=str(workdir / "state" / "guards.json"))
     gate = SimGate(workdir, mqtt.host, mqtt.port, trust_files=[trust_file], web=web)
     gate.demo_login = (DEMO_GUARD, secrets.token_urlsafe(9))  # a throwaway login, for this run only
     GuardBook(web.guards_file).add(*gate.demo_login)

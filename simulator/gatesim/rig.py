@@ -15,8 +15,9 @@ from typing import Callable
 from gpiozero.pins.mock import MockFactory
 
 from qrgate.app import GateApp
-from qrgate.config import (CameraConfig, Config, DecoderConfig, GateConfig, LedgerConfig, MqttConfig,
-                           PolicyConfig, SiteConfig, TrustConfig)
+from qrgate.config import (CameraReaderConfig, Config, DecoderConfig, GateConfig, LedgerConfig, MqttConfig,
+                           SiteConfig, TrustConfig)
+from qrgate.policy.config import PolicyConfig
 from qrgate.credentials.keys import issuer_secret, new_key
 from qrgate.errors import GateIOError
 from qrgate.gate import GateIO, open_gate_io
@@ -44,7 +45,8 @@ def sim_config(site_dir: Path, gate_dir: Path, trust_files: list[str], broker_ho
         site=SiteConfig(id=site_id, secret_file=str(site_dir / "site.secret")),
         gate=GateConfig(id=gate_id, relay_seconds=relay_seconds, door_held_seconds=door_held_seconds,
                         backend=backend, osdp_scbk=SIM_SCBK if backend == "osdp" else None),
-        cameras=[CameraConfig(direction=d, source="files") for d in CAMERA_LAYOUTS[cameras]],
+        # the simulator hands GateApp its virtual cameras as the sources of these readers
+        readers=[CameraReaderConfig(direction=d) for d in CAMERA_LAYOUTS[cameras]],
         decoder=DecoderConfig(gone_after=0.3),
         policy=policy or PolicyConfig(timezone="Asia/Ho_Chi_Minh"),
         trust=TrustConfig(files=list(trust_files)),

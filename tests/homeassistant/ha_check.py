@@ -28,7 +28,7 @@ from gpiozero.pins.mock import MockFactory
 
 from gatesim.broker import MosquittoBroker, free_port
 from qrgate.app import GateApp
-from qrgate.config import CameraConfig, Config, GateConfig, LedgerConfig, MqttConfig, SiteConfig, TrustConfig
+from qrgate.config import CameraReaderConfig, Config, GateConfig, LedgerConfig, MqttConfig, SiteConfig, TrustConfig
 from qrgate.credentials.keys import new_key
 from qrgate.gate.gpio import GpioGateIO
 from qrgate.gate.pins import DEFAULT_PINS
@@ -147,7 +147,7 @@ def start_gate(workdir: Path, trust: str, gate: str, broker_port: int) -> tuple[
     folder = workdir / gate
     folder.mkdir()
     cfg = Config(site=SiteConfig(id=SITE, secret_file=str(workdir / "site.secret")),
-                 gate=GateConfig(id=gate, relay_seconds=0.3), cameras=[CameraConfig(source="files")],
+                 gate=GateConfig(id=gate, relay_seconds=0.3), readers=[CameraReaderConfig()],
                  trust=TrustConfig(files=[trust]), ledger=LedgerConfig(path=str(folder / "ledger.db")),
                  mqtt=MqttConfig(host="127.0.0.1", port=broker_port, discovery_prefix=PREFIX,
                                  site_aggregator=gate == GATES[0]))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 
 from .. import config
-from ..comms.client import BrokerSettings, make_client
+from ..comms.client import make_client
 from ..comms.discovery import discovery_messages, removal_messages, site_discovery_messages
 from ..comms.topics import GateTopics
 from ..errors import BrokerError
@@ -40,8 +40,7 @@ def retained_topics(cfg) -> list[str]:
 def run_remove(args) -> int:
     cfg = config.load(args.config)
     m = cfg.mqtt
-    broker = BrokerSettings(m.host, m.port, m.username, m.password, m.ca_file, m.cert_file, m.key_file)
-    client = make_client(f"qrgate-{cfg.site.id}-{cfg.gate.id}-remove", broker)
+    client = make_client(f"qrgate-{cfg.site.id}-{cfg.gate.id}-remove", m)
     connected = threading.Event()
     client.on_connect = lambda c, u, f, reason, p: reason.is_failure or connected.set()
     try:

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from ..config.base import ConfigModel
 
 #: beside the guards file: the local API's address and token, readable only by the gate's user
 API_FILE_NAME = "gate-api.json"
 
 
-class WebConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class WebConfig(ConfigModel):
+    model_config = ConfigDict(frozen=True)
 
-    enabled: bool = Field(True, description="Serve the visitor's screen and the guard's console")
+    enabled: bool = Field(False, description="Serve the visitor's screen and the guard's console (on a gate "
+                                             "with a screen: the Pi install turns it on)")
     host: str = Field("127.0.0.1", description="Address the pages bind to; loopback unless the site "
                                                "puts the console on its network")
     port: int = Field(8080, ge=0, le=65535, description="TCP port (0: any free port, for tests)")
