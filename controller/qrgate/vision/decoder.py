@@ -5,11 +5,11 @@ A cascade of zxing-cpp passes, cheapest first, chosen by measurement (docs/visio
 - fast: GlobalHistogram, light-on-dark included, on every frame;
 - escalate: LocalAverage (uneven light), light-on-dark included, on a frame where the fast
   pass saw a code it could not read, and on every `fallback_every`-th code-less frame;
-- deep: LocalAverage and GlobalHistogram with downscaled copies and 90° turns, on a
+- deep: LocalAverage with downscaled copies and 90° turns, on a
   candidate frame the escalation could not read either, and on every `deep_every`-th
   escalation (a code nothing cheaper sees is still tried about once a second);
 - a still image (`qrgate decode`, the first frame of a replay) runs the whole cascade, and
-  a small one is then tried again at twice its size.
+  a small one (at most 600 pixels) is then tried again at twice its size.
 
 The first pass that reads a code ends the cascade, so a frame costs only what it needs.
 """
@@ -34,7 +34,7 @@ BINARIZERS = {
 # zxing-cpp 3 made QRCode a family (Micro QR, rMQR, Model 1); a pass is a plain Model 2 QR code
 QR_ONLY = getattr(zxingcpp.BarcodeFormat, "QRCodeModel2", zxingcpp.BarcodeFormat.QRCode)
 
-UPSCALE_BELOW = 1000  # a still whose longer side is at most this is retried at twice its size
+UPSCALE_BELOW = 600  # a still whose longer side is at most this is retried at twice its size
 
 
 @dataclass(frozen=True)
@@ -114,8 +114,8 @@ class Decoder:
         self.upscaled: tuple[Pass, ...] = ()
         if s.fallback_binarizer is not None:
             self.escalation = (Pass("escalate", s.fallback_binarizer, invert=True),)
-            self.deep = tuple(Pass(f"deep-{b}", b, invert=True, downscale=True, rotate=True)
-                              for b in dict.fromkeys((s.fallback_binarizer, s.binarizer)))
+            # (the same with the fast binarizer was measured too: it read no code this one missed)
+            self.deep = (Pass("deep", s.fallback_binarizer, invert=True, downscale=True, rotate=True),)
             # measured: the global threshold reads more codes blown up than the local one
             self.upscaled = (Pass("upscaled", s.binarizer, invert=True, downscale=True, rotate=True, upscale=True),)
         self._fast_options = dict(self.fast.options(), return_errors=bool(self.escalation))
