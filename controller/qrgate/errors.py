@@ -35,3 +35,7 @@ class CameraError(QrgateError):
 
 class BrokerError(QrgateError):
     """The MQTT broker cannot be started or reached."""
+
+
+class ReaderError(QrgateError):
+    """A scanner (serial module, keyboard wedge) cannot be opened or read."""
