@@ -155,8 +155,10 @@ def test_a_failing_listener_does_not_stop_the_reader(tmp_path):
         heard.on_code(text, now)
         raise RuntimeError("listener broke")
 
-    reader = SerialReader(port.link, name="s", on_code=on_code, backoff=(0.05, 0.1)).start()
+    reader = SerialReader(port.link, name="s", on_code=on_code, when_changed=heard.when_changed,
+                          backoff=(0.05, 0.1)).start()
     try:
+        heard.wait_for(lambda: heard.changes)  # pyserial empties the input when it opens the port
         port.send(b"ONE\rTWO\r")
         heard.wait_for(lambda: len(heard.codes) == 2)
         assert reader.is_alive
