@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
-import tty
 
 import pytest
 
+from gatesim.scanner import VirtualScanner
 from qrgate.readers.lines import Line, LineSplitter, check
 from qrgate.readers.serial_reader import SerialReader
 
@@ -43,31 +42,6 @@ def test_unicode_text_is_a_code():
     assert check("QG1:Đà Nẵng".encode()) == Line("QG1:Đà Nẵng")
 
 
-class Pty:
-    """A scanner module on a pseudo-terminal, behind a stable path (as udev's by-id links are)."""
-
-    def __init__(self, link: str):
-        self.link = link
-        self.master = None
-        self.plug()
-
-    def plug(self) -> None:
-        self.master, slave = os.openpty()
-        tty.setraw(slave)
-        self._slave = slave
-        tmp = self.link + ".new"
-        os.symlink(os.ttyname(slave), tmp)
-        os.replace(tmp, self.link)
-
-    def unplug(self) -> None:
-        os.close(self.master)
-        os.close(self._slave)
-        os.unlink(self.link)
-
-    def send(self, data: bytes) -> None:
-        os.write(self.master, data)
-
-
 class Listener:
     def __init__(self):
         self.codes, self.changes = [], []
@@ -91,7 +65,7 @@ class Listener:
 
 def test_a_scanner_on_a_pty_is_read_refuses_garbage_and_survives_unplug_and_replug(tmp_path, caplog):
     caplog.set_level(logging.INFO)
-    port = Pty(str(tmp_path / "ttyACM0"))
+    port = VirtualScanner(str(tmp_path / "ttyACM0"))
     heard = Listener()
     reader = SerialReader(port.link, name="north-scanner", on_code=heard.on_code, clock=lambda: 1234.5,
                           when_changed=heard.when_changed, backoff=(0.05, 0.2)).start()
@@ -136,7 +110,7 @@ def test_a_port_missing_at_start_is_reported_once_and_opened_when_it_appears(tmp
         time.sleep(0.3)
         assert len(heard.changes) == 1 and heard.changes[0][0] is False
         assert "cannot be opened" in heard.changes[0][1]
-        port = Pty(link)
+        port = VirtualScanner(link)
         heard.wait_for(lambda: len(heard.changes) == 2)
         port.send(b"QG1:LATE\n")
         heard.wait_for(lambda: heard.codes)
@@ -148,7 +122,7 @@ def test_a_port_missing_at_start_is_reported_once_and_opened_when_it_appears(tmp
 
 
 def test_a_failing_listener_does_not_stop_the_reader(tmp_path):
-    port = Pty(str(tmp_path / "ttyS9"))
+    port = VirtualScanner(str(tmp_path / "ttyS9"))
     heard = Listener()
 
     def on_code(text, now):
@@ -165,3 +139,20 @@ def test_a_failing_listener_does_not_stop_the_reader(tmp_path):
     finally:
         reader.stop()
         port.unplug()
+
+
+def test_the_virtual_scanner_sends_a_shown_code_after_its_read_time(tmp_path):
+    scanner = VirtualScanner(tmp_path / "ttyACM1", read_seconds=0.1, seed=1)
+    heard = Listener()
+    reader = SerialReader(scanner.link, name="sim", on_code=heard.on_code, clock=time.monotonic,
+                          when_changed=heard.when_changed, backoff=(0.05, 0.1)).start()
+    try:
+        heard.wait_for(lambda: heard.changes)
+        shown = time.monotonic()
+        delay = scanner.show("QG1:SHOWN")
+        heard.wait_for(lambda: heard.codes)
+        assert heard.codes[0][0] == "QG1:SHOWN"
+        assert heard.codes[0][1] - shown >= delay * 0.9
+    finally:
+        reader.stop()
+        scanner.close()
