@@ -154,8 +154,8 @@ def totals(table: dict) -> dict:
     return out
 
 
-def false_positives(count: int, repeat: int) -> dict:
-    frames = list(code_free_frames(count, width=640, height=480, seed=77))
+def false_positives(count: int, repeat: int, width: int = 640, height: int = 480) -> dict:
+    frames = list(code_free_frames(count, width=width, height=height, seed=77))
     out = {"frames": count}
     for who, read in (("ours", ours), ("plain", plain)):
         ms, hits = 0.0, 0
@@ -185,6 +185,7 @@ def main() -> None:
     table = score(items, args.repeat, lambda name: name.split("/")[0])
     result["synthetic_640x480"] = {"by_category": table, "all": totals(table)}
     result["code_free_640x480"] = false_positives(args.empty, args.repeat)
+    result["code_free_480x360"] = false_positives(args.empty, args.repeat, 480, 360)  # small: upscaled too
     print(json.dumps(result, indent=1))
 
 

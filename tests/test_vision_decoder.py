@@ -108,3 +108,8 @@ def test_without_fast_invert_a_dark_code_waits_for_the_escalation():
     results = [bool(decoder.decode(frame)) for _ in range(3)]
     assert results[-1] and decoder.stats.read_by["escalate"] >= 1
 
+
+
+def test_a_negative_upscale_size_is_refused():
+    with pytest.raises(CameraError, match="upscale_below"):
+        DecoderSettings(upscale_below=-1)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import zxingcpp
 
-from qrgate.vision.decoder import Decoder
+from qrgate.vision.decoder import Decoder, DecoderSettings
 from qrgate.vision.sources import load_gray
 
 CORPORA = Path(__file__).resolve().parents[2].parent / "shared" / "corpora"  # as tests/conftest.py
@@ -93,4 +93,5 @@ def test_small_stills_nothing_else_reads_are_read_at_twice_their_size(name):
     codes = decoder.decode(gray, still=True)
     assert [c.text for c in codes] == [expected(ZXING / name)]
     assert decoder.stats.read_by == {"upscaled": 1}
+    assert Decoder(DecoderSettings(upscale_below=0)).decode(gray, still=True) == []  # the setting turns it off
     assert all(0 <= x <= gray.shape[1] and 0 <= y <= gray.shape[0] for x, y in codes[0].corners)

@@ -9,7 +9,7 @@ A cascade of zxing-cpp passes, cheapest first, chosen by measurement (docs/visio
   candidate frame the escalation could not read either, and on every `deep_every`-th
   escalation (a code nothing cheaper sees is still tried about once a second);
 - a still image (`qrgate decode`, the first frame of a replay) runs the whole cascade, and
-  a small one (at most 600 pixels) is then tried again at twice its size.
+  a small one (`upscale_below`, 600 pixels) is then tried again at twice its size.
 
 The first pass that reads a code ends the cascade, so a frame costs only what it needs.
 """
@@ -34,8 +34,6 @@ BINARIZERS = {
 # zxing-cpp 3 made QRCode a family (Micro QR, rMQR, Model 1); a pass is a plain Model 2 QR code
 QR_ONLY = getattr(zxingcpp.BarcodeFormat, "QRCodeModel2", zxingcpp.BarcodeFormat.QRCode)
 
-UPSCALE_BELOW = 600  # a still whose longer side is at most this is retried at twice its size
-
 
 @dataclass(frozen=True)
 class DecodedCode:
@@ -53,6 +51,7 @@ class DecoderSettings:
     fallback_every: int = 3  # in a stream, escalate on every n-th code-less frame (budget)
     fast_invert: bool = True  # the fast pass reads light-on-dark (dark-mode phones) on every frame
     deep_every: int = 10  # in a stream, every n-th budgeted escalation also runs the deep passes
+    upscale_below: int = 600  # a still whose longer side is at most this many pixels is retried at 2x; 0: never
 
     def __post_init__(self):
         for name in (self.binarizer, self.fallback_binarizer):
@@ -62,6 +61,8 @@ class DecoderSettings:
             raise CameraError("decoder: fallback_every must be at least 1")
         if self.deep_every < 1:
             raise CameraError("decoder: deep_every must be at least 1")
+        if self.upscale_below < 0:
+            raise CameraError("decoder: upscale_below must be 0 (off) or a size in pixels")
 
 
 def settings_from(section) -> DecoderSettings:
@@ -150,7 +151,7 @@ class Decoder:
         if still or candidate or self._escalations % self.settings.deep_every == 0:
             passes += self.deep
             self.stats.deep += 1
-        if still and max(gray.shape) <= UPSCALE_BELOW:
+        if still and max(gray.shape) <= self.settings.upscale_below:
             passes += self.upscaled
         big = None
         for step in passes:
