@@ -18,7 +18,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 
 sys.path[:0] = [str(Path(__file__).resolve().parents[1] / p) for p in ("controller", "simulator", "bench")]
 
