@@ -153,12 +153,8 @@ class Decoder:
             self.stats.deep += 1
         if still and max(gray.shape) <= self.settings.upscale_below:
             passes += self.upscaled
-        big = None
         for step in passes:
-            image = gray
-            if step.upscale:
-                big = _twice(gray) if big is None else big
-                image = big
+            image = _twice(gray) if step.upscale else gray
             found = [r for r in zxingcpp.read_barcodes(image, **step.options()) if r.valid]
             if found:
                 self.stats.fallback_finds += len(found)
