@@ -13,6 +13,8 @@ from qrgate.config import build, describe, read_toml
 from qrgate.configfield import setting
 from qrgate.errors import ConfigError
 
+from .scenes import SCENES
+
 FAULT_KINDS = ("broker_down", "camera_unplugged", "io_link_cut", "controller_restart")
 
 
@@ -86,8 +88,9 @@ class Scenario:
     speed: float = setting(0.0, "Simulated seconds per real second; 0: as fast as possible, "
                                 "1: real time", minimum=0)
     camera: str = setting("easy", "What the cameras see: easy (a flat scene), normal or hard (phones and "
-                                  "paper cards with blur, glare, noise, perspective)",
-                          choices=("easy", "normal", "hard"))
+                                  "paper cards with blur, glare, noise, perspective), or a phone-screen scene: "
+                                  "moire, glare_stripes, dark_mode, bright_screen",
+                          choices=SCENES)
     relay_seconds: float = setting(3.0, "Relay pulse after a grant", minimum=0.1)
     door_held_seconds: float = setting(30.0, "Door open longer than this raises an alarm", minimum=1)
     site: SiteSpec = setting(SiteSpec(), "The site")
