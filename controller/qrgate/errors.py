@@ -39,3 +39,7 @@ class BrokerError(QrgateError):
 
 class WebError(QrgateError):
     """The gate's web pages or their local API: a guard file, a login, a request."""
+
+
+class ReaderError(QrgateError):
+    """A scanner (serial module, keyboard wedge) cannot be opened or read."""

@@ -14,6 +14,8 @@ from pydantic import Field, model_validator
 from qrgate.config import ConfigModel, describe, fail, read_toml, validate
 from qrgate.errors import ConfigError
 
+from .scenes import SCENES
+
 FAULT_KINDS = ("broker_down", "camera_unplugged", "io_link_cut", "controller_restart")
 
 
@@ -80,9 +82,10 @@ class Scenario(ConfigModel):
     duration_minutes: float = Field(60.0, ge=0, description="Simulated length")
     speed: float = Field(0.0, ge=0, description="Simulated seconds per real second; 0: as fast as possible, "
                                                 "1: real time")
-    camera: Literal["easy", "normal", "hard"] = Field(
+    camera: Literal[SCENES] = Field(
         "easy", description="What the cameras see: easy (a flat scene), normal or hard (phones and paper cards "
-                            "with blur, glare, noise, perspective)")
+                            "with blur, glare, noise, perspective), or a phone-screen scene: moire, glare_stripes, "
+                            "dark_mode, bright_screen")
     relay_seconds: float = Field(3.0, ge=0.1, description="Relay pulse after a grant")
     door_held_seconds: float = Field(30.0, ge=1, description="Door open longer than this raises an alarm")
     site: SiteSpec = Field(default_factory=SiteSpec, description="The site")
