@@ -83,6 +83,11 @@ def test_empty_frames_rarely_pay_for_the_fallback():
 def test_the_decoder_takes_the_config_section_as_it_is(tmp_path):
     from qrgate import config
 
+    path = tmp_path / "gate.toml"
+    path.write_text('[decoder]\ntry_rotate = true\nfallback_binarizer = "none"\n[[readers]]\nkind = "camera"\n')
+    decoder = Decoder(config.load(path).decoder)
+    assert decoder.settings.try_rotate is True and decoder.settings.fallback_binarizer is None
+    assert decoder.settings.binarizer == DecoderConfig().binarizer
 
 
 def dark_mode(text: str, module_px: int = 4) -> np.ndarray:

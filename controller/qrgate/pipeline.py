@@ -141,3 +141,18 @@ class CameraLane:
                 scan = Scan(code.text, self.controller.gate_id, self.direction, now, code.corners)
                 outcomes.append(self.controller.handle_scan(scan))
         return outcomes
+
+
+@dataclass
+class ScannerLane:
+    """One scanner module of a gate (serial or USB keyboard wedge): each code line it sends,
+    debounced like a camera's, becomes a scan of one direction."""
+
+    controller: GateController
+    direction: Direction
+    debouncer: Debouncer
+
+    def on_code(self, text: str, now: float) -> Outcome | None:
+        if not self.debouncer.accept(text, now):
+            return None
+        return self.controller.handle_scan(Scan(text, self.controller.gate_id, self.direction, now))

@@ -17,7 +17,7 @@ The first pass that reads a code ends the cascade, so a frame costs only what it
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import zxingcpp
