@@ -39,6 +39,9 @@ class Credential:
     valid_from: float | None = None
     valid_until: float | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
+    #: formats whose holders are the same people share a scope (a CCCD scan and a PC-Covid code
+    #: of one ID number): the log's pseudonym is keyed on it instead of the format
+    holder_scope: str | None = None
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from .policy.reasons import FULL_REASONS
 from .policy.rules import GuardOverride
 from .state.mode import GateMode
 from .policy.presence import gather_presence
-from .pseudonym import pseudonym
+from .pseudonym import credential_pseudonym
 from .vision.debounce import Debouncer
 from .vision.decoder import Decoder
 
@@ -57,7 +57,7 @@ class GateController:
     def handle_scan(self, scan: Scan) -> Outcome:
         verification = credentials.verify(scan.text, self.trust, scan.at)
         credential = verification.credential
-        holder = pseudonym(self.site_secret, credential.format, credential.holder) if credential else None
+        holder = credential_pseudonym(self.site_secret, credential)
         presence = gather_presence(self.ledger, holder, self.policy, scan.at)
         direction = scan.direction
         if direction is Direction.AUTO:

@@ -1,7 +1,9 @@
 """Credential formats: the payload's prefix picks the module that parses and verifies it.
 
-Each format module has PREFIX and verify(payload, trust, now) -> Verification, and is
-imported only when a payload of its kind arrives.
+Each format module has verify(payload, trust, now) -> Verification, and is imported only
+when a payload of its kind arrives. Vietnam's identity codes (the CCCD card, PC-Covid) have
+no prefix: when no prefix matches, their shape (`looks_like`) routes them, and anything
+else stays `unknown_format`.
 """
 
 from __future__ import annotations
@@ -20,12 +22,21 @@ FORMATS = {
     "HC1:": ("dcc", "qrgate.credentials.dcc.verify"),
 }
 
+# unprefixed formats, tried in this order after every prefix failed: (format name, module)
+SHAPED = (
+    ("pccovid", "qrgate.credentials.pccovid"),  # first: its full CCCD number also starts the CCCD shape
+    ("cccd", "qrgate.credentials.cccd"),
+)
+
 MAX_PAYLOAD_CHARS = 4296  # the most a QR code can hold; anything longer did not come from one
 
 
 def format_of(payload: str) -> str | None:
     for prefix, (name, _module) in FORMATS.items():
         if payload.startswith(prefix):
+            return name
+    for name, module_name in SHAPED:
+        if importlib.import_module(module_name).looks_like(payload):
             return name
     return None
 
@@ -39,5 +50,9 @@ def verify(payload: str, trust: TrustStore, now: float) -> Verification:
     for prefix, (_name, module_name) in FORMATS.items():
         if payload.startswith(prefix):
             module = importlib.import_module(module_name)
+            return module.verify(payload, trust, now)
+    for _name, module_name in SHAPED:
+        module = importlib.import_module(module_name)
+        if module.looks_like(payload):
             return module.verify(payload, trust, now)
     return Verification("unknown", False, "unknown_format", {"prefix": False})
