@@ -35,3 +35,11 @@ class CameraError(QrgateError):
 
 class BrokerError(QrgateError):
     """The MQTT broker cannot be started or reached."""
+
+
+class ListError(QrgateError):
+    """A site list (file to import, the lists store, its key) cannot be used."""
+
+
+class PendingError(QrgateError):
+    """A guard answered a confirmation that is not waiting (unknown id, already answered, timed out)."""

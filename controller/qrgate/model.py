@@ -71,6 +71,8 @@ class Decision:
     direction: Direction
     holder: str | None = None
     flags: tuple[str, ...] = ()
+    #: neither a grant nor a refusal yet: the guard must confirm (policy.identity guard_confirm)
+    pending: bool = False
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,9 @@
 
 scan -> verify -> decide -> ledger.commit -> relay, LED, buzzer -> notify MQTT.
 The event is durable before the relay moves; MQTT is told after, without waiting.
+A decision that waits for the guard (policy.identity "guard_confirm") is logged as
+`pending`, shows amber and is held in PendingConfirmations until confirm() answers it or
+expire_pending() refuses it at its deadline.
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ from .credentials import TrustStore
 from .policy.decide import Policy, decide
 from .gate import GateIO
 from .gate import signals
+from .errors import PendingError
 from .ledger import Ledger
 from .model import Decision, Direction, Event, Scan, Verification
+from .pending import PendingConfirmations, PendingScan
 from .policy.reasons import FULL_REASONS
 from .policy.rules import GuardOverride
 from .state.mode import GateMode
@@ -37,6 +42,8 @@ class Outcome:
     verification: Verification
     decision: Decision
     event: Event
+    #: the id the guard answers, when the decision waits for the guard
+    pending_id: str | None = None
 
 
 @dataclass
@@ -53,6 +60,13 @@ class GateController:
     mode: GateMode = GateMode.NORMAL
     #: whether the clock can be trusted for time-bound passes (qrgate.clock_sync)
     clock_synced: Callable[[], bool] = lambda: True
+    #: the site lists (qrgate.lists.SiteLists) that policy.identity "listed" matches; None: no lists
+    lists: object | None = None
+    pending: PendingConfirmations | None = None
+
+    def __post_init__(self):
+        if self.pending is None:
+            self.pending = PendingConfirmations(self.policy.identity.confirm_seconds)
 
     def handle_scan(self, scan: Scan) -> Outcome:
         verification = credentials.verify(scan.text, self.trust, scan.at)
@@ -62,14 +76,63 @@ class GateController:
         direction = scan.direction
         if direction is Direction.AUTO:
             direction = Direction.EXIT if presence.holder_inside else Direction.ENTRY
+        listed = self._listed(credential, scan.at)
         decision = decide(verification, direction, presence, self.policy, scan.at, mode=self.mode,
-                          clock_synced=self.clock_synced())
+                          clock_synced=self.clock_synced(), listed=listed)
+        event_type = "pending" if decision.pending else direction.value if decision.granted else "denied"
         event = self.ledger.record(
-            at=scan.at, gate_id=self.gate_id, type=direction.value if decision.granted else "denied",
-            reason=decision.reason, direction=direction.value, holder=holder,
-            format=verification.format)
+            at=scan.at, gate_id=self.gate_id, type=event_type, reason=decision.reason,
+            direction=direction.value, holder=holder, format=verification.format)
         log.info("%s %s at %s: %s", verification.format, direction.value, self.gate_id, decision.reason)
-        return self._act(Outcome(scan, verification, decision, event))
+        pending_id = None
+        if decision.pending:
+            pending_id = self.pending.add(scan, verification, direction, holder, listed, scan.at).id
+        return self._act(Outcome(scan, verification, decision, event, pending_id))
+
+    def _listed(self, credential, at: float) -> bool | None:
+        """Whether an identity credential's holder is on a site list (and note that it was seen)."""
+        if self.lists is None or credential is None or not credential.attributes.get("identity"):
+            return None
+        if not credential.attributes.get("listable"):
+            return False
+        self.lists.saw(credential, at)
+        return self.lists.is_listed(credential.holder, self.policy.identity.lists)
+
+    def confirm(self, pending_id: str, by: str, allow: bool, at: float) -> Outcome:
+        """A guard's answer to a scan waiting for them: allow admits it if every other rule still
+        does (the site may have filled meanwhile); otherwise it is refused. Logged with who answered.
+
+        Raises PendingError for an id that is not waiting (unknown, answered, or timed out).
+        """
+        if not by.strip():
+            raise PendingError("a confirmation needs the guard's id")
+        item = self.pending.take(pending_id, at)
+        if item is None:
+            raise PendingError(f"no scan {pending_id!r} is waiting for a guard at gate {self.gate_id} "
+                               "(unknown, already answered or timed out)")
+        if allow:
+            presence = gather_presence(self.ledger, item.holder, self.policy, at)
+            decision = decide(item.verification, item.direction, presence, self.policy, at, mode=self.mode,
+                              clock_synced=self.clock_synced(), listed=item.listed, confirmed=True)
+        else:
+            decision = Decision(False, "guard_refused", item.direction, item.holder)
+        return self._resolve(item, decision, at, {"confirmed_by" if allow else "refused_by": by})
+
+    def expire_pending(self, now: float) -> list[Outcome]:
+        """Refuse every waiting scan whose deadline has passed: no answer is a no."""
+        return [self._resolve(item, Decision(False, "guard_timeout", item.direction, item.holder), now, None)
+                for item in self.pending.expired(now)]
+
+    def _resolve(self, item: PendingScan, decision: Decision, at: float, detail: dict | None) -> Outcome:
+        direction = item.direction
+        event = self.ledger.record(
+            at=at, gate_id=self.gate_id, type=direction.value if decision.granted else "denied",
+            reason=decision.reason, direction=direction.value, holder=item.holder,
+            format=item.verification.format, detail=detail)
+        log.info("%s %s at %s: %s (was waiting for the guard)", item.verification.format, direction.value,
+                 self.gate_id, decision.reason)
+        scan = Scan(item.scan.text, self.gate_id, direction, at)
+        return self._act(Outcome(scan, item.verification, decision, event, item.id))
 
     def override(self, guard: GuardOverride, direction: Direction, at: float) -> Outcome:
         """A guard opens the gate by hand: logged with who and why, like a scan, before the relay moves."""
@@ -86,8 +149,13 @@ class GateController:
         decision = outcome.decision
         if decision.granted:
             self.io.pulse_relay(self.relay_seconds)
-        led, beep = signals.feedback(decision.granted, decision.reason in FULL_REASONS)
-        self.io.indicate(led, beep, signals.SHOW_SECONDS)
+        if decision.pending:
+            seconds = self.pending.timeout_seconds
+            led, beep = signals.awaiting_guard(seconds)
+        else:
+            seconds = signals.SHOW_SECONDS
+            led, beep = signals.feedback(decision.granted, decision.reason in FULL_REASONS)
+        self.io.indicate(led, beep, seconds)
         for listener in self.listeners:
             listener(outcome)
         return outcome

@@ -18,6 +18,8 @@
     [policy.gates.north]
     number = 1
     zone = "lab"
+    [policy.identity]
+    cccd = "guard_confirm"
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from .health import HealthRules
 from ..credentials.native import KINDS
 from ..errors import ConfigError
 from .rules import ANTI_PASSBACK_MODES, Policy
+from .identity import IdentityRules
 from .hours import WEEKDAYS, OpeningHours, parse_spans, zone
 
 PATH = "policy"
@@ -72,6 +75,8 @@ class PolicyConfig:
     zones: dict[str, ZoneConfig] = setting({}, "Zones by name: number and occupancy cap")
     health: HealthRules = setting(HealthRules(), "What an EU digital COVID certificate must show to enter")
     gates: dict[str, GatePolicyConfig] = setting({}, "Gates by id: number and the zone each leads into")
+    identity: IdentityRules = setting(IdentityRules(), "What an unsigned ID code (CCCD card, PC-Covid) is worth: "
+                                      "deny, listed, guard_confirm or register (docs/vietnam.md)")
 
     def __post_init__(self):
         check(self)
@@ -148,4 +153,4 @@ def to_policy(cfg: PolicyConfig, gate_id: str) -> Policy:
         site_number=cfg.site_number, gate_number=gate.number, zone_number=zone_cfg.number if zone_cfg else 0,
         zone_gates=zone_gates, hours=opening_hours(cfg), hours_exempt_kinds=frozenset(cfg.hours_exempt_kinds),
         entries_per_day=cfg.entries_per_day, health_declaration_hours=cfg.health_declaration_hours,
-        free_exit=cfg.free_exit, timezone=cfg.timezone, health=cfg.health)
+        free_exit=cfg.free_exit, timezone=cfg.timezone, health=cfg.health, identity=cfg.identity)
