@@ -10,6 +10,7 @@ import logging
 import signal
 import threading
 import time
+from pathlib import Path
 from typing import Callable
 
 from .clock_sync import kernel_clock_synced
@@ -28,6 +29,8 @@ from .model import Direction
 from .pipeline import CameraLane, GateController, Outcome
 from .state.mode import GateMode
 from .policy.config import to_policy
+from .policy.identity import IDENTITY_FORMATS
+from .lists import SiteLists, lists_path
 from .pseudonym import load_or_create_secret
 from .runner import LaneRunner
 from .vision.debounce import Debouncer
@@ -80,12 +83,16 @@ class GateApp:
         site_secret = load_or_create_secret(cfg.site.secret_file)
         self.trust.pseudonym_key = site_secret
         self.ledger = Ledger(cfg.ledger.path)
+        self.lists = None
+        if any(cfg.policy.identity.mode(f) != "deny" for f in IDENTITY_FORMATS):
+            # lists to match, and the ID codes seen for `qrgate list check`: beside the log, never in it
+            self.lists = SiteLists(lists_path(Path(cfg.ledger.path).parent), site_secret)
         self.io = io or open_io(cfg)
         self.door = DoorMonitor(held_open_seconds=cfg.gate.door_held_seconds)
         self.controller = GateController(
             gate_id=cfg.gate.id, trust=self.trust, policy=to_policy(cfg.policy, cfg.gate.id),
             ledger=self.ledger, io=self.io, site_secret=site_secret,
-            relay_seconds=cfg.gate.relay_seconds,
+            relay_seconds=cfg.gate.relay_seconds, lists=self.lists,
             clock_synced=kernel_clock_synced if cfg.gate.clock_check == "kernel" else (lambda: True))
         self._next_purge = float("-inf")
         self.controller.listeners.append(self._after_scan)
@@ -138,6 +145,10 @@ class GateApp:
             self._record_alarms([AlarmChange("clock_unsynced", unsynced, outcome.scan.at)])
         self._notify()
 
+    def confirm(self, pending_id: str, by: str, allow: bool, at: float | None = None) -> Outcome:
+        """A guard's answer to a scan waiting for them (console, MQTT command, CLI)."""
+        return self.controller.confirm(pending_id, by, allow, self.clock() if at is None else at)
+
     def _unlock(self, at: float, seconds: float) -> None:
         """A remote open released the lock: the door opening now is not forced."""
         with self._lock:
@@ -189,11 +200,14 @@ class GateApp:
         with self._lock:
             changes = self.door.tick(now)
         self._record_alarms(changes)
+        self.controller.expire_pending(now)  # no answer from the guard is a refusal
         if now >= self._next_purge:  # retention: old rows go, at start and once a day
             self._next_purge = now + PURGE_EVERY_SECONDS
             purged = purge_expired(self.ledger, self.cfg.ledger.retention_days, now)
             if purged:
                 log.info("purged %d events older than %g days", purged, self.cfg.ledger.retention_days)
+            if self.lists is not None:
+                self.lists.purge_sightings(now - self.cfg.ledger.retention_days * 86400)
 
     def _record_alarms(self, changes: list[AlarmChange]) -> None:
         for change in changes:
@@ -240,6 +254,8 @@ class GateApp:
             self.command_target.close()
         self.io.close()
         self.ledger.close()
+        if self.lists is not None:
+            self.lists.close()
 
     def run_until_signalled(self) -> None:
         stop = threading.Event()
