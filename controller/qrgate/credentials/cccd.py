@@ -48,10 +48,11 @@ CHECKS = tuple(REASONS)
 
 
 def looks_like(text: str) -> bool:
-    """The shape that routes an unprefixed text here: digits, then `|`, and six `|` in all."""
+    """The shape that routes an unprefixed text here: 9-13 digits, then `|`, and four or more `|` in all
+    (so a card with a field missing is still refused as a card, with its own reason)."""
     text = cid.strip_scanner_noise(text)
     head, sep, _rest = text.partition("|")
-    return bool(sep) and 9 <= len(head) <= 13 and head.isascii() and head.isdigit() and text.count("|") >= 6
+    return bool(sep) and 9 <= len(head) <= 13 and head.isascii() and head.isdigit() and text.count("|") >= 4
 
 
 def _name_ok(name: str) -> bool:

@@ -49,9 +49,10 @@ CHECKS = tuple(REASONS)
 
 
 def looks_like(text: str) -> bool:
-    """The shape that routes an unprefixed text here: six or more fields, a date-shaped third one."""
+    """The shape that routes an unprefixed text here: a date-shaped third field and a one-character
+    fourth (five fields suffice, so a code missing one is refused as PC-Covid's, with its reason)."""
     fields = cid.strip_scanner_noise(text).split("|")
-    return len(fields) >= FIELDS and bool(_DATE_SHAPE.match(fields[2])) and len(fields[3]) == 1
+    return len(fields) >= FIELDS - 1 and bool(_DATE_SHAPE.match(fields[2])) and len(fields[3]) == 1
 
 
 def _number_kind(number: str) -> tuple[str, bool] | None:
