@@ -73,6 +73,7 @@ def _import(args, store: SiteLists, key_path: Path) -> int:
 
 
 def _check(args, store: SiteLists, key_path: Path) -> int:
+    store.entries(args.name)  # an unknown list is named before a missing key
     report = reconcile.check(store, args.name, seal.load_key(key_path))
     print(reconcile.render(report, args.name))
     return 1 if report.mismatches else 0
