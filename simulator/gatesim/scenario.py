@@ -22,6 +22,8 @@ class SiteSpec:
     occupancy_cap: int | None = setting(None, "Most people inside each gate's count at once; none: no cap",
                                         minimum=0)
     anti_passback: str = setting("hard", "Anti-passback mode of every gate", choices=("off", "hard"))
+    cccd: str = setting("deny", "What the gates make of a CCCD card's QR (policy.identity.cccd); guard_confirm "
+                        "needs a guard, whom the simulated world does not have", choices=("deny", "listed", "register"))
 
 
 @dataclass
@@ -38,6 +40,9 @@ class PopulationSpec:
     app_passes: int = setting(100, "Visitors with a pass in a phone app", minimum=0)
     paper_passes: int = setting(0, "Visitors with a printed pass (no smartphone)", minimum=0)
     health_certificates: int = setting(0, "Visitors admitted on an EU digital COVID certificate", minimum=0)
+    cccd_holders: int = setting(0, "Visitors who show their citizen ID card's QR (synthetic CCCD codes)", minimum=0)
+    cccd_listed_share: float = setting(0.5, "Share of the CCCD holders on the site's list (staff, patients)",
+                                       minimum=0)
 
 
 @dataclass
@@ -111,11 +116,13 @@ def load(path: str | Path, *, short: bool = False) -> Scenario:
     gate_ids = [g.id for g in scenario.gates]
     if len(set(gate_ids)) != len(gate_ids):
         raise ConfigError(f"{path}: gates: every gate needs its own id")
+    if scenario.population.cccd_listed_share > 1:
+        raise ConfigError(f"{path}: population.cccd_listed_share: a share is at most 1")
     for i, fault in enumerate(scenario.faults):
         if fault.gate and fault.gate not in gate_ids:
             raise ConfigError(f"{path}: faults[{i}].gate: no gate {fault.gate!r}")
     if scenario.population.app_passes + scenario.population.paper_passes + \
-            scenario.population.health_certificates == 0:
+            scenario.population.health_certificates + scenario.population.cccd_holders == 0:
         raise ConfigError(f"{path}: population: nobody comes")
     return scenario
 

@@ -89,3 +89,15 @@ def list_csv(people: list[FakeCitizen], language: str = "vi") -> str:
     for p in people:
         writer.writerow([p.name, p.birth.strftime("%d/%m/%Y"), p.phone, p.number])
     return out.getvalue()
+
+
+def enrol(store, list_name: str, people: list[FakeCitizen], key_path, at: float) -> int:
+    """Put made-up people on a gate's site list (qrgate.lists.SiteLists), as `qrgate list import` does."""
+    from qrgate.lists import seal
+    from qrgate.lists.csvfile import ListRow
+
+    if store.public_key is None:
+        key = seal.load_key(key_path) if key_path.exists() else seal.create_key(key_path)
+        store.set_public_key(seal.public_bytes(key))
+    rows = [ListRow(i + 2, p.number, "cccd", p.name, p.birth, p.phone) for i, p in enumerate(people)]
+    return store.replace(list_name, rows, at)
