@@ -244,3 +244,20 @@ def _assert_ledger_has_no_personal_data(gate: SimGate, people) -> None:
             for value in (p.number, p.name, cid.normalise_name(p.name), p.birth.isoformat(),
                           p.birth.strftime("%d%m%Y"), p.birth.strftime("%d/%m/%Y"), p.phone):
                 assert value.encode() not in raw, f"personal data in {path.name}"
+
+
+def test_the_identity_table_is_read_and_checked_with_its_key_path():
+    from qrgate.config import build
+    from qrgate.errors import ConfigError
+    from qrgate.policy.config import to_policy
+
+    cfg = build(PolicyConfig, {"identity": {"cccd": "listed", "pccovid": "guard_confirm", "lists": ["staff"],
+                                            "confirm_seconds": 45}}, "policy")
+    rules = to_policy(cfg, "gate1").identity
+    assert (rules.mode("cccd"), rules.mode("pccovid"), rules.lists, rules.confirm_seconds) == \
+        ("listed", "guard_confirm", ("staff",), 45.0)
+    assert rules.mode("dcc") is None
+    with pytest.raises(ConfigError, match="policy.identity.cccd: 'allow' is not one of"):
+        build(PolicyConfig, {"identity": {"cccd": "allow"}}, "policy")
+    with pytest.raises(ConfigError, match="policy.identity.confirm_seconds: 0.* is below the minimum 1"):
+        build(PolicyConfig, {"identity": {"confirm_seconds": 0}}, "policy")
