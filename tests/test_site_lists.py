@@ -107,15 +107,19 @@ def test_import_check_and_what_the_files_hold(site, capsys):
     for text in seen:
         result = credentials.verify(text, trust, now)
         assert result.valid, result.reason
-        store.saw(result.credential, now)
+        store.saw(result.credential, now, text)
         assert store.is_listed(result.credential.holder) == (text != seen[-1])
     store.close()
 
     assert main(["list", "check", "patients", "--config", str(config)]) == 1
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "list patients: 4 rows, 3 seen at the gates, 2 difference(s)"
-    assert out[1].startswith(f"  line 3 ({other_birth.name}, {other_birth.birth:%d/%m/%Y}): the birth date differs")
+    said_birth = other_birth.birth + dt.timedelta(days=1)
+    assert out[1].startswith(f"  line 3 ({other_birth.name}, {other_birth.birth:%d/%m/%Y}): the birth date differs "
+                             "from the CCCD card seen ")
+    assert out[1].endswith(f": {other_birth.name}, {said_birth:%d/%m/%Y}")
     assert out[2].startswith(f"  line 4 ({other_name.name}, {other_name.birth:%d/%m/%Y}): the name differs")
+    assert out[2].endswith(f": Trần Văn Khác, {other_name.birth:%d/%m/%Y}")
     assert out[3] == "1 person(s) seen with an ID code that is on no list"
 
     # on disk: keyed hashes and sealed rows, nothing in clear

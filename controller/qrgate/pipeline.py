@@ -76,7 +76,7 @@ class GateController:
         direction = scan.direction
         if direction is Direction.AUTO:
             direction = Direction.EXIT if presence.holder_inside else Direction.ENTRY
-        listed = self._listed(credential, scan.at)
+        listed = self._listed(credential, scan.text, scan.at)
         decision = decide(verification, direction, presence, self.policy, scan.at, mode=self.mode,
                           clock_synced=self.clock_synced(), listed=listed)
         event_type = "pending" if decision.pending else direction.value if decision.granted else "denied"
@@ -89,13 +89,13 @@ class GateController:
             pending_id = self.pending.add(scan, verification, direction, holder, listed, scan.at).id
         return self._act(Outcome(scan, verification, decision, event, pending_id))
 
-    def _listed(self, credential, at: float) -> bool | None:
+    def _listed(self, credential, text: str, at: float) -> bool | None:
         """Whether an identity credential's holder is on a site list (and note that it was seen)."""
         if self.lists is None or credential is None or not credential.attributes.get("identity"):
             return None
         if not credential.attributes.get("listable"):
             return False
-        self.lists.saw(credential, at)
+        self.lists.saw(credential, at, text)
         return self.lists.is_listed(credential.holder, self.policy.identity.lists)
 
     def confirm(self, pending_id: str, by: str, allow: bool, at: float) -> Outcome:

@@ -13,7 +13,7 @@ import importlib
 from ..model import Verification
 from .trust import TrustStore
 
-__all__ = ["FORMATS", "TrustStore", "verify", "format_of"]
+__all__ = ["FORMATS", "TrustStore", "verify", "format_of", "personal_fields"]
 
 # prefix -> (format name, module)
 FORMATS = {
@@ -56,3 +56,13 @@ def verify(payload: str, trust: TrustStore, now: float) -> Verification:
         if module.looks_like(payload):
             return module.verify(payload, trust, now)
     return Verification("unknown", False, "unknown_format", {"prefix": False})
+
+
+def personal_fields(payload: str) -> dict | None:
+    """Name and birth date of an unsigned identity code that verify() accepted, for sealing to the
+    staff terminal's key (qrgate.lists); None for any other format."""
+    for name, module_name in SHAPED:
+        module = importlib.import_module(module_name)
+        if module.looks_like(payload):
+            return module.personal_fields(payload)
+    return None

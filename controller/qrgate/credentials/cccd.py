@@ -98,3 +98,11 @@ def verify(payload: str, trust: TrustStore, now: float) -> Verification:
         attributes={"identity": True, "listable": True,
                     "name_key": cid.name_key(key, name), "birth_key": cid.birth_key(key, birth)})
     return Verification(FORMAT, True, "ok", checks, credential)
+
+
+def personal_fields(payload: str) -> dict[str, str | None]:
+    """The name and birth date (ISO) of a code verify() accepted: only for sealing to the staff key
+    (qrgate.lists), never for a log or a message."""
+    fields = cid.strip_scanner_noise(payload).split("|")
+    birth = cid.parse_ddmmyyyy(fields[3])
+    return {"name": unicodedata.normalize("NFC", fields[2]), "birth": birth.isoformat() if birth else None}

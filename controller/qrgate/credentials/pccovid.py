@@ -111,3 +111,10 @@ def verify(payload: str, trust: TrustStore, now: float) -> Verification:
         attributes["birth_key"] = cid.birth_key(key, birth)
     return Verification(FORMAT, True, "ok", checks, Credential(format=FORMAT, holder=holder, attributes=attributes,
                                                                holder_scope=cid.ID_SCOPE))
+
+
+def personal_fields(payload: str) -> dict[str, str | None]:
+    """The name and birth date (ISO, None when masked) of a code verify() accepted: only for sealing
+    to the staff key (qrgate.lists), never for a log or a message."""
+    fields = cid.strip_scanner_noise(payload).split("|")
+    return {"name": fields[1], "birth": None if "*" in fields[2] else fields[2]}

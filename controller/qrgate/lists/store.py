@@ -3,8 +3,8 @@
 Never an ID number, a name, a birth date or a phone in clear: per list row the keyed hash
 of the ID number (site secret; what the gate matches), keyed hashes of the normalised name
 and of the birth date, and the row sealed to the staff terminal's key. Per identity code
-seen at a gate: the same keyed hashes and when it was last seen. The event log holds none
-of this.
+seen at a gate: the same keyed hashes, when it was last seen, and what it said (name, birth
+date) sealed to the staff key. The event log holds none of this.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 
 from ..credentials import citizen_id as cid
+from ..credentials import personal_fields
 from ..errors import ListError
 from . import seal
 from .csvfile import ListRow
@@ -29,7 +30,7 @@ CREATE TABLE IF NOT EXISTS entries (
 CREATE INDEX IF NOT EXISTS entries_holder ON entries(holder);
 CREATE TABLE IF NOT EXISTS sightings (
     holder TEXT NOT NULL, format TEXT NOT NULL, name_key TEXT NOT NULL, birth_key TEXT NOT NULL,
-    last_seen REAL NOT NULL, PRIMARY KEY (holder, format, name_key, birth_key));
+    last_seen REAL NOT NULL, sealed BLOB, PRIMARY KEY (holder, format, name_key, birth_key));
 """
 LIST_NAME = re.compile(r"[A-Za-z0-9_-]{1,40}\Z")
 PUBLIC_KEY = "seal_public_key"
@@ -129,21 +130,28 @@ class SiteLists:
         with self._lock:
             return self._conn.execute(query + " LIMIT 1", args).fetchone() is not None
 
-    def saw(self, credential, at: float) -> None:
-        """Note an identity code seen at the gate, by its keyed hashes only, for `qrgate list check`."""
+    def saw(self, credential, at: float, payload: str | None = None) -> None:
+        """Note an identity code seen at the gate for `qrgate list check`: its keyed hashes, and what it
+        said (from `payload`) sealed to the staff key, which the gate cannot open."""
         attributes = credential.attributes
+        public_key = self.public_key
+        sealed = None
+        if payload is not None and public_key is not None:
+            said = personal_fields(payload)
+            sealed = seal.seal(public_key, json.dumps(said, ensure_ascii=False).encode()) if said else None
         with self._lock:
             self._conn.execute(
-                "INSERT INTO sightings (holder, format, name_key, birth_key, last_seen) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT(holder, format, name_key, birth_key) DO UPDATE SET last_seen = MAX(last_seen, excluded.last_seen)",
+                "INSERT INTO sightings (holder, format, name_key, birth_key, last_seen, sealed) VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(holder, format, name_key, birth_key) DO UPDATE SET "
+                "last_seen = MAX(last_seen, excluded.last_seen), sealed = COALESCE(excluded.sealed, sealed)",
                 (credential.holder, credential.format, attributes.get("name_key", ""),
-                 attributes.get("birth_key", ""), at))
+                 attributes.get("birth_key", ""), at, sealed))
 
-    def sightings(self, holder: str) -> list[tuple[str, str, str, float]]:
-        """(format, name_key, birth_key, last_seen) of the codes seen for one keyed ID hash."""
+    def sightings(self, holder: str) -> list[tuple[str, str, str, float, bytes | None]]:
+        """(format, name_key, birth_key, last_seen, sealed) of the codes seen for one keyed ID hash."""
         with self._lock:
-            return self._conn.execute("SELECT format, name_key, birth_key, last_seen FROM sightings WHERE holder = ? "
-                                      "ORDER BY last_seen", (holder,)).fetchall()
+            return self._conn.execute("SELECT format, name_key, birth_key, last_seen, sealed FROM sightings "
+                                      "WHERE holder = ? ORDER BY last_seen", (holder,)).fetchall()
 
     def unlisted_sightings(self) -> int:
         """How many people were seen with an identity code that is on no list."""
