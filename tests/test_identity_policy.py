@@ -148,7 +148,7 @@ def _people(n: int, seed: int):
     return [fake_citizen(rng, dt.date.today()) for _ in range(n)]
 
 
-def test_listed_admits_only_the_site_list(tmp_path, mosquitto):
+def test_listed_admits_only_the_site_list(tmp_path, mosquitto, capsys):
     clock = Clock(NOW)
     listed, stranger = _people(2, seed=11)
     gate = _gate(tmp_path, mosquitto, clock, cccd="listed", pccovid="listed")
@@ -169,6 +169,12 @@ def test_listed_admits_only_the_site_list(tmp_path, mosquitto):
         [out] = gate.lane("exit").process_frame(camera.frame(), now + 20)
         assert out.decision.reason == "granted" and gate.ledger.occupancy() == 0
         _assert_ledger_has_no_personal_data(gate, [listed, stranger])
+        # the gate noted both ID codes for reconciliation: the listed one agrees with its row
+        capsys.readouterr()
+        assert main(["list", "check", "staff", "--config", str(_config_toml(gate, tmp_path))]) == 0
+        assert capsys.readouterr().out.splitlines() == [
+            "list staff: 1 rows, 1 seen at the gates, 0 difference(s)",
+            "1 person(s) seen with an ID code that is on no list"]
     finally:
         gate.stop()
 

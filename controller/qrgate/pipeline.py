@@ -76,7 +76,7 @@ class GateController:
         direction = scan.direction
         if direction is Direction.AUTO:
             direction = Direction.EXIT if presence.holder_inside else Direction.ENTRY
-        listed = self._listed(credential, scan.text, scan.at)
+        listed = self._listed(credential)
         decision = decide(verification, direction, presence, self.policy, scan.at, mode=self.mode,
                           clock_synced=self.clock_synced(), listed=listed)
         event_type = "pending" if decision.pending else direction.value if decision.granted else "denied"
@@ -87,16 +87,28 @@ class GateController:
         pending_id = None
         if decision.pending:
             pending_id = self.pending.add(scan, verification, direction, holder, listed, scan.at).id
-        return self._act(Outcome(scan, verification, decision, event, pending_id))
+        outcome = self._act(Outcome(scan, verification, decision, event, pending_id))
+        if listed is not None:
+            self._note_sighting(credential, scan)  # after the relay: the door never waits for it
+        return outcome
 
-    def _listed(self, credential, text: str, at: float) -> bool | None:
-        """Whether an identity credential's holder is on a site list (and note that it was seen)."""
+    def _listed(self, credential) -> bool | None:
+        """Whether an identity credential's holder is on a site list; None when no list can tell."""
         if self.lists is None or credential is None or not credential.attributes.get("identity"):
             return None
         if not credential.attributes.get("listable"):
             return False
-        self.lists.saw(credential, at, text)
         return self.lists.is_listed(credential.holder, self.policy.identity.lists)
+
+    def _note_sighting(self, credential, scan: Scan) -> None:
+        """Keep the ID code seen for `qrgate list check` (hashes and a sealed box, beside the log)."""
+        if not credential.attributes.get("listable"):
+            return
+        try:
+            self.lists.saw(credential, scan.at, scan.text)
+        except Exception as exc:  # reconciliation is a convenience: a failure must not stop the gate
+            log.warning("could not note an ID code for list reconciliation at %s: %s", self.gate_id,
+                        type(exc).__name__)
 
     def confirm(self, pending_id: str, by: str, allow: bool, at: float) -> Outcome:
         """A guard's answer to a scan waiting for them: allow admits it if every other rule still
