@@ -260,3 +260,19 @@ def test_a_mutated_synthetic_code_is_refused_or_still_well_formed(seed, at, char
     result = credentials.verify(mutated, store, NOW)
     assert result.reason in GUARD_TEXT or result.reason == "ok"
     assert_no_personal_data(json.dumps(result.to_json()), p)
+
+
+@pytest.mark.parametrize("a, b", [
+    ("Nguyễn Văn Đức", "NGUYEN VAN DUC"),
+    ("  đặng   thị  hà ", "DANG THI HA"),
+    ("Nguye\u0302\u0303n Văn An", "Nguyễn Văn An"),  # decomposed and composed diacritics
+    ("Đỗ Minh Khoa", "do minh khoa"),
+])
+def test_names_compare_without_case_diacritics_or_spacing(a, b):
+    assert cid.normalise_name(a) == cid.normalise_name(b)
+    assert cid.name_key(SECRET, a) == cid.name_key(SECRET, b)
+
+
+def test_different_names_stay_different():
+    assert cid.normalise_name("Nguyễn Văn Đức") != cid.normalise_name("Nguyễn Văn Dực Anh")
+    assert cid.name_key(SECRET, "Lê Văn An") != cid.name_key(b"t" * 32, "Lê Văn An")  # keyed by the site
