@@ -23,7 +23,7 @@ from .comms.wiring import connect_gate
 from .config import Config
 from .config.readers import CameraReaderConfig, ReaderConfig
 from .credentials import TrustStore
-from .errors import ConfigError, LedgerError, QrgateError
+from .errors import ConfigError, LedgerError, PendingError, QrgateError
 from .export import purge_expired
 from .gate import GateIO, open_gate_io, signals
 from .gate.base import LedPattern
@@ -33,6 +33,8 @@ from .pipeline import CameraLane, GateController, Outcome, ScannerLane
 from .policy.config import to_policy
 from .policy.decide import ALARM_CLOCK
 from .policy.rules import GuardOverride
+from .lists import SiteLists, lists_path
+from .policy.identity import IDENTITY_FORMATS
 from .pseudonym import load_or_create_secret
 from .readers.base import DeviceReader
 from .readers.serial_reader import SerialReader
@@ -139,12 +141,16 @@ class GateApp:
         self.gate_state = GateState(self.ledger, cfg.gate.id)
         #: called after any change of mode or alarms (the MQTT reporter, the gate's screen)
         self.changed = self.gate_state.changed
+        self.lists = None
+        if any(cfg.policy.identity.to_rules().mode(f) != "deny" for f in IDENTITY_FORMATS):
+            # lists to match, and the ID codes seen for `qrgate list check`: beside the log, never in it
+            self.lists = SiteLists(lists_path(Path(cfg.ledger.path).parent), site_secret)
         self.io = io or open_io(cfg)
         self.door = DoorMonitor(held_open_seconds=cfg.gate.door_held_seconds)
         self.controller = GateController(
             gate_id=cfg.gate.id, trust=self.trust, policy=to_policy(cfg.policy, cfg.gate.id),
             ledger=self.ledger, io=self.io, site_secret=site_secret,
-            relay_seconds=cfg.gate.relay_seconds, mode=lambda: self.gate_state.mode,
+            relay_seconds=cfg.gate.relay_seconds, mode=lambda: self.gate_state.mode, lists=self.lists,
             clock_synced=kernel_clock_synced if cfg.gate.clock_check == "kernel" else (lambda: True))
         self._next_purge = float("-inf")
         self.controller.listeners.append(self._after_decision)
@@ -253,7 +259,11 @@ class GateApp:
             return DONE
         if name == "mark_left":
             return self._mark_left(action, now)
-        return ActionResult(False, "no_pending")  # "confirm": no credential waits for a guard at this gate
+        try:  # "confirm": a guard answers a credential that waits for them
+            outcome = self.controller.confirm(str(action.value or ""), action.by, action.allow, now)
+        except PendingError:
+            return ActionResult(False, "no_pending")
+        return ActionResult(True, "done", outcome.event.id)
 
     def _mark_left(self, action: Action, now: float) -> ActionResult:
         """A guard records that someone left unseen (the exit button, a tailgate, a forgotten scan)."""
@@ -291,6 +301,10 @@ class GateApp:
         if unsynced != self.gate_state.is_active("clock_unsynced"):  # raised by a scan that met it, cleared likewise
             self._record_alarms([AlarmChange("clock_unsynced", unsynced, outcome.scan.at)])
         self._notify()
+
+    def confirm(self, pending_id: str, by: str, allow: bool, at: float | None = None) -> Outcome:
+        """A guard's answer to a scan waiting for them; the console, MQTT and the CLI reach it through perform()."""
+        return self.controller.confirm(pending_id, by, allow, self.clock() if at is None else at)
 
     def _on_door(self, is_open: bool) -> None:
         now = self.clock()
@@ -382,6 +396,7 @@ class GateApp:
         with self._lock:
             changes = self.door.tick(now)
         self._record_alarms(changes)
+        self.controller.expire_pending(now)  # no answer from the guard is a refusal
         if self._storage_fault or self.ledger.queued:
             self._storage_check(now)
             return  # no purge on a log that just failed
@@ -390,6 +405,8 @@ class GateApp:
             purged = purge_expired(self.ledger, self.cfg.ledger.retention_days, now)
             if purged:
                 log.info("purged %d events older than %g days", purged, self.cfg.ledger.retention_days)
+            if self.lists is not None:
+                self.lists.purge_sightings(now - self.cfg.ledger.retention_days * 86400)
 
     def _record_alarms(self, changes: list[AlarmChange]) -> None:
         self.gate_state.record_alarms(changes)
@@ -443,6 +460,8 @@ class GateApp:
             self.reporter.stop()
         self.io.close()
         self.ledger.close()
+        if self.lists is not None:
+            self.lists.close()
 
     def run_until_signalled(self) -> None:
         stop = threading.Event()

@@ -43,3 +43,11 @@ class WebError(QrgateError):
 
 class ReaderError(QrgateError):
     """A scanner (serial module, keyboard wedge) cannot be opened or read."""
+
+
+class ListError(QrgateError):
+    """A site list (file to import, the lists store, its key) cannot be used."""
+
+
+class PendingError(QrgateError):
+    """A guard answered a confirmation that is not waiting (unknown id, already answered, timed out)."""

@@ -24,6 +24,9 @@ class SiteSpec(ConfigModel):
     occupancy_cap: int | None = Field(None, ge=0, description="Most people inside each gate's count at once; "
                                                               "none: no cap")
     anti_passback: Literal["off", "hard"] = Field("hard", description="Anti-passback mode of every gate")
+    cccd: Literal["deny", "listed", "register"] = Field(
+        "deny", description="What the gates make of a CCCD card's QR (policy.identity.cccd); guard_confirm needs "
+                            "a guard, whom the simulated world does not have")
 
 
 class GateSpec(ConfigModel):
@@ -38,6 +41,10 @@ class PopulationSpec(ConfigModel):
     app_passes: int = Field(100, ge=0, description="Visitors with a pass in a phone app")
     paper_passes: int = Field(0, ge=0, description="Visitors with a printed pass (no smartphone)")
     health_certificates: int = Field(0, ge=0, description="Visitors admitted on an EU digital COVID certificate")
+    cccd_holders: int = Field(0, ge=0, description="Visitors who show their citizen ID card's QR (synthetic CCCD "
+                                                   "codes)")
+    cccd_listed_share: float = Field(0.5, ge=0, le=1, description="Share of the CCCD holders on the site's list "
+                                                                  "(staff, patients)")
 
 
 class RushSpec(ConfigModel):
@@ -109,7 +116,7 @@ class Scenario(ConfigModel):
             if fault.gate and fault.gate not in gate_ids:
                 fail(f"no gate {fault.gate!r}", f"faults[{i}].gate")
         p = self.population
-        if p.app_passes + p.paper_passes + p.health_certificates == 0:
+        if p.app_passes + p.paper_passes + p.health_certificates + p.cccd_holders == 0:
             fail("nobody comes", "population")
         return self
 

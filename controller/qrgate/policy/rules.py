@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from .health import HealthRules
 from .hours import OpeningHours
+from .identity import IdentityRules
 
 ANTI_PASSBACK_MODES = ("off", "soft", "hard", "timed")
 
@@ -31,6 +32,7 @@ class Policy:
     free_exit: bool = False  # exits never need a valid pass
     timezone: str = "UTC"  # the site's local time: days for entries_per_day
     health: HealthRules = HealthRules()  # what an EU digital COVID certificate must show to enter
+    identity: IdentityRules = IdentityRules()  # what an unsigned ID code (CCCD, PC-Covid) is worth
 
     def __post_init__(self):
         if self.anti_passback not in ANTI_PASSBACK_MODES:
