@@ -12,7 +12,7 @@ from gpiozero.pins.mock import MockFactory
 
 from gatesim.observer import MqttObserver
 from qrgate.app import GateApp
-from qrgate.comms.commands import signature
+from qrgate.comms.commands import sign
 from qrgate.comms.mqtt import BrokerSettings
 from qrgate.comms.topics import GateTopics
 from qrgate.comms.wiring import connect_gate
@@ -195,8 +195,8 @@ def test_with_a_command_secret_only_signed_commands_open(tmp_path, keys, mosquit
         assert obs.wait_for(lambda o: o.latest(t.availability) == "online")
         send(sender, t.command("open"), {"request_id": "plain-1"})
         at = time.time()
-        sig = signature(b"c" * 32, "g1", "open", "signed-1", None, at)
-        send(sender, t.command("open"), {"request_id": "signed-1", "at": at, "sig": sig})
+        body = {"request_id": "signed-1", "at": at}
+        send(sender, t.command("open"), {**body, "sig": sign(b"c" * 32, "g1", "open", body)})
         assert obs.wait_for(lambda o: result_for(o, t, "plain-1") and result_for(o, t, "signed-1"))
         assert result_for(obs, t, "plain-1")["reason"] == "unauthorised"
         assert result_for(obs, t, "signed-1")["reason"] == "done"
