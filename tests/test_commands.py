@@ -159,3 +159,10 @@ def test_nan_anywhere_in_a_command_is_refused_with_its_reason():
     result = parse("lockdown", b'{"request_id": "r-1", "value": NaN}', gate="g1", retained=False, now=NOW)
     assert isinstance(result, Refusal) and result.reason == "bad_number"
     assert "finite" in result.detail
+
+
+@pytest.mark.parametrize("sig", ["é" * 64, "\ud800", ""])
+def test_a_signature_with_any_characters_is_refused_not_raised(sig):
+    payload = json.dumps({"request_id": "r-1", "at": NOW, "sig": sig}).encode()
+    result = parse("open", payload, gate="g1", retained=False, now=NOW, policy=CommandPolicy(secret=SECRET))
+    assert isinstance(result, Refusal) and result.reason == "unauthorised"

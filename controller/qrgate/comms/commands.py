@@ -138,7 +138,8 @@ def parse(name: str | None, payload: bytes, *, gate: str, retained: bool, now: f
         if not signed or at is None or not isinstance(body.get("sig"), str):
             return refuse("unauthorised")
         expected = sign(policy.secret, gate, name, body)
-        if not hmac.compare_digest(expected, body["sig"]):
+        # as bytes: compare_digest refuses str with non-ASCII characters (TypeError)
+        if not hmac.compare_digest(expected.encode(), body["sig"].encode("utf-8", "surrogatepass")):
             return refuse("unauthorised")
     return Command(name, request_id, by, value)
 
