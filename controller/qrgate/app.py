@@ -18,6 +18,7 @@ from .comms.topics import GateTopics
 from .comms.wiring import connect_gate
 from .config import CameraConfig, Config
 from .credentials import TrustStore
+from .credentials.revocation_store import beside_ledger
 from .policy.decide import ALARM_CLOCK
 from .state.door import AlarmChange, DoorMonitor
 from .errors import ConfigError
@@ -80,6 +81,7 @@ class GateApp:
         site_secret = load_or_create_secret(cfg.site.secret_file)
         self.trust.pseudonym_key = site_secret
         self.ledger = Ledger(cfg.ledger.path)
+        beside_ledger(cfg.ledger.path).keep_newest(self.trust)  # an old list put back un-revokes nothing
         self.io = io or open_io(cfg)
         self.door = DoorMonitor(held_open_seconds=cfg.gate.door_held_seconds)
         self.controller = GateController(
