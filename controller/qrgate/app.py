@@ -20,9 +20,10 @@ from .config import CameraConfig, Config
 from .credentials import TrustStore
 from .credentials.revocation_store import beside_ledger
 from .policy.decide import ALARM_CLOCK
+from .state.clock import ClockWatch
 from .state.door import AlarmChange, DoorMonitor
 from .errors import ConfigError
-from .export import purge_expired
+from .export import PurgeSchedule
 from .gate import GateIO, open_gate_io, signals
 from .ledger import Ledger
 from .model import Direction
@@ -38,7 +39,6 @@ from .vision.sources import FrameSource, ImageFiles, OpenCVCamera, VideoFile
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.5
-PURGE_EVERY_SECONDS = 24 * 3600
 
 
 def open_io(cfg: Config) -> GateIO:
@@ -67,13 +67,16 @@ def open_source(camera: CameraConfig) -> FrameSource | Callable[[], FrameSource]
 
 class GateApp:
     def __init__(self, cfg: Config, *, io: GateIO | None = None, sources: list[FrameSource] | None = None,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, monotonic: Callable[[], float] | None = None):
         if not cfg.cameras:
             raise ConfigError("cameras: a gate needs at least one [[cameras]] entry")
         if sources is not None and len(sources) != len(cfg.cameras):
             raise ConfigError("cameras: one frame source is needed per camera")
         self.cfg = cfg
         self.clock = clock
+        # durations (door alarms, purge timing) run on a clock nobody steps; a simulated clock is both
+        self.monotonic = monotonic or (time.monotonic if clock is time.time else clock)
+        self.clock_watch = ClockWatch()
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
@@ -89,7 +92,7 @@ class GateApp:
             ledger=self.ledger, io=self.io, site_secret=site_secret,
             relay_seconds=cfg.gate.relay_seconds,
             clock_synced=kernel_clock_synced if cfg.gate.clock_check == "kernel" else (lambda: True))
-        self._next_purge = float("-inf")
+        self.purges = PurgeSchedule(cfg.ledger.retention_days)
         self.controller.listeners.append(self._after_scan)
         self.topics = GateTopics(cfg.mqtt.topic_prefix, cfg.site.id, cfg.gate.id)
         self.reporter = None
@@ -134,22 +137,22 @@ class GateApp:
     def _after_scan(self, outcome: Outcome) -> None:
         if outcome.decision.granted:
             with self._lock:
-                self.door.unlock(outcome.scan.at, self.cfg.gate.relay_seconds)
+                self.door.unlock(self.monotonic(), self.cfg.gate.relay_seconds)
         unsynced = ALARM_CLOCK in outcome.decision.flags
         if unsynced != ("clock_unsynced" in self._alarms):  # raised by a scan that met it, cleared likewise
             self._record_alarms([AlarmChange("clock_unsynced", unsynced, outcome.scan.at)])
         self._notify()
 
     def _unlock(self, at: float, seconds: float) -> None:
-        """A remote open released the lock: the door opening now is not forced."""
+        """A remote open released the lock (at wall time `at`, i.e. now): the door opening now is not forced."""
         with self._lock:
-            self.door.unlock(at, seconds)
+            self.door.unlock(self.monotonic(), seconds)
 
     def _on_door(self, is_open: bool) -> None:
         now = self.clock()
         with self._lock:
-            changes = self.door.door_changed(is_open, now)
-        self._record_alarms(changes)
+            changes = self.door.door_changed(is_open, self.monotonic())
+        self._record_alarms(changes, at=now)
 
     def _on_exit_button(self) -> None:
         """The exit button always lets people out: logged first, then the lock is released."""
@@ -158,7 +161,7 @@ class GateApp:
         self.ledger.record(at=now, gate_id=self.cfg.gate.id, type="exit_button", reason="exit_button",
                            direction="exit")
         with self._lock:
-            self.door.unlock(now, seconds)
+            self.door.unlock(self.monotonic(), seconds)
         self.io.pulse_relay(seconds)
         self._notify()
 
@@ -169,7 +172,7 @@ class GateApp:
         """The I/O board stopped or resumed answering; the board itself has gone safe meanwhile."""
         now = self.clock()
         with self._lock:
-            self.door.link_changed(online, now)
+            self.door.link_changed(online, self.monotonic())
         self._record_alarms([AlarmChange("io_board_offline", not online, now)])
 
     def camera_changed(self, lane: int, ok: bool, reason: str = "") -> None:
@@ -185,24 +188,34 @@ class GateApp:
         log.warning("camera %d %s%s", lane, "back" if ok else "lost", f" ({reason})" if reason else "")
         self._record_alarms([AlarmChange("camera_fault", lost, self.clock())])
 
-    def tick(self, now: float | None = None) -> None:
-        """Time-driven checks (a door held open); the simulator calls this with its own clock."""
-        now = self.clock() if now is None else now
+    def tick(self, now: float | None = None, mono: float | None = None) -> None:
+        """Time-driven checks (a door held open, wall-clock steps, retention). The simulator calls
+        this with its own clock's `now`, which then serves as the monotonic time too."""
+        if now is None:
+            now, mono = self.clock(), self.monotonic() if mono is None else mono
+        elif mono is None:
+            mono = now
         with self._lock:
-            changes = self.door.tick(now)
-        self._record_alarms(changes)
-        if now >= self._next_purge:  # retention: old rows go, at start and once a day
-            self._next_purge = now + PURGE_EVERY_SECONDS
-            purged = purge_expired(self.ledger, self.cfg.ledger.retention_days, now)
+            changes = self.door.tick(mono)
+        self._record_alarms(changes, at=now)
+        step = self.clock_watch.observe(now, mono)
+        if step is not None:
+            log.warning("the wall clock stepped by %+.1f s at gate %s", step, self.cfg.gate.id)
+            self.ledger.record(at=now, gate_id=self.cfg.gate.id, type="clock_step", reason="clock_step",
+                               detail={"seconds": round(step, 3)})
+        cutoff = self.purges.cutoff(now, mono, self.clock_watch.settled(mono))
+        if cutoff is not None:  # retention, once wall and monotonic time agree, then once a day
+            purged = self.ledger.purge(cutoff)
             if purged:
                 log.info("purged %d events older than %g days", purged, self.cfg.ledger.retention_days)
 
-    def _record_alarms(self, changes: list[AlarmChange]) -> None:
+    def _record_alarms(self, changes: list[AlarmChange], at: float | None = None) -> None:
+        """Log and record alarm changes; `at` (wall time) replaces the monotonic time the door monitor used."""
         for change in changes:
             (self._alarms.add if change.active else self._alarms.discard)(change.alarm)
             log.warning("alarm %s %s at gate %s", change.alarm, "raised" if change.active else "cleared",
                         self.cfg.gate.id)
-            self.ledger.record(at=change.at, gate_id=self.cfg.gate.id,
+            self.ledger.record(at=change.at if at is None else at, gate_id=self.cfg.gate.id,
                                type="alarm" if change.active else "alarm_cleared", reason=change.alarm)
         if changes:
             self._notify()
