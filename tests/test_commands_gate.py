@@ -46,11 +46,7 @@ class Rig:
         self.app.start(cameras=False)
         self.store = AlarmStore(self.db)
         self.target = GateTarget(self.app.controller, self.store, clock=self.app.clock,
-                                 unlock=self._unlock).attach()
-
-    def _unlock(self, at, seconds):
-        with self.app._lock:
-            self.app.door.unlock(at, seconds)
+                                 unlock=self.app._unlock).attach()
 
     def pin(self, name):
         return self.pins.pin(DEFAULT_PINS[name])

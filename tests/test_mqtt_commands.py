@@ -39,13 +39,9 @@ class MqttGate:
         self.reporter, self.target = connect_gate(
             controller=self.app.controller, ledger_path=cfg.ledger.path, topics=self.topics,
             broker=BrokerSettings("127.0.0.1", port), state=self.app.state, clock=self.app.clock,
-            unlock=self._unlock, **reporter_options)
+            unlock=self.app._unlock, **reporter_options)
         self.app.reporter = self.reporter  # the app's notify reaches it (alarms, exit button, scans)
         self.app.start(cameras=False)
-
-    def _unlock(self, at, seconds):
-        with self.app._lock:
-            self.app.door.unlock(at, seconds)
 
     def rises(self) -> int:
         return sum(1 for s in self.pins.pin(DEFAULT_PINS["relay"]).states if s.state)
@@ -205,3 +201,63 @@ def test_with_a_command_secret_only_signed_commands_open(tmp_path, keys, mosquit
         sender.loop_stop()
         obs.close()
         gate.close()
+
+
+def test_a_signed_open_replayed_after_a_restart_is_refused(tmp_path, keys, mosquitto, site):
+    secret = tmp_path / "command.secret"
+    secret.write_bytes(b"c" * 32)
+    obs = MqttObserver("127.0.0.1", mosquitto.port, f"qrgate/{site}/#", client_id=f"obs-{site}")
+    sender = admin(mosquitto.port)
+    body = {"request_id": "captured-1", "by": "admin", "at": time.time()}
+    captured = json.dumps({**body, "sig": sign(b"c" * 32, "g1", "open", body)})
+    gate = MqttGate(tmp_path, keys, mosquitto.port, site, command_secret_file=str(secret))
+    t = gate.topics
+    try:
+        assert obs.wait_for(lambda o: o.latest(t.availability) == "online")
+        send(sender, t.command("open"), captured)
+        assert obs.wait_for(lambda o: result_for(o, t, "captured-1"))
+        assert result_for(obs, t, "captured-1")["reason"] == "done" and gate.rises() == 1
+        gate.close()
+        gate = MqttGate(tmp_path, keys, mosquitto.port, site, command_secret_file=str(secret))  # same ledger
+        assert obs.wait_for(lambda o: o.latest(t.availability) == "online")
+        time.sleep(0.3)
+        send(sender, t.command("open"), captured)  # the same bytes, well within the 30 s max age
+        assert obs.wait_for(lambda o: [b for b in o.on_topic(t.result)
+                                       if b.get("request_id") == "captured-1" and b["reason"] == "duplicate"])
+        assert gate.rises() == 0
+    finally:
+        sender.loop_stop()
+        obs.close()
+        gate.close()
+
+
+def test_a_flood_of_malformed_commands_writes_a_few_rows_and_a_summary(tmp_path, keys, mosquitto, site):
+    gate = MqttGate(tmp_path, keys, mosquitto.port, site)
+    obs = MqttObserver("127.0.0.1", mosquitto.port, f"qrgate/{site}/#", client_id=f"obs-{site}")
+    sender = admin(mosquitto.port)
+    t = gate.topics
+    try:
+        assert obs.wait_for(lambda o: o.latest(t.availability) == "online")
+        started = time.monotonic()
+        for i in range(3000):
+            info = sender.publish(t.command("open"), b"{oops %d" % i, qos=1)
+        info.wait_for_publish(30)
+        send(sender, t.command("open"), {"request_id": "after-the-flood", "by": "admin"})
+        assert obs.wait_for(lambda o: result_for(o, t, "after-the-flood"), timeout=30)
+        elapsed = time.monotonic() - started
+        assert gate.rises() == 1  # a good command still acts during a flood
+    finally:
+        sender.loop_stop()
+        obs.close()
+        gate.close()
+    from qrgate.ledger import Ledger
+
+    ledger = Ledger(tmp_path / "g1.db")
+    try:
+        refused = [e for e in ledger.events() if e.type == "command_refused"]
+        single = [e for e in refused if e.reason == "malformed"]
+        summaries = [ledger.details(e.id) for e in refused if e.reason == "rate_limited"]
+    finally:
+        ledger.close()
+    assert 20 <= len(single) <= 20 + elapsed + 2, (len(single), elapsed)
+    assert summaries and sum(s["dropped"] for s in summaries) == 3000 - len(single)
