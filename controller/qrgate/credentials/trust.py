@@ -87,7 +87,8 @@ class TrustStore:
     def _verify_pending_lists(self) -> None:
         still = []
         for doc, path in self._unverified_lists:
-            if doc.get("kid") not in self.pass_keys:
+            kid = doc.get("kid")
+            if not isinstance(kid, str) or kid not in self.pass_keys:  # "kid": [] is not hashable
                 still.append((doc, path))  # its key may come in a later trust file
                 continue
             self.install_revocations(verify_list(doc, self.pass_keys, path), doc)
