@@ -242,17 +242,10 @@ def check_osdp_stream(chunks: list[bytes], times: list[int] | None = None) -> No
 def _board_check(chunks, times, scbk) -> None:
     from gateio.config import Config
     from gateio.device import GateDevice, GatePins
+    from gateio.host import SimPin
 
-    class Pin:
-        def __init__(self, level=0):
-            self.level = level
-
-        def value(self, level=None):
-            if level is None:
-                return self.level
-            self.level = 1 if level else 0
-
-    pins = GatePins(Pin(), Pin(), Pin(), Pin(), Pin(), Pin(0), Pin(1), Pin(0))
+    # idle inputs: door shut, exit button released (pull-up), lid on
+    pins = GatePins(SimPin(), SimPin(), SimPin(), SimPin(), SimPin(), SimPin(0), SimPin(1), SimPin(0))
     device = GateDevice(pins, Config(address=1, scbk=scbk), lambda n: bytes(n))
     now = 0
     for i, chunk in enumerate(chunks):
