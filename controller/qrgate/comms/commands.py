@@ -94,14 +94,16 @@ def parse(name: str | None, payload: bytes, *, gate: str, retained: bool, now: f
         return Refusal("too_large", command=name)
     text = payload.decode("utf-8", "replace").strip()
     try:
-        body = _json_object(text)
+        body, non_finite = _json_object(text), False
     except _NonFinite:
-        return Refusal("bad_number", command=name if name in COMMAND_NAMES else None)
+        body, non_finite = None, True
     request_id = body.get("request_id") if body is not None else None
     if not isinstance(request_id, str) or not _REQUEST_ID.match(request_id):
         request_id = None
     if name not in COMMAND_NAMES:
         return Refusal("unknown_command", request_id, name)
+    if non_finite:
+        return Refusal("bad_number", command=name)
     if body is None:
         found = _bare_word(name, text, now)
         if found is None:
