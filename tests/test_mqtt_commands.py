@@ -213,14 +213,15 @@ def test_a_signed_open_replayed_after_a_restart_is_refused(tmp_path, keys, mosqu
     gate = MqttGate(tmp_path, keys, mosquitto.port, site, command_secret_file=str(secret))
     t = gate.topics
     try:
-        assert obs.wait_for(lambda o: o.latest(t.availability) == "online")
+        # the gate subscribes to its commands before it first publishes its state
+        assert obs.wait_for(lambda o: o.on_topic(t.state))
         send(sender, t.command("open"), captured)
         assert obs.wait_for(lambda o: result_for(o, t, "captured-1"))
         assert result_for(obs, t, "captured-1")["reason"] == "done" and gate.rises() == 1
         gate.close()
+        states_before = len(obs.on_topic(t.state))
         gate = MqttGate(tmp_path, keys, mosquitto.port, site, command_secret_file=str(secret))  # same ledger
-        assert obs.wait_for(lambda o: o.latest(t.availability) == "online")
-        time.sleep(0.3)
+        assert obs.wait_for(lambda o: len(o.on_topic(t.state)) > states_before)
         send(sender, t.command("open"), captured)  # the same bytes, well within the 30 s max age
         assert obs.wait_for(lambda o: [b for b in o.on_topic(t.result)
                                        if b.get("request_id") == "captured-1" and b["reason"] == "duplicate"])
@@ -237,7 +238,7 @@ def test_a_flood_of_malformed_commands_writes_a_few_rows_and_a_summary(tmp_path,
     sender = admin(mosquitto.port)
     t = gate.topics
     try:
-        assert obs.wait_for(lambda o: o.latest(t.availability) == "online")
+        assert obs.wait_for(lambda o: o.on_topic(t.state))
         started = time.monotonic()
         for i in range(3000):
             info = sender.publish(t.command("open"), b"{oops %d" % i, qos=1)
