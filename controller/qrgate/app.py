@@ -12,16 +12,18 @@ import logging
 import signal
 import threading
 import time
+from pathlib import Path
 from typing import Callable
 
 from .actions import DONE, Action, ActionResult
 from .clock_sync import kernel_clock_synced
 from .comms.mqtt import BrokerSettings
 from .comms.topics import GateTopics
+from .comms.trust_feed import listen_for_trust
 from .comms.wiring import connect_gate
 from .config import CameraConfig, Config
-from .credentials import TrustStore
-from .errors import ConfigError, QrgateError
+from .credentials.keeper import TrustKeeper
+from .errors import ConfigError, CredentialError, KeyFileError, QrgateError
 from .export import purge_expired
 from .gate import GateIO, open_gate_io, signals
 from .gate.base import LedPattern
@@ -86,9 +88,10 @@ class GateApp:
         self._action_lock = threading.Lock()
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
-        self.trust = TrustStore.from_files(cfg.trust.files, cfg.trust.dcc_schema_dir)
         site_secret = load_or_create_secret(cfg.site.secret_file)
-        self.trust.pseudonym_key = site_secret
+        self.trust_keeper = TrustKeeper(cfg.trust.files, cfg.trust.dcc_schema_dir,
+                                        cfg.trust.received_dir or Path(cfg.ledger.path).parent, site_secret)
+        self.trust = self.trust_keeper.store
         self.ledger = Ledger(cfg.ledger.path, timezone=cfg.policy.timezone)
         self.gate_state = GateState(self.ledger, cfg.gate.id)
         #: called after any change of mode or alarms (the MQTT reporter, the gate's screen)
@@ -112,6 +115,7 @@ class GateApp:
                 broker=BrokerSettings(m.host, m.port, m.username, m.password, m.ca_file, m.cert_file, m.key_file),
                 clock=clock, discovery_prefix=m.discovery_prefix, commands=m.commands,
                 command_secret_file=m.command_secret_file, site_aggregator=m.site_aggregator)
+            listen_for_trust(self.reporter, self.topics, self)
         settings = settings_from(cfg.decoder)
         self.lanes = [CameraLane(self.controller, Direction(camera.direction), Decoder(settings),
                                  Debouncer(cfg.decoder.gone_after, cfg.decoder.repeat_after))
@@ -189,6 +193,42 @@ class GateApp:
             return ActionResult(False, "not_inside")
         event = self.ledger.record(at=now, gate_id=self.cfg.gate.id, type="exit", reason="marked_left",
                                    direction="exit", holder=holder, detail=action.detail())
+        self.gate_state.tell()
+        return ActionResult(True, "done", event.id)
+
+    # -- trust while running -------------------------------------------------------------
+    def receive_trust(self, doc: object, source: str = "mqtt") -> ActionResult:
+        """A signed revocation list or trust update (from MQTT): applied at once, or refused with a
+        reason (`not_verified`, `older_version`) and the trust in use unchanged."""
+        now = self.clock()
+        try:
+            changed = self.trust_keeper.receive(doc, source)
+        except CredentialError as exc:  # KeyFileError: not verified; the rest: older than the one in use
+            reason = "not_verified" if isinstance(exc, KeyFileError) else "older_version"
+            log.warning("refused a trust document: %s", exc)
+            self.ledger.record(at=now, gate_id=self.cfg.gate.id, type="trust_refused", reason=reason)
+            self.gate_state.tell()
+            return ActionResult(False, reason)
+        if changed is None:
+            return ActionResult(True, "unchanged")
+        return self._trust_changed(now, "received", source, changed)
+
+    def reload_trust(self) -> bool:
+        """Read the trust files again (SIGHUP). A bad file leaves the trust in use as it was."""
+        now = self.clock()
+        try:
+            changed = self.trust_keeper.reload()
+        except QrgateError as exc:
+            log.error("trust files not reloaded, the trust in use stays: %s", exc)
+            return False
+        self._trust_changed(now, "reloaded", "files", changed)
+        return True
+
+    def _trust_changed(self, now: float, reason: str, source: str, changed: str) -> ActionResult:
+        self.trust = self.controller.trust = self.trust_keeper.store
+        log.info("trust %s from %s: %s", reason, source, changed)
+        event = self.ledger.record(at=now, gate_id=self.cfg.gate.id, type="trust", reason=reason,
+                                   detail={"source": source, "change": changed})
         self.gate_state.tell()
         return ActionResult(True, "done", event.id)
 
@@ -303,12 +343,25 @@ class GateApp:
         self.ledger.close()
 
     def run_until_signalled(self) -> None:
-        stop = threading.Event()
+        """Run until SIGINT or SIGTERM; SIGHUP re-reads the trust files."""
+        wake, stop, reload = threading.Event(), threading.Event(), threading.Event()
+
+        def on_signal(flag: threading.Event) -> Callable:
+            return lambda *_: (flag.set(), wake.set())  # the main loop acts: no work in a handler
+
         for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.set())
+            signal.signal(sig, on_signal(stop))
+        signal.signal(signal.SIGHUP, on_signal(reload))
         self.start()
         try:
-            while not stop.wait(1.0):
+            while True:
+                wake.wait(1.0)
+                wake.clear()
+                if stop.is_set():
+                    break
+                if reload.is_set():
+                    reload.clear()
+                    self.reload_trust()
                 if not any(runner.is_alive for runner in self.runners):
                     log.warning("every camera has ended; stopping")
                     break

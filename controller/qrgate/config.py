@@ -87,6 +87,9 @@ class DecoderConfig:
 class TrustConfig:
     files: list[str] = setting([], "Trust files: qrgate key trust.json, certificate bundles, DCC trust lists")
     dcc_schema_dir: str | None = setting(None, "Folder of DCC JSON schemas, one subfolder per release")
+    received_dir: str | None = setting(None, "Folder where the gate keeps the newest signed revocation list and "
+                                       "trust update received over MQTT, so they outlive a restart; none: "
+                                       "the ledger's folder")
 
 
 @dataclass

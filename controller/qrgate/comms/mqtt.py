@@ -16,6 +16,7 @@ Everything that touches the ledger runs on the drain thread, never on paho's.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import json
 import logging
 import socket
@@ -31,7 +32,7 @@ from . import commands as cmd
 from .client import BrokerSettings, make_client, set_nodelay  # noqa: F401  (BrokerSettings: public API)
 from .discovery import discovery_messages, status_topic
 from .site import SiteTally
-from .topics import GateTopics
+from .topics import SITE_COMMAND_NAMES, SITE_LEVEL, GateTopics
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ class MqttReporter:
         self._seen_requests: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._last_status: str | None = None
         self._last_site: str | None = None
+        self._extra: list[tuple[str, int, Callable[[str, bytes, bool], None]]] = []  # see subscribe()
         self._drainer = threading.Thread(target=self._drain_loop, name="mqtt-drain", daemon=True)
         if gate is not None:
             gate.changed.append(self.notify)
@@ -87,6 +89,14 @@ class MqttReporter:
     @property
     def is_connected(self) -> bool:
         return self._connected.is_set()
+
+    def subscribe(self, topic_filter: str, handler: Callable[[str, bytes, bool], None], qos: int = 1) -> None:
+        """Another part of the gate listens on this one connection: `topic_filter` is subscribed on
+        every (re)connect, and each message on it goes to `handler(topic, payload, retained)` on the
+        drain thread (where the ledger may be touched), never to the command path."""
+        self._extra.append((topic_filter, qos, handler))
+        if self.is_connected:
+            self.client.subscribe(topic_filter, qos)
 
     def start(self) -> None:
         self.client.connect_async(self._broker.host, self._broker.port, self._broker.keepalive)
@@ -134,13 +144,14 @@ class MqttReporter:
         client.publish(self.topics.availability, "online", qos=1, retain=True)
         subscriptions = []
         if self.gate is not None:
-            subscriptions.append((self.topics.commands, 1))
+            subscriptions += [(self.topics.commands, 1), (self.topics.site_commands, 1)]
         if self.discovery_prefix:
             subscriptions.append((status_topic(self.discovery_prefix), 1))
             self._announce.set()
         if self.site is not None:
             subscriptions.append((self.topics.site_counts, 1))
             self._last_site = None
+        subscriptions += [(topic_filter, qos) for topic_filter, qos, _handler in self._extra]
         if subscriptions:
             client.subscribe(subscriptions)
         self._last_status = None  # republish counts and state from the ledger after every reconnect
@@ -227,6 +238,10 @@ class MqttReporter:
 
     # -- messages to the gate --------------------------------------------------------------
     def _handle_message(self, topic: str, payload: bytes, retained: bool) -> None:
+        for topic_filter, _qos, handler in self._extra:
+            if paho.topic_matches_sub(topic_filter, topic):
+                handler(topic, payload, retained)
+                return
         if self.discovery_prefix and topic == status_topic(self.discovery_prefix):
             if payload.strip().lower() == b"online":
                 self._announce.set()
@@ -238,12 +253,17 @@ class MqttReporter:
                 return
             self.site.update(topic, counts)
             return
-        name = self.topics.command_name(topic)
+        name, target, policy = self.topics.command_name(topic), self.topics.gate, self.command_policy
+        if name is None and (name := self.topics.site_command_name(topic)) is not None:
+            # the site's mode: signed (when a secret is set) for "site", and only the mode commands
+            target = SITE_LEVEL
+            policy = dataclasses.replace(policy, allowed=policy.allowed & frozenset(SITE_COMMAND_NAMES))
         if name is None or self.gate is None:
             return
         now = self.clock()
-        parsed = cmd.parse(name, payload, gate=self.topics.gate, retained=retained, now=now,
-                           policy=self.command_policy)
+        parsed = cmd.parse(name, payload, gate=target, retained=retained, now=now, policy=policy)
+        if target == SITE_LEVEL:
+            name = f"{SITE_LEVEL}/{name}"  # the answer says the command was the site's
         if isinstance(parsed, cmd.Refusal):
             log.warning("refused command %s (request %s): %s", name, parsed.request_id, parsed.reason)
             self.ledger.record(at=now, gate_id=self.topics.gate, type="command_refused", reason=parsed.reason)
@@ -255,7 +275,8 @@ class MqttReporter:
         self._seen_requests[parsed.request_id] = None
         while len(self._seen_requests) > SEEN_REQUESTS:
             self._seen_requests.popitem(last=False)
-        result = self.gate.perform(Action(parsed.name, parsed.by, why=parsed.why, value=parsed.value,
+        why = parsed.why or ("site-wide command" if target == SITE_LEVEL else "")
+        result = self.gate.perform(Action(parsed.name, parsed.by, why=why, value=parsed.value,
                                           direction=parsed.direction, request_id=parsed.request_id,
                                           source="mqtt"))
         log.info("command %s (request %s) by %s: %s", name, parsed.request_id, parsed.by, result.reason)

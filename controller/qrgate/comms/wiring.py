@@ -15,7 +15,7 @@ from ..errors import ConfigError
 from .client import BrokerSettings
 from .commands import CommandPolicy
 from .mqtt import GateView, MqttReporter
-from .topics import COMMAND_NAMES, GateTopics, check_level
+from .topics import COMMAND_NAMES, RESERVED_GATE_IDS, GateTopics, check_level
 
 
 def command_policy(commands: Iterable[str], secret_file: str | None) -> CommandPolicy:
@@ -47,6 +47,9 @@ def connect_gate(*, gate: GateView, topics: GateTopics, broker: BrokerSettings,
             check_level(kind, value)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
+    if topics.gate in RESERVED_GATE_IDS:
+        raise ConfigError(f"gate.id {topics.gate!r}: that topic level is the site's own; "
+                          f"pick another name (not {' or '.join(RESERVED_GATE_IDS)})")
     policy = command_policy(commands, command_secret_file)
     return MqttReporter(ledger=gate.ledger, topics=topics, broker=broker, gate=gate, clock=clock,
                         command_policy=policy, discovery_prefix=discovery_prefix or None,

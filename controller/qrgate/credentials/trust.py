@@ -32,6 +32,8 @@ class TrustStore:
     #: pass ids (hex) on the newest signed revocation list, and that list's version
     revoked: frozenset[str] = frozenset()
     revocation_version: int = 0
+    #: version of the newest signed trust update applied (trust_update.py); 0: none
+    trust_update_version: int = 0
     #: rotating-code checker, or None
     rotation: RotationState | None = None
     #: health-certificate signers, or None
