@@ -184,3 +184,33 @@ def test_site_lockdown_and_free_exit_reach_every_gate(tmp_path, keys, office, mo
         obs.close()
         for g in gates:
             g.stop()
+
+
+def test_cli_signs_a_trust_update_that_only_goes_up(tmp_path, keys, capsys):
+    from qrgate.cli.main import main
+    from qrgate.credentials.keeper import TrustKeeper
+    from qrgate.credentials.revocation import read_doc
+    from qrgate.errors import CredentialError
+
+    made = new_key(tmp_path / "keys")  # a second key in the same trust.json
+    out = tmp_path / "update.json"
+    assert main(["keys", "sign-update", "--key", keys["private_key"], "--out", str(out), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["version"] == 1
+    first = read_doc(out)
+    assert main(["keys", "sign-update", "--key", keys["private_key"], "--out", str(out)]) == 0
+    assert read_doc(out)["version"] == 2
+    only_first = tmp_path / "only-first.json"
+    doc = read_trust_doc(tmp_path / "keys" / "trust.json")
+    only_first.write_text(json.dumps({**doc, "keys": [k for k in doc["keys"] if k["kid"] != made["kid"]]}))
+    keeper = TrustKeeper([str(only_first)], None, tmp_path / "kept", b"k" * 32)
+    assert f"pass keys added: {made['kid']}" in keeper.receive(read_doc(out))
+    assert keeper.receive(read_doc(out)) is None  # the retained copy again: nothing to do
+    with pytest.raises(CredentialError, match="not newer"):
+        keeper.receive(first)
+    # a restarted gate keeps what it received; the files alone do not hold the new key
+    assert made["kid"] in TrustKeeper([str(only_first)], None, tmp_path / "kept", b"k" * 32).store.pass_keys
+    # an update that would leave the gate no key at all is refused
+    everything_retired = {**doc, "keys": [{**k, "retired": True} for k in doc["keys"]]}
+    key = load_private_key(keys["private_key"])[1]
+    with pytest.raises(CredentialError, match="retires every key"):
+        keeper.receive(sign_update(key, 9, everything_retired, 0))
