@@ -19,7 +19,7 @@ from .actions import DONE, Action, ActionResult
 from .clock_sync import kernel_clock_synced
 from .comms.mqtt import BrokerSettings
 from .comms.topics import GateTopics
-from .comms.trust_feed import listen_for_trust
+from .comms.trust_feed import TrustFeed
 from .comms.wiring import connect_gate
 from .config import CameraConfig, Config
 from .credentials.keeper import TrustKeeper
@@ -115,7 +115,7 @@ class GateApp:
                 broker=BrokerSettings(m.host, m.port, m.username, m.password, m.ca_file, m.cert_file, m.key_file),
                 clock=clock, discovery_prefix=m.discovery_prefix, commands=m.commands,
                 command_secret_file=m.command_secret_file, site_aggregator=m.site_aggregator)
-            listen_for_trust(self.reporter, self.topics, self)
+            self.reporter.add_extension(TrustFeed(self.topics, self))
         settings = settings_from(cfg.decoder)
         self.lanes = [CameraLane(self.controller, Direction(camera.direction), Decoder(settings),
                                  Debouncer(cfg.decoder.gone_after, cfg.decoder.repeat_after))

@@ -51,6 +51,16 @@ class GateView(Protocol):
     def perform(self, action: Action) -> ActionResult: ...
 
 
+class Extension(Protocol):
+    """Traffic of its own on the gate's one connection (comms.trust_feed.TrustFeed is one):
+    its subscriptions are made on every connect, and `handle()` runs on the drain thread for
+    each message, returning True when the message was its own. `publish(topic, payload,
+    qos=1, retain=False)` sends at once."""
+
+    def subscriptions(self) -> list[tuple[str, int]]: ...
+    def handle(self, topic: str, payload: bytes, retained: bool, publish: Callable[..., bool]) -> bool: ...
+
+
 class MqttReporter:
     def __init__(self, *, ledger: Ledger, topics: GateTopics, broker: BrokerSettings,
                  state: Callable[[], dict] | None = None, gate: GateView | None = None,
@@ -81,7 +91,7 @@ class MqttReporter:
         self._seen_requests: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._last_status: str | None = None
         self._last_site: str | None = None
-        self._extra: list[tuple[str, int, Callable[[str, bytes, bool], None]]] = []  # see subscribe()
+        self.extensions: list[Extension] = []
         self._drainer = threading.Thread(target=self._drain_loop, name="mqtt-drain", daemon=True)
         if gate is not None:
             gate.changed.append(self.notify)
@@ -90,13 +100,12 @@ class MqttReporter:
     def is_connected(self) -> bool:
         return self._connected.is_set()
 
-    def subscribe(self, topic_filter: str, handler: Callable[[str, bytes, bool], None], qos: int = 1) -> None:
-        """Another part of the gate listens on this one connection: `topic_filter` is subscribed on
-        every (re)connect, and each message on it goes to `handler(topic, payload, retained)` on the
-        drain thread (where the ledger may be touched), never to the command path."""
-        self._extra.append((topic_filter, qos, handler))
-        if self.is_connected:
-            self.client.subscribe(topic_filter, qos)
+    def add_extension(self, extension: Extension) -> None:
+        """Before start(): its subscriptions are made on every connect, its messages handed to it."""
+        self.extensions.append(extension)
+
+    def _publish(self, topic: str, payload: str | bytes, qos: int = 1, retain: bool = False) -> bool:
+        return self.client.publish(topic, payload, qos=qos, retain=retain).rc == paho.MQTT_ERR_SUCCESS
 
     def start(self) -> None:
         self.client.connect_async(self._broker.host, self._broker.port, self._broker.keepalive)
@@ -151,7 +160,8 @@ class MqttReporter:
         if self.site is not None:
             subscriptions.append((self.topics.site_counts, 1))
             self._last_site = None
-        subscriptions += [(topic_filter, qos) for topic_filter, qos, _handler in self._extra]
+        for extension in self.extensions:
+            subscriptions += extension.subscriptions()
         if subscriptions:
             client.subscribe(subscriptions)
         self._last_status = None  # republish counts and state from the ledger after every reconnect
@@ -238,9 +248,8 @@ class MqttReporter:
 
     # -- messages to the gate --------------------------------------------------------------
     def _handle_message(self, topic: str, payload: bytes, retained: bool) -> None:
-        for topic_filter, _qos, handler in self._extra:
-            if paho.topic_matches_sub(topic_filter, topic):
-                handler(topic, payload, retained)
+        for extension in self.extensions:
+            if extension.handle(topic, payload, retained, self._publish):
                 return
         if self.discovery_prefix and topic == status_topic(self.discovery_prefix):
             if payload.strip().lower() == b"online":
