@@ -13,7 +13,8 @@ from qrgate.config import build, describe, read_toml
 from qrgate.configfield import setting
 from qrgate.errors import ConfigError
 
-FAULT_KINDS = ("broker_down", "camera_unplugged", "io_link_cut", "controller_restart")
+FAULT_KINDS = ("broker_down", "camera_unplugged", "io_link_cut", "controller_restart", "partition",
+               "gate_restart_missed")
 
 
 @dataclass
@@ -66,14 +67,20 @@ class BehaviourSpec:
     forces_door: float = setting(0.0, "Forced-door incidents per arrival", minimum=0)
     expired_pass: float = setting(0.0, "Share who come with an expired pass", minimum=0)
     forged_pass: float = setting(0.0, "Share who come with a forged pass", minimum=0)
+    leaves_by_other_gate: float = setting(0.0, "Share who leave by another gate than the one they came in by "
+                                          "(and whose friend tries their screenshot at another gate)", minimum=0)
 
 
 @dataclass
 class FaultSpec:
-    kind: str = setting("broker_down", "What breaks", choices=FAULT_KINDS)
+    kind: str = setting("broker_down", "What breaks: the broker for every gate; a camera; an I/O board link; "
+                        "a controller killed and restarted (people wait for it); partition: one gate loses the "
+                        "broker (its network cable is cut) while people keep moving; gate_restart_missed: a "
+                        "controller down while people use the other gates, restarted after missing their events",
+                        choices=FAULT_KINDS)
     at_minute: float = setting(10.0, "Minutes after the start", minimum=0)
     minutes: float = setting(2.0, "How long it lasts", minimum=0)
-    gate: str = setting("", "Which gate (camera, I/O link, controller faults); empty: the first")
+    gate: str = setting("", "Which gate (camera, I/O link, controller, partition faults); empty: the first")
 
 
 @dataclass
