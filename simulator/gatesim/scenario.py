@@ -20,8 +20,9 @@ FAULT_KINDS = ("broker_down", "camera_unplugged", "io_link_cut", "controller_res
 @dataclass
 class SiteSpec:
     id: str = setting("sim-site", "Site name (MQTT topics)")
-    occupancy_cap: int | None = setting(None, "Most people inside each gate's count at once; none: no cap",
-                                        minimum=0)
+    occupancy_cap: int | None = setting(None, "policy.occupancy_cap of every gate: with shared presence the "
+                                        "most people inside the site at once, else each gate's own count; "
+                                        "none: no cap", minimum=0)
     anti_passback: str = setting("hard", "Anti-passback mode of every gate", choices=("off", "hard"))
 
 
