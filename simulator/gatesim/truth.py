@@ -36,7 +36,8 @@ class Truth:
     answers: collections.Counter = field(default_factory=collections.Counter)
     expected_conflicts: list[dict] = field(default_factory=list)  # double entries a cut let through
     decided_alone: int = 0  # decisions by a gate that could not reach its peers
-    most_inside: int = 0  # the most admitted people inside at once: the site's, or the fullest gate's
+    most_inside: int = 0  # the most passes inside at once: the site's, or the fullest gate's
+    most_people_inside: int = 0  # the most named people inside at once (a pass let in twice counts twice)
 
     def inside(self, gate: str) -> set[str]:
         """The holders `gate` should have inside: the latest movement it knows of is an entry."""
@@ -89,13 +90,13 @@ class Truth:
             self.site[holder] = movement
         for g in reach | {gate}:
             self.known.setdefault(g, {})[holder] = movement
-        if not self.shared:  # each gate's own cap (with shared presence: see came_in)
-            self.most_inside = max(self.most_inside, len(self.inside(gate)))
+        if direction == "entry":  # what a cap counts: passes inside, site-wide with shared presence
+            inside = self.site_inside() if self.shared else self.inside(gate)
+            self.most_inside = max(self.most_inside, len(inside))
 
     def came_in(self, who: str, holder: str) -> None:
         self.physical[who] = holder
-        if self.shared:
-            self.most_inside = max(self.most_inside, len(self.physical))
+        self.most_people_inside = max(self.most_people_inside, len(self.physical))
 
     def merge(self, gates: set[str]) -> dict[str, Movement]:
         """The gates in `gates` reach each other again: each now knows the latest movement by time
