@@ -17,7 +17,7 @@ from qrgate.credentials.keys import load_private_key
 from qrgate.credentials.revocation import sign_list
 from qrgate.errors import BrokerError
 from qrgate.model import Direction, Scan
-from test_trust_live import publish, wait_until
+from test_trust_live import gate_folder, publish, wait_until
 
 HOUR = 3600
 
@@ -52,8 +52,7 @@ def test_gates_on_two_bridged_brokers_work_as_one_site(tmp_path, keys, office, b
     site, a, b = buildings
     apps = {}
     for name, broker in (("north", a), ("south", b)):
-        (tmp_path / name).mkdir()
-        app, _pins = mock_gate_app(tmp_path / name, keys["trust"], site=site, gate=name, mqtt_port=broker.port)
+        app, _pins = mock_gate_app(gate_folder(tmp_path, name), keys["trust"], site=site, gate=name, mqtt_port=broker.port)
         apps[name] = app.start(cameras=False)
     north, south = apps["north"], apps["south"]
     dash_a = MqttObserver("127.0.0.1", a.port, f"qrgate/{site}/#", client_id=f"dash-a-{site}")

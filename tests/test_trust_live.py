@@ -8,6 +8,7 @@ topic, is applied by every running gate at once, and an older or altered one is 
 from __future__ import annotations
 
 import json
+import shutil
 import time
 import uuid
 
@@ -22,6 +23,7 @@ from qrgate.credentials.keys import issuer_secret, load_private_key, new_key, re
 from qrgate.credentials.revocation import sign_list
 from qrgate.credentials.trust_update import sign_update
 from qrgate.model import Direction, Scan
+from qrgate.pseudonym import load_or_create_secret
 
 HOUR = 3600
 
@@ -49,9 +51,17 @@ def scan(app, payload: str, direction: Direction = Direction.ENTRY):
     return app.controller.handle_scan(Scan(payload, app.cfg.gate.id, direction, time.time())).decision
 
 
-def started(tmp_path, name, trust_file, site, port):
+def gate_folder(tmp_path, name):
+    """A gate's own folder (ledger, kept lists) holding the one site secret all the site's gates share."""
+    load_or_create_secret(tmp_path / "site.secret")
     folder = tmp_path / name
     folder.mkdir()
+    shutil.copy2(tmp_path / "site.secret", folder / "site.secret")
+    return folder
+
+
+def started(tmp_path, name, trust_file, site, port):
+    folder = gate_folder(tmp_path, name)
     app, _pins = mock_gate_app(folder, trust_file, site=site, gate=name, mqtt_port=port)
     app.start(cameras=False)
     assert wait_until(lambda: app.reporter.is_connected), "the gate did not reach the broker"

@@ -69,6 +69,7 @@ def build_report(world, observer, scenario) -> dict:
         checks["cut_gate_lost_the_broker"] = all(f.get("disconnected_seen", True) for f in cuts)
     if truth.shared:
         checks["every_partition_conflict_reported"] = not conflicts["missing"]
+        checks["no_conflict_reported_that_did_not_happen"] = not conflicts["unfounded"]
         checks["movements_reached_peers"] = world.measured.slow_propagations == 0
         checks["gates_converged_after_each_heal"] = all(c["seconds"] is not None
                                                         for c in world.measured.convergences)
@@ -141,9 +142,29 @@ def _conflicts(world, by_id: dict) -> dict:
     reported = [e for e in by_id.values() if e.type == "site_conflict"]
     doubles = {e.holder for e in reported if e.reason == "double_entry"}
     missing = [c for c in expected if names.get(c["holder"]) not in doubles]
+    who = {p: h for h, p in names.items()}
+    cap = world.scenario.site.occupancy_cap
+    most = _replayed_most_inside(by_id)
+    twice = {names.get(c["holder"]) for c in expected}
+    unfounded = [e for e in reported if (e.reason == "double_entry" and e.holder not in twice)
+                 or (e.reason == "cap_exceeded" and (cap is None or most <= cap))]
     return {"expected": len(expected), "reported": len(reported),
             "reported_by_kind": dict(collections.Counter(e.reason for e in reported)),
+            "reported_list": [{"kind": e.reason, "at": e.at, "gate": e.gate_id, "holder": who.get(e.holder)}
+                              for e in sorted(reported, key=lambda e: e.at)][:20],
+            "most_inside_replayed": most,
+            "unfounded": [{"kind": e.reason, "at": e.at, "gate": e.gate_id} for e in unfounded][:20],
             "missing": [{"holder": c["holder"], "gates": c["gates"]} for c in missing]}
+
+
+def _replayed_most_inside(by_id: dict) -> int:
+    """The most passes inside at once, replaying every gate's movements in time order."""
+    inside: set[str] = set()
+    most = 0
+    for e in sorted((e for e in by_id.values() if e.type in ("entry", "exit") and e.holder), key=lambda e: e.at):
+        (inside.add if e.type == "entry" else inside.discard)(e.holder)
+        most = max(most, len(inside))
+    return most
 
 
 def print_report(report: dict, out: TextIO) -> None:
@@ -178,7 +199,8 @@ def print_report(report: dict, out: TextIO) -> None:
     c = report["conflicts"]
     if c["expected"] or c["reported"]:
         w(f"Conflicts: {c['expected']} double entries a cut let through, {c['reported']} reported "
-          f"({c['reported_by_kind']}); missing {c['missing'] or 'none'}")
+          f"({c['reported_by_kind']}); missing {c['missing'] or 'none'}; reported but did not happen "
+          f"{c['unfounded'] or 'none'} (replaying every movement, at most {c['most_inside_replayed']} inside)")
     prop = report["propagation_ms"]
     if report["presence_model"] == "site":
         w(f"Propagation ms (a movement at one gate -> every reachable peer): p50 {prop['p50']} p99 {prop['p99']}")
