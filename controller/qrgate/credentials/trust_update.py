@@ -10,16 +10,15 @@ retires stays retired, whatever a later update says, as in trust files.
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ..errors import CredentialError, KeyFileError
 from .filetypes import TRUST_UPDATE_TYPE
 from .keys import key_id
+from .signed import check_signature, sign
 
 _SIGNED_FIELDS = ("type", "version", "issued_at", "kid", "keys")
 
@@ -39,18 +38,13 @@ class TrustUpdate:
     keys: tuple[KeyEntry, ...]
 
 
-def _message(doc: dict) -> bytes:
-    return json.dumps({k: doc[k] for k in _SIGNED_FIELDS}, sort_keys=True, separators=(",", ":")).encode()
-
-
 def sign_update(private_key: Ed25519PrivateKey, version: int, trust_doc: dict, issued_at: int) -> dict:
     """Issuer side: the keys of a trust file (`qrgate-trust` document), signed as update `version`."""
     keys = [{"kid": k["kid"], "alg": k.get("alg", "Ed25519"), "public_key": k["public_key"],
              **({"retired": True} if k.get("retired") else {})} for k in trust_doc.get("keys", [])]
     doc = {"type": TRUST_UPDATE_TYPE, "version": int(version), "issued_at": int(issued_at),
            "kid": key_id(private_key.public_key()), "keys": keys}
-    doc["signature"] = base64.b64encode(private_key.sign(_message(doc))).decode()
-    return doc
+    return sign(private_key, doc, _SIGNED_FIELDS)
 
 
 def verify_update(doc: object, pass_keys: Mapping[str, Ed25519PublicKey],
@@ -70,17 +64,10 @@ def verify_update(doc: object, pass_keys: Mapping[str, Ed25519PublicKey],
             if key_id(public) != entry["kid"]:
                 raise ValueError(f"key {entry['kid']!r} does not match its public key")
             keys.append(KeyEntry(entry["kid"], public, bool(entry.get("retired"))))
-        signature = base64.b64decode(doc["signature"], validate=True)
-        message = _message(doc)
+        base64.b64decode(doc["signature"], validate=True)
     except (KeyError, TypeError, ValueError) as exc:
         raise KeyFileError(f"{source}: not a qrgate trust update ({exc})") from None
-    key = pass_keys.get(kid)
-    if key is None:
-        raise KeyFileError(f"{source}: signed by key {kid!r}, which this gate does not trust")
-    try:
-        key.verify(signature, message)
-    except InvalidSignature:
-        raise KeyFileError(f"{source}: signature does not match; the update was altered") from None
+    check_signature(doc, _SIGNED_FIELDS, pass_keys, source, "update")
     return TrustUpdate(version, issued_at, kid, tuple(keys))
 
 
