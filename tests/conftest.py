@@ -84,13 +84,13 @@ def mock_gate_app(tmp_path, trust_file, *, site="site1", gate="g1", relay_second
     from gpiozero.pins.mock import MockFactory
 
     from qrgate.app import GateApp
-    from qrgate.config import CameraConfig, Config, GateConfig, LedgerConfig, MqttConfig, SiteConfig, TrustConfig
+    from qrgate.config import CameraReaderConfig, Config, GateConfig, LedgerConfig, MqttConfig, SiteConfig, TrustConfig
     from qrgate.gate.gpio import GpioGateIO
     from qrgate.gate.pins import DEFAULT_PINS
 
     cfg = Config(site=SiteConfig(id=site, secret_file=str(tmp_path / "site.secret")),
                  gate=GateConfig(id=gate, relay_seconds=relay_seconds, **gate_options),
-                 cameras=[CameraConfig(source="files")], trust=TrustConfig(files=[str(trust_file)]),
+                 readers=[CameraReaderConfig()], trust=TrustConfig(files=[str(trust_file)]),
                  ledger=LedgerConfig(path=str(tmp_path / f"{gate}.db")),
                  mqtt=MqttConfig(enabled=mqtt_port is not None, port=mqtt_port or 1883, discovery_prefix=None))
     pins = MockFactory()

@@ -82,11 +82,11 @@ def test_sighup_reloads_trust_files_and_a_bad_file_keeps_the_old_trust(tmp_path,
     ledger_path = tmp_path / "ledger.db"
     cfg.write_text(f'[site]\nsecret_file = "{tmp_path}/site.secret"\n'
                    f'[trust]\nfiles = ["{gate_trust}"]\n[ledger]\npath = "{ledger_path}"\n'
-                   '[mqtt]\nenabled = false\n'
-                   f'[[cameras]]\ndirection = "entry"\nsource = "files"\nfps = 4\nfiles = [{files}]\n')
-    env = {**os.environ, "GPIOZERO_PIN_FACTORY": "mock"}
+                   '[gate]\nbackend = "mock"\n[mqtt]\nenabled = false\n'
+                   f'[[readers]]\nkind = "camera"\ndirection = "entry"\nsource = "files"\nfps = 4\n'
+                   f'files = [{files}]\n')
     proc = subprocess.Popen([sys.executable, "-m", "qrgate", "run", "--json", "--config", str(cfg)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     logs = Logs(proc)
     try:
         logs.wait_for("running with 1 camera")

@@ -35,3 +35,7 @@ class CameraError(QrgateError):
 
 class BrokerError(QrgateError):
     """The MQTT broker cannot be started or reached."""
+
+
+class WebError(QrgateError):
+    """The gate's web pages or their local API: a guard file, a login, a request."""

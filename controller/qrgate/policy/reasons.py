@@ -49,7 +49,11 @@ _CORE_TEXT: dict[str, tuple[str, str]] = {
     "holiday": ("Nghỉ lễ, đóng cửa", "Closed for holiday"),
     "lockdown": ("Phong tỏa: cấm vào", "Lockdown: no entry"),
     "clock_unsynced": ("Lỗi đồng hồ, gọi bảo vệ", "Clock not synced; call guard"),
-    # what a guard, a dashboard or the CLI asked for (qrgate.actions)
+    "storage_fault": ("Lỗi lưu trữ, gọi bảo vệ", "Storage fault; call guard"),
+}
+
+# what a guard, a dashboard or the CLI asked for (qrgate.actions), and how it went
+ACTION_TEXT: dict[str, tuple[str, str]] = {
     "marked_left": ("Bảo vệ ghi nhận đã ra", "Marked as left by a guard"),
     "done": ("Đã thực hiện", "Done"),
     "not_inside": ("Không có ai với thẻ này ở bên trong", "Nobody with this pass is inside"),
@@ -108,7 +112,8 @@ HEALTH_TEXT: dict[str, tuple[str, str]] = {
 }
 
 #: code -> (Vietnamese, English); a health code the core list already names keeps the core text
-GUARD_TEXT: dict[str, tuple[str, str]] = {**_CORE_TEXT, **{c: t for c, t in HEALTH_TEXT.items() if c not in _CORE_TEXT}}
+GUARD_TEXT: dict[str, tuple[str, str]] = {**_CORE_TEXT, **ACTION_TEXT,
+                                          **{c: t for c, t in HEALTH_TEXT.items() if c not in _CORE_TEXT}}
 
 #: every reason code, as one enumeration (a member compares equal to its code string)
 Reason = enum.StrEnum("Reason", {code.upper(): code for code in GUARD_TEXT})
