@@ -10,8 +10,6 @@ import uuid
 from conftest import mock_gate_app
 from gatesim.netcut import NetCut
 from gatesim.observer import MqttObserver
-from qrgate.comms.mqtt import BrokerSettings
-from qrgate.comms.wiring import connect_gate
 from qrgate.model import Direction, Scan
 from test_trust_live import wait_until
 
@@ -21,9 +19,7 @@ HOUR = 3600
 def test_a_cut_cable_drops_the_gate_until_it_is_mended(tmp_path, keys, office, mosquitto):
     site = f"n{uuid.uuid4().hex[:8]}"
     cable = NetCut("127.0.0.1", mosquitto.port)
-    app, _pins = mock_gate_app(tmp_path, keys["trust"], site=site, gate="east")
-    app.reporter = connect_gate(gate=app, topics=app.topics, broker=BrokerSettings(cable.host, cable.port),
-                                discovery_prefix=None)
+    app, _pins = mock_gate_app(tmp_path, keys["trust"], site=site, gate="east", mqtt_port=cable.port)
     app.start(cameras=False)
     obs = MqttObserver("127.0.0.1", mosquitto.port, f"qrgate/{site}/#", client_id=f"obs-{site}")
     try:
