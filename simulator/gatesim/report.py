@@ -193,8 +193,9 @@ def print_report(report: dict, out: TextIO) -> None:
     w(f"MQTT: {m['events_received']}/{m['events_in_ledger']} events received, {m['duplicates']} duplicates")
     for who in report["unexpected_decisions"][:10]:
         w(f"  ! {who}")
-    w(f"Presence: {report['presence_model']}; most passes inside at once {report['most_inside']} "
-      f"({report['most_people_inside']} people: a pass let in twice during a cut counts once); "
+    where = "the site" if report["presence_model"] == "site" else "one gate"
+    w(f"Presence: {report['presence_model']}; most passes inside {where} at once {report['most_inside']}, "
+      f"most people inside the site at once {report['most_people_inside']}; "
       f"{report['decided_alone']} movements decided by a gate cut off from its peers")
     c = report["conflicts"]
     if c["expected"] or c["reported"]:
