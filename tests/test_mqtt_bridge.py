@@ -4,8 +4,11 @@ the sync topics all cross the bridge, in both directions."""
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
+
+import paho.mqtt.client as paho
 
 import pytest
 
@@ -92,9 +95,21 @@ def test_gates_on_two_bridged_brokers_work_as_one_site(tmp_path, keys, office, b
         finally:
             late.close()
 
-        # the gates' sync topics are bridged too
-        publish(b.port, f"qrgate/{site}/sync/south/probe", {"probe": 1})
-        assert dash_a.wait_for(lambda o: any(t == f"qrgate/{site}/sync/south/probe" for t, _p, _r in o.messages))
+        # the gates' sync topics are bridged too (a dashboard never reads them: a plain subscriber does)
+        probe = f"qrgate/{site}/sync/south/probe"
+        heard = threading.Event()
+        listener = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"sync-a-{site}")
+        listener.on_message = lambda c, u, m: heard.set() if m.topic == probe else None
+        listener.connect("127.0.0.1", a.port)
+        listener.loop_start()
+        try:
+            assert listener.subscribe(f"qrgate/{site}/sync/#", qos=1)[0] == paho.MQTT_ERR_SUCCESS
+            time.sleep(0.3)  # the subscription is in place
+            publish(b.port, probe, {"probe": 1})
+            assert heard.wait(10), "a message on the sync topics did not cross the bridge"
+        finally:
+            listener.disconnect()
+            listener.loop_stop()
 
         # and nothing came back round the bridge twice
         assert dash_a.duplicates == 0 and dash_b.duplicates == 0

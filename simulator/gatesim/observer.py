@@ -50,8 +50,7 @@ class MqttObserver:
         except ValueError:
             payload = text
         with self._lock:
-            # a gate's events are <prefix>/<site>/<gate>/events; the gates' sync traffic sits deeper
-            if msg.topic.endswith("/events") and msg.topic.count("/") == 3 and isinstance(payload, dict):
+            if msg.topic.endswith("/events") and isinstance(payload, dict):
                 self.raw_events += 1
                 if payload.get("id") in self.events:
                     self.duplicates += 1

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 COMMAND_NAMES = ("open", "lockdown", "free_exit", "ack_alarm", "reset_counts", "override", "mark_left")
 SITE_LEVEL = "site"  # `<prefix>/<site>/site/...`: for every gate of the site
 SITE_COMMAND_NAMES = ("lockdown", "free_exit")  # the site's mode; each gate applies it through perform()
-RESERVED_GATE_IDS = (SITE_LEVEL, "sync")  # topic levels beside the gates' own
 _LEVEL = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
