@@ -247,7 +247,7 @@ class GateApp:
         except CredentialError as exc:  # KeyFileError: not verified; the rest: older than the one in use
             reason = "not_verified" if isinstance(exc, KeyFileError) else "older_version"
             log.warning("refused a trust document: %s", exc)
-            self.ledger.record(at=now, gate_id=self.cfg.gate.id, type="trust_refused", reason=reason)
+            self._log_or_keep(at=now, gate_id=self.cfg.gate.id, type="trust_refused", reason=reason)
             self.gate_state.tell()
             return ActionResult(False, reason)
         if changed is None:
@@ -268,10 +268,11 @@ class GateApp:
     def _trust_changed(self, now: float, reason: str, source: str, changed: str) -> ActionResult:
         self.trust = self.controller.trust = self.trust_keeper.store
         log.info("trust %s from %s: %s", reason, source, changed)
-        event = self.ledger.record(at=now, gate_id=self.cfg.gate.id, type="trust", reason=reason,
-                                   detail={"source": source, "change": changed})
+        # the new trust is in use whatever the log does: a failing log keeps the event to write later
+        self._log_or_keep(at=now, gate_id=self.cfg.gate.id, type="trust", reason=reason,
+                          detail={"source": source, "change": changed})
         self.gate_state.tell()
-        return ActionResult(True, "done", event.id)
+        return DONE
 
     def _notify(self) -> None:
         self.gate_state.tell()
