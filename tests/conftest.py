@@ -76,10 +76,11 @@ def now():
 
 
 def mock_gate_app(tmp_path, trust_file, *, site="site1", gate="g1", relay_seconds=0.2, io_class=None,
-                  **gate_options):
+                  mqtt_port=None, **gate_options):
     """The production GateApp on gpiozero's MockFactory pins, a real ledger file, no camera
-    threads and its own MQTT off (tests wire a reporter to it): (app, pins).
-    io_class(pin_factory=...) replaces GpioGateIO, e.g. to watch the relay."""
+    threads and its own MQTT off (tests wire a reporter to it) unless `mqtt_port` names a
+    broker on loopback: (app, pins). io_class(pin_factory=...) replaces GpioGateIO, e.g. to
+    watch the relay."""
     from gpiozero.pins.mock import MockFactory
 
     from qrgate.app import GateApp
@@ -90,7 +91,8 @@ def mock_gate_app(tmp_path, trust_file, *, site="site1", gate="g1", relay_second
     cfg = Config(site=SiteConfig(id=site, secret_file=str(tmp_path / "site.secret")),
                  gate=GateConfig(id=gate, relay_seconds=relay_seconds, **gate_options),
                  readers=[CameraReaderConfig()], trust=TrustConfig(files=[str(trust_file)]),
-                 ledger=LedgerConfig(path=str(tmp_path / f"{gate}.db")), mqtt=MqttConfig(enabled=False))
+                 ledger=LedgerConfig(path=str(tmp_path / f"{gate}.db")),
+                 mqtt=MqttConfig(enabled=mqtt_port is not None, port=mqtt_port or 1883, discovery_prefix=None))
     pins = MockFactory()
     io = (io_class or GpioGateIO)(pin_factory=pins)
     pins.pin(DEFAULT_PINS["door_contact"]).drive_low()  # shut (after the pull-ups are set)

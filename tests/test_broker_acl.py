@@ -216,3 +216,24 @@ def _wait(predicate, timeout: float = 10.0) -> bool:
             return True
         time.sleep(0.02)
     return predicate()
+
+
+def test_only_the_admin_publishes_what_every_gate_takes(broker):
+    """Revocation lists, trust updates and site commands: a gate or a dashboard cannot send them
+    (the gates verify signatures as well; the ACL keeps the topics clean)."""
+    watcher = Client(broker.port, "site1-gate2", subscribe="qrgate/site1/site/#")
+    gate1 = Client(broker.port, "site1-gate1")
+    dash = Client(broker.port, "dashboard")
+    admin = Client(broker.port, "qrgate-admin")
+    try:
+        gate1.publish("qrgate/site1/site/revocations", "list-by-gate1")
+        dash.publish("qrgate/site1/site/trust", "trust-by-dashboard")
+        gate1.publish("qrgate/site1/site/cmd/lockdown", "lockdown-by-gate1")
+        admin.publish("qrgate/site1/site/revocations", "list-by-admin")
+        admin.publish("qrgate/site1/site/trust", "trust-by-admin")
+        admin.publish("qrgate/site1/site/cmd/lockdown", "lockdown-by-admin")
+        assert watcher.wait_seen("lockdown-by-admin")
+        assert watcher.payloads() == {b"list-by-admin", b"trust-by-admin", b"lockdown-by-admin"}
+    finally:
+        for c in (watcher, gate1, dash, admin):
+            c.close()

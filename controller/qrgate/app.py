@@ -19,12 +19,13 @@ from .actions import DONE, Action, ActionResult
 from .clock_sync import kernel_clock_synced
 from .comms.discovery import DeviceInfo, version
 from .comms.topics import GateTopics
+from .comms.trust_feed import TrustFeed
 from .comms.wiring import connect_gate
 from .config import Config
 from .config.readers import CameraReaderConfig, ReaderConfig
-from .credentials import TrustStore
+from .credentials.keeper import TrustKeeper
 from .credentials.revocation_store import beside_ledger
-from .errors import ConfigError, LedgerError, PendingError, QrgateError
+from .errors import ConfigError, CredentialError, KeyFileError, LedgerError, PendingError, QrgateError
 from .export import PurgeSchedule
 from .state.clock import ClockWatch
 from .gate import GateIO, open_gate_io, signals
@@ -139,9 +140,11 @@ class GateApp:
         self._action_lock = threading.Lock()
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
-        self.trust = TrustStore.from_files(cfg.trust.files, cfg.trust.dcc_schema_dir)
         site_secret = load_or_create_secret(cfg.site.secret_file)
-        self.trust.pseudonym_key = site_secret
+        self.trust_keeper = TrustKeeper(cfg.trust.files, cfg.trust.dcc_schema_dir,
+                                        cfg.trust.received_dir or Path(cfg.ledger.path).parent, site_secret,
+                                        floor=beside_ledger(cfg.ledger.path).keep_newest)
+        self.trust = self.trust_keeper.store
         self.ledger = Ledger(cfg.ledger.path, timezone=cfg.policy.timezone)
         self.gate_state = GateState(self.ledger, cfg.gate.id)
         #: called after any change of mode or alarms (the MQTT reporter, the gate's screen)
@@ -150,7 +153,6 @@ class GateApp:
         if any(cfg.policy.identity.to_rules().mode(f) != "deny" for f in IDENTITY_FORMATS):
             # lists to match, and the ID codes seen for `qrgate list check`: beside the log, never in it
             self.lists = SiteLists(lists_path(Path(cfg.ledger.path).parent), site_secret)
-        beside_ledger(cfg.ledger.path).keep_newest(self.trust)  # an old list put back un-revokes nothing
         self.io = io or open_io(cfg)
         self.door = DoorMonitor(held_open_seconds=cfg.gate.door_held_seconds)
         self.controller = GateController(
@@ -170,6 +172,7 @@ class GateApp:
                 clock=clock, discovery_prefix=m.discovery_prefix, commands=m.commands,
                 command_secret_file=m.command_secret_file, site_aggregator=m.site_aggregator,
                 device_info=device_info(cfg), site_cap=cfg.policy.occupancy_cap)
+            self.reporter.add_extension(TrustFeed(self.topics, self))
         self.lanes = [CameraLane(self.controller, Direction(camera.direction), Decoder(cfg.decoder),
                                  Debouncer(cfg.decoder.gone_after, cfg.decoder.repeat_after))
                       for camera in self.cameras]
@@ -281,6 +284,43 @@ class GateApp:
                                    direction="exit", holder=holder, detail=action.detail())
         self.gate_state.tell()
         return ActionResult(True, "done", event.id)
+
+    # -- trust while running -------------------------------------------------------------
+    def receive_trust(self, doc: object, source: str = "mqtt") -> ActionResult:
+        """A signed revocation list or trust update (from MQTT): applied at once, or refused with a
+        reason (`not_verified`, `older_version`) and the trust in use unchanged."""
+        now = self.clock()
+        try:
+            changed = self.trust_keeper.receive(doc, source)
+        except CredentialError as exc:  # KeyFileError: not verified; the rest: older than the one in use
+            reason = "not_verified" if isinstance(exc, KeyFileError) else "older_version"
+            log.warning("refused a trust document: %s", exc)
+            self._log_or_keep(at=now, gate_id=self.cfg.gate.id, type="trust_refused", reason=reason)
+            self.gate_state.tell()
+            return ActionResult(False, reason)
+        if changed is None:
+            return ActionResult(True, "unchanged")
+        return self._trust_changed(now, "received", source, changed)
+
+    def reload_trust(self) -> bool:
+        """Read the trust files again (SIGHUP). A bad file leaves the trust in use as it was."""
+        now = self.clock()
+        try:
+            changed = self.trust_keeper.reload()
+        except QrgateError as exc:
+            log.error("trust files not reloaded, the trust in use stays: %s", exc)
+            return False
+        self._trust_changed(now, "reloaded", "files", changed)
+        return True
+
+    def _trust_changed(self, now: float, reason: str, source: str, changed: str) -> ActionResult:
+        self.trust = self.controller.trust = self.trust_keeper.store
+        log.info("trust %s from %s: %s", reason, source, changed)
+        # the new trust is in use whatever the log does: a failing log keeps the event to write later
+        self._log_or_keep(at=now, gate_id=self.cfg.gate.id, type="trust", reason=reason,
+                          detail={"source": source, "change": changed})
+        self.gate_state.tell()
+        return DONE
 
     def _notify(self) -> None:
         self.gate_state.tell()
@@ -482,12 +522,25 @@ class GateApp:
             self.lists.close()
 
     def run_until_signalled(self) -> None:
-        stop = threading.Event()
+        """Run until SIGINT or SIGTERM; SIGHUP re-reads the trust files."""
+        wake, stop, reload = threading.Event(), threading.Event(), threading.Event()
+
+        def on_signal(flag: threading.Event) -> Callable:
+            return lambda *_: (flag.set(), wake.set())  # the main loop acts: no work in a handler
+
         for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.set())
+            signal.signal(sig, on_signal(stop))
+        signal.signal(signal.SIGHUP, on_signal(reload))
         self.start()
         try:
-            while not stop.wait(1.0):
+            while True:
+                wake.wait(1.0)
+                wake.clear()
+                if stop.is_set():
+                    break
+                if reload.is_set():
+                    reload.clear()
+                    self.reload_trust()
                 if not any(reader.is_alive for reader in [*self.runners, *self.scanners]):
                     log.warning("every reader has ended; stopping")
                     break

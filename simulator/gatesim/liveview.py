@@ -34,13 +34,14 @@ class LiveView:
     def _draw(self) -> None:
         lines = [f"-- {self.world.stamp('%H:%M')} " + "-" * 60]
         for gid, place in self.world.gates.items():
-            if "controller_restart" in place.down:
+            if place.controller_down:
                 lines.append(f"  {gid:10} controller down")
                 continue
             io = place.sim.io
             lines.append(f"  {gid:10} LED {place.sim.led_color:6} relay {'ON ' if io.is_relay_on else 'off'} "
                          f"door {'open  ' if place.door.is_open else 'closed'} inside {place.sim.ledger.occupancy():4d}"
-                         f"{'  ' + ','.join(sorted(place.down)) + ' down' if place.down else ''}")
+                         f"{'  ' + ','.join(sorted(place.down)) + ' down' if place.down else ''}"
+                         f"{'  cut off from its peers' if gid in self.world.truth.isolated else ''}")
         lines += [f"  {text}" for text in self.last]
         if self._tty and self._drawn:
             self.out.write(f"\x1b[{self._drawn}F\x1b[J")  # redraw in place on a terminal

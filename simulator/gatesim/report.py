@@ -29,26 +29,54 @@ def build_report(world, observer, scenario) -> dict:
     retained_ok = {gid: (observer.latest(place.sim.topics.counts) or {}).get("total") == counts[gid]["total"]
                    for gid, place in gates.items()}
     truth = world.truth
+    by_id = {e.id: e for events in all_events.values() for e in events}  # peers' events merged: count each once
     occupancy = {gid: counts[gid]["occupancy"] for gid in gates}
-    occupancy_ok = {gid: occupancy[gid] == len(truth.inside(gid)) for gid in gates}
-    alarms = collections.Counter(e.reason for events in all_events.values() for e in events if e.type == "alarm")
+    presence = _presence(world, ledgers, counts)
+    alarms = collections.Counter(e.reason for e in by_id.values() if e.type == "alarm")
+    expected_alarms, uncertain_alarms = truth.expected_alarms.copy(), truth.uncertain_alarms.copy()
+    if truth.expected_conflicts:  # each gate that finds a conflict raises the guard's alarm (latched)
+        expected_alarms["site_conflict"] += 1
+        uncertain_alarms["site_conflict"] += len(truth.expected_conflicts) * len(gates) - 1
     alarm_ok = all(
-        truth.expected_alarms[k] <= alarms[k] <= truth.expected_alarms[k] + truth.uncertain_alarms[k]
-        for k in set(alarms) | set(truth.expected_alarms))
+        expected_alarms[k] <= alarms[k] <= expected_alarms[k] + uncertain_alarms[k]
+        for k in set(alarms) | set(expected_alarms))
     physical_named = len(truth.physical)
-    # every holder the logs have inside is really inside, or left by the exit button without scanning out
-    presence_explained = truth.recorded_total == physical_named + len(truth.forgot_scan_out)
+    # every holder the logs have inside is really inside, or left by the exit button without scanning out;
+    # and everyone really inside is in the logs (but for a pass let in twice by gates that could not talk)
+    recorded = truth.site_inside() if truth.shared else set().union(set(), *(truth.inside(g) for g in gates))
+    carried = set(truth.physical.values())
+    twice = {c["holder"] for c in truth.expected_conflicts}
+    presence_explained = recorded <= carried | truth.forgot_scan_out and carried - twice <= recorded
     decided_at = world.measured.decided_at
     to_mqtt = [(observer.received_at[eid] - decided_at[eid]) * 1000
                for eid in decided_at if eid in getattr(observer, "received_at", {})]
+    conflicts = _conflicts(world, by_id)
     checks = {
         "every_decision_as_expected": not truth.mismatches,
         "mqtt_received_every_event": not missing,
         "mqtt_retained_counts_equal_ledger": all(retained_ok.values()),
-        "ledger_presence_equals_truth": all(occupancy_ok.values()),
+        "ledger_presence_equals_truth": all(presence["ok"].values()),
         "physical_presence_explained": presence_explained,
         "alarms_as_expected": alarm_ok,
+        "no_decision_lost": not (set(decided_at) - ledger_ids),
     }
+    not_checked = {}
+    if scenario.site.occupancy_cap is not None:
+        checks["cap_never_exceeded"] = truth.most_inside <= scenario.site.occupancy_cap
+    cuts = [f for f in world.measured.faults if f["kind"] in ("partition", "gate_restart_missed") and "skipped" not in f]
+    if cuts:
+        checks["cut_gates_reconnected"] = all(not f.get("not_reconnected") for f in cuts)
+        checks["cut_gate_lost_the_broker"] = all(f.get("disconnected_seen", True) for f in cuts)
+    if truth.shared:
+        checks["every_partition_conflict_reported"] = not conflicts["missing"]
+        checks["no_conflict_reported_that_did_not_happen"] = not conflicts["unfounded"]
+        checks["movements_reached_peers"] = world.measured.slow_propagations == 0
+        checks["gates_converged_after_each_heal"] = all(c["seconds"] is not None
+                                                        for c in world.measured.convergences)
+    elif len(gates) > 1:
+        why = "the gates of this build do not share presence (no site sync): each knows only its own movements"
+        not_checked = {"every_partition_conflict_reported": why, "movements_reached_peers": why,
+                       "gates_converged_after_each_heal": why}
     return {
         "scenario": scenario.name,
         "simulated_minutes": scenario.duration_minutes,
@@ -58,9 +86,17 @@ def build_report(world, observer, scenario) -> dict:
         "site": {"entries": sum(c["total"]["entries"] for c in counts.values()),
                  "exits": sum(c["total"]["exits"] for c in counts.values()),
                  "denials": sum(c["total"]["denials"] for c in counts.values()),
-                 "occupancy": sum(occupancy.values())},
+                 "occupancy": len(truth.site_inside()) if truth.shared else sum(occupancy.values())},
+        "presence_model": "site" if truth.shared else "per gate",
+        "presence": presence["detail"],
+        "most_inside": truth.most_inside,
+        "most_people_inside": truth.most_people_inside,
+        "decided_alone": truth.decided_alone,
+        "conflicts": {k: v for k, v in conflicts.items() if k != "missing"} | {"missing": conflicts["missing"][:20]},
+        "propagation_ms": percentiles(world.measured.propagation_ms),
+        "convergences": world.measured.convergences,
         "alarms": dict(alarms),
-        "expected_alarms": dict(truth.expected_alarms),
+        "expected_alarms": dict(expected_alarms),
         "latency_ms": {"frame_to_relay": percentiles(world.measured.frame_to_relay_ms),
                        "decision_to_mqtt": percentiles(to_mqtt)},
         "faults": [{k: v for k, v in f.items() if not k.startswith("_")} for f in world.measured.faults],
@@ -73,11 +109,62 @@ def build_report(world, observer, scenario) -> dict:
                          "left_without_scanning_out": len(truth.forgot_scan_out)},
         "mqtt": {"events_received": len(set(observer.events) & ledger_ids), "events_in_ledger": len(ledger_ids),
                  "missing": missing[:20], "duplicates": observer.duplicates},
+        "events": {"decided": len(decided_at), "lost": len(set(decided_at) - ledger_ids),
+                   "received_twice_by_mqtt": observer.duplicates},
         "unexpected_decisions": truth.mismatches[:50],
         "notes": sorted(set(world.measured.notes)),
         "checks": checks,
+        "not_checked": not_checked,
         "ok": all(checks.values()),
     }
+
+
+def _presence(world, ledgers: dict, counts: dict) -> dict:
+    """Who each gate's ledger has inside (`is_inside`, `occupancy`) against the simulator's truth: the
+    site's presence with shared presence, else what that gate itself saw."""
+    truth, names = world.truth, world.pseudonyms
+    ok, detail = {}, {}
+    for gid, ledger in ledgers.items():
+        if world.gates[gid].controller_down:
+            continue  # a gate still down at the end has no presence to ask
+        want = truth.site_inside() if truth.shared else truth.inside(gid)
+        have = {h for h, p in names.items() if ledger.is_inside(p)}
+        ok[gid] = have == want and ledger.occupancy() == len(want) == counts[gid]["occupancy"]
+        detail[gid] = {"inside": ledger.occupancy(), "truth": len(want), "missing": sorted(want - have)[:10],
+                       "extra": sorted(have - want)[:10]}
+    return {"ok": ok, "detail": detail}
+
+
+def _conflicts(world, by_id: dict) -> dict:
+    """Double entries a cut let through (the truth's) against the site_conflict events the gates recorded."""
+    names = world.pseudonyms
+    expected = world.truth.expected_conflicts
+    reported = [e for e in by_id.values() if e.type == "site_conflict"]
+    doubles = {e.holder for e in reported if e.reason == "double_entry"}
+    missing = [c for c in expected if names.get(c["holder"]) not in doubles]
+    who = {p: h for h, p in names.items()}
+    cap = world.scenario.site.occupancy_cap
+    most = _replayed_most_inside(by_id)
+    twice = {names.get(c["holder"]) for c in expected}
+    unfounded = [e for e in reported if (e.reason == "double_entry" and e.holder not in twice)
+                 or (e.reason == "cap_exceeded" and (cap is None or most <= cap))]
+    return {"expected": len(expected), "reported": len(reported),
+            "reported_by_kind": dict(collections.Counter(e.reason for e in reported)),
+            "reported_list": [{"kind": e.reason, "at": e.at, "gate": e.gate_id, "holder": who.get(e.holder)}
+                              for e in sorted(reported, key=lambda e: e.at)][:20],
+            "most_inside_replayed": most,
+            "unfounded": [{"kind": e.reason, "at": e.at, "gate": e.gate_id} for e in unfounded][:20],
+            "missing": [{"holder": c["holder"], "gates": c["gates"]} for c in missing]}
+
+
+def _replayed_most_inside(by_id: dict) -> int:
+    """The most passes inside at once, replaying every gate's movements in time order."""
+    inside: set[str] = set()
+    most = 0
+    for e in sorted((e for e in by_id.values() if e.type in ("entry", "exit") and e.holder), key=lambda e: e.at):
+        (inside.add if e.type == "entry" else inside.discard)(e.holder)
+        most = max(most, len(inside))
+    return most
 
 
 def print_report(report: dict, out: TextIO) -> None:
@@ -106,7 +193,23 @@ def print_report(report: dict, out: TextIO) -> None:
     w(f"MQTT: {m['events_received']}/{m['events_in_ledger']} events received, {m['duplicates']} duplicates")
     for who in report["unexpected_decisions"][:10]:
         w(f"  ! {who}")
+    where = "the site" if report["presence_model"] == "site" else "one gate"
+    w(f"Presence: {report['presence_model']}; most passes inside {where} at once {report['most_inside']}, "
+      f"most people inside the site at once {report['most_people_inside']}; "
+      f"{report['decided_alone']} movements decided by a gate cut off from its peers")
+    c = report["conflicts"]
+    if c["expected"] or c["reported"]:
+        w(f"Conflicts: {c['expected']} double entries a cut let through, {c['reported']} reported "
+          f"({c['reported_by_kind']}); missing {c['missing'] or 'none'}; reported but did not happen "
+          f"{c['unfounded'] or 'none'} (replaying every movement, at most {c['most_inside_replayed']} inside)")
+    prop = report["propagation_ms"]
+    if report["presence_model"] == "site":
+        w(f"Propagation ms (a movement at one gate -> every reachable peer): p50 {prop['p50']} p99 {prop['p99']}")
+    for conv in report["convergences"]:
+        w(f"Converged ({conv['why']}): {conv['gates']} in {conv['seconds']} s ({conv['holders']} holders)")
     for name, ok in report["checks"].items():
         w(f"  [{'ok' if ok else 'FAILED'}] {name.replace('_', ' ')}")
+    for name, why in report["not_checked"].items():
+        w(f"  [not checked] {name.replace('_', ' ')}: {why}")
     w("RESULT: " + ("ok" if report["ok"] else "FAILED"))
     w(time.strftime("(report made %H:%M:%S)"))

@@ -40,9 +40,13 @@ def open_pass_office(directory: Path) -> tuple[PassOffice, str]:
 def sim_config(site_dir: Path, gate_dir: Path, trust_files: list[str], broker_host: str, broker_port: int, *,
                site_id: str = "demo-site", gate_id: str = "gate1", relay_seconds: float = 0.5,
                door_held_seconds: float = 30.0, cameras: str = "separate", backend: str = "gpio",
-               policy: PolicyConfig | None = None) -> Config:
+               policy: PolicyConfig | None = None, site_gates: list[str] | None = None) -> Config:
+    """Every gate of a simulated site shares one site secret (one pseudonym per holder site-wide)."""
+    site = {"id": site_id, "secret_file": str(site_dir / "site.secret")}
+    if site_gates and "sync" in SiteConfig.model_fields:  # with site sync: each gate's share of a cap is among these
+        site["sync"] = {"gates": list(site_gates)}
     return Config(
-        site=SiteConfig(id=site_id, secret_file=str(site_dir / "site.secret")),
+        site=SiteConfig(**site),
         gate=GateConfig(id=gate_id, relay_seconds=relay_seconds, door_held_seconds=door_held_seconds,
                         backend=backend, osdp_scbk=SIM_SCBK if backend == "osdp" else None),
         # the simulator hands GateApp its virtual cameras as the sources of these readers
@@ -161,6 +165,11 @@ class SimGate:
     @property
     def ledger(self):
         return self.app.ledger
+
+    @property
+    def shares_presence(self) -> bool:
+        """Whether this gate learns its peers' movements (site sync, when the gate has it)."""
+        return getattr(self.app, "site", None) is not None
 
     @property
     def topics(self):

@@ -46,9 +46,7 @@ def run_scenario(path: str | Path, *, short: bool = False, json_path: str | None
                 world.run()
                 report = build_report(world, observer, scenario)
             finally:
-                for place in world.gates.values():
-                    if "controller_restart" not in place.down:
-                        place.sim.stop()
+                world.close()
                 observer.close()
         finally:
             mqtt.close()

@@ -16,13 +16,15 @@ from qrgate.errors import ConfigError
 
 from .scenes import SCENES
 
-FAULT_KINDS = ("broker_down", "camera_unplugged", "io_link_cut", "controller_restart")
+FAULT_KINDS = ("broker_down", "camera_unplugged", "io_link_cut", "controller_restart", "partition",
+               "gate_restart_missed")
 
 
 class SiteSpec(ConfigModel):
     id: str = Field("sim-site", description="Site name (MQTT topics)")
-    occupancy_cap: int | None = Field(None, ge=0, description="Most people inside each gate's count at once; "
-                                                              "none: no cap")
+    occupancy_cap: int | None = Field(None, ge=0, description="policy.occupancy_cap of every gate: with shared "
+                                      "presence the most people inside the site at once, else each gate's own "
+                                      "count; none: no cap")
     anti_passback: Literal["off", "hard"] = Field("hard", description="Anti-passback mode of every gate")
     cccd: Literal["deny", "listed", "register"] = Field(
         "deny", description="What the gates make of a CCCD card's QR (policy.identity.cccd); guard_confirm needs "
@@ -72,13 +74,20 @@ class BehaviourSpec(ConfigModel):
     forces_door: float = Field(0.0, ge=0, description="Forced-door incidents per arrival")
     expired_pass: float = _share("Share who come with an expired pass")
     forged_pass: float = _share("Share who come with a forged pass")
+    leaves_by_other_gate: float = _share("Share who leave by another gate than the one they came in by (and "
+                                         "whose friend tries their screenshot at another gate)")
 
 
 class FaultSpec(ConfigModel):
-    kind: Literal[FAULT_KINDS] = Field("broker_down", description="What breaks")
+    kind: Literal[FAULT_KINDS] = Field(
+        "broker_down", description="What breaks: the broker for every gate; a camera; an I/O board link; a "
+        "controller killed and restarted (people wait for it); partition: one gate loses the broker (its network "
+        "cable is cut) while people keep moving; gate_restart_missed: a controller down while people use the "
+        "other gates, restarted after missing their events")
     at_minute: float = Field(10.0, ge=0, description="Minutes after the start")
     minutes: float = Field(2.0, ge=0, description="How long it lasts")
-    gate: str = Field("", description="Which gate (camera, I/O link, controller faults); empty: the first")
+    gate: str = Field("", description="Which gate (camera, I/O link, controller, partition faults); empty: "
+                                      "the first")
 
 
 class Scenario(ConfigModel):

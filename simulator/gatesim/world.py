@@ -21,6 +21,7 @@ from qrgate.pipeline import Outcome
 
 from .arrivals import arrival_minutes
 from .door import DoorPhysics
+from .netcut import NetCut
 from .population import HealthAuthority, Person, bad_pass, make_population
 from .rig import SimGate, open_pass_office
 from .scenario import Scenario
@@ -33,6 +34,9 @@ MAX_TRIES = 3  # a visitor whose code is not read holds it up again, a little di
 TICK_SECONDS = 1.0
 WAIT_RETRY_SECONDS = 20.0
 UNLOCK_GRACE_SECONDS = 1.5
+PROPAGATION_TIMEOUT_SECONDS = 5.0  # a movement not at every reachable peer by then is noted, and the run fails
+CONVERGE_TIMEOUT_SECONDS = 30.0  # after a cut heals or a gate restarts
+RESTART_FAULTS = ("controller_restart", "restart_missed")
 
 
 @dataclass
@@ -47,6 +51,11 @@ class GatePlace:
     down: set[str] = field(default_factory=set)  # active faults that stop scanning here
     door_opened_at: float | None = None
     authorised_open: bool = True
+    cable: NetCut | None = None  # between the gate and the broker, for partition faults
+
+    @property
+    def controller_down(self) -> bool:
+        return any(kind in self.down for kind in RESTART_FAULTS)
 
 
 @dataclass
@@ -57,6 +66,9 @@ class Measured:
     waited: int = 0
     rescans: int = 0  # codes not read at the first try
     notes: list[str] = field(default_factory=list)
+    propagation_ms: list[float] = field(default_factory=list)  # a movement at one gate -> every reachable peer
+    slow_propagations: int = 0
+    convergences: list[dict] = field(default_factory=list)  # after each heal or restart
 
 
 class World:
@@ -81,17 +93,25 @@ class World:
             trust_files.append(str(self.health.trust_file))
         self.people = make_population(self.office, self.health, scenario.population, start, self.rng)
         self.gates: dict[str, GatePlace] = {}
+        self.pseudonyms: dict[str, str] = {}  # the simulator's holder -> the gates' pseudonym of them
         policy = PolicyConfig(anti_passback=scenario.site.anti_passback, occupancy_cap=scenario.site.occupancy_cap,
                               identity=IdentityConfig(cccd=scenario.site.cccd))
+        gate_ids = [spec.id for spec in scenario.gates]
+        cut_off = {f.gate or gate_ids[0] for f in scenario.faults if f.kind == "partition"}
         for spec in scenario.gates:
             timers = ManualTimers(self.clock)
-            sim = SimGate(workdir, broker.host, broker.port, trust_files=trust_files, clock=self.clock,
+            cable = NetCut(broker.host, broker.port) if spec.id in cut_off else None
+            host, port = (cable.host, cable.port) if cable else (broker.host, broker.port)
+            sim = SimGate(workdir, host, port, trust_files=trust_files, clock=self.clock,
                           timers=timers, cameras=spec.cameras, difficulty=scenario.camera, site_id=scenario.site.id, gate_id=spec.id,
                           relay_seconds=scenario.relay_seconds, door_held_seconds=scenario.door_held_seconds,
-                          backend=spec.backend, policy=policy)
-            place = GatePlace(spec, sim, timers, DoorPhysics(sim.set_door_contact))
+                          backend=spec.backend, policy=policy, site_gates=gate_ids)
+            place = GatePlace(spec, sim, timers, DoorPhysics(sim.set_door_contact), cable=cable)
             sim.app.controller.listeners.append(self._note_decision)
             self.gates[spec.id] = place
+        self.shared = all(place.sim.shares_presence for place in self.gates.values()) and len(self.gates) > 1
+        self.truth.shared = self.shared
+        self.truth.gate_count = len(self.gates)
         self._enrol_cccd_holders(workdir, start)
 
     def _enrol_cccd_holders(self, workdir: Path, start: float) -> None:
@@ -134,13 +154,66 @@ class World:
             for place in self.gates.values():
                 place.timers.run_due(t)
             fn()
+        if self.shared:
+            self.converge("end of the run")
+
+    def close(self) -> None:
+        for place in self.gates.values():
+            if not place.controller_down:
+                place.sim.stop()
+            if place.cable is not None:
+                place.cable.close()
+
+    # -- shared presence --------------------------------------------------------------------
+    def reachable(self, gate: str) -> set[str]:
+        """The gates that learn a movement at `gate` at once: with shared presence, every running
+        gate that is not cut off, if `gate` is not cut off itself; else `gate` alone."""
+        if not self.shared or gate in self.truth.isolated:
+            return {gate}
+        return {gid for gid, place in self.gates.items()
+                if not place.controller_down and gid not in self.truth.isolated}
+
+    def _settle(self, gate: str, holder: str, direction: str, reach: set[str]) -> None:
+        """Wait until every reachable peer has the movement (real time; the simulated clock stands)."""
+        peers = [self.gates[g].sim.ledger for g in reach if g != gate]
+        if not peers:
+            return
+        pseudonym, inside = self.pseudonyms[holder], direction == "entry"
+        began = time.perf_counter()
+        while any(ledger.is_inside(pseudonym) != inside for ledger in peers):
+            if time.perf_counter() - began > PROPAGATION_TIMEOUT_SECONDS:
+                self.measured.slow_propagations += 1
+                self.measured.notes.append(f"a movement took more than {PROPAGATION_TIMEOUT_SECONDS:g} s "
+                                           "to reach a peer")
+                return
+            time.sleep(0.0005)
+        self.measured.propagation_ms.append((time.perf_counter() - began) * 1000)
+
+    def converge(self, why: str) -> dict:
+        """The running gates that reach each other must come to the same presence: wait for it."""
+        group = {gid for gid, place in self.gates.items()
+                 if not place.controller_down and gid not in self.truth.isolated}
+        combined = self.truth.merge(group)
+        expected = {self.pseudonyms[h]: movement[1] == "entry" for h, movement in combined.items()}
+        began = time.monotonic()
+        record = {"why": why, "gates": sorted(group), "holders": len(expected), "seconds": None}
+        while time.monotonic() - began < CONVERGE_TIMEOUT_SECONDS:
+            if all(self.gates[g].sim.ledger.is_inside(p) == inside for g in group for p, inside in expected.items()):
+                record["seconds"] = round(time.monotonic() - began, 3)
+                break
+            time.sleep(0.02)
+        else:
+            self.measured.notes.append(f"the gates did not converge within {CONVERGE_TIMEOUT_SECONDS:g} s "
+                                       f"({why})")
+        self.measured.convergences.append(record)
+        return record
 
     def _tick(self) -> None:
         now = self.clock.now
         for place in self.gates.values():
             if place.door.maybe_close(now):
                 self._door_closed(place, now)
-            if "controller_restart" not in place.down:
+            if not place.controller_down:
                 place.sim.app.tick(now)
         self.every_tick()
 
@@ -176,8 +249,22 @@ class World:
         self.measured.waited += 1
         self.at(self.clock.now + WAIT_RETRY_SECONDS, again)
 
+    def _other_gate(self, gate: str) -> str:
+        """Somewhere else to go: another gate of the site (the same one when there is no other)."""
+        others = [g for g in self.gates if g != gate]
+        return self.rng.choice(others) if others else gate
+
+    def _instead(self, gate: str) -> str:
+        """A gate that is down after missing events sends people to a working one; others they wait for."""
+        if "restart_missed" in self.gates[gate].down:
+            working = [g for g, place in self.gates.items() if not place.down]
+            if working:
+                return self.rng.choice(working)
+        return gate
+
     def _arrive(self, person: Person, gate: str, stay: float) -> None:
         b = self.scenario.behaviours
+        gate = self._instead(gate)
         if self.gates[gate].down:
             return self._wait(lambda: self._arrive(person, gate, stay))
         granted = self._present(gate, self._entry_direction(gate), person.who, person.who, person.payload, "valid")
@@ -186,7 +273,7 @@ class World:
         now = self.clock.now
         holds = self.rng.random() < b.holds_door_open
         self._walk_through(gate, now, hold=holds)
-        self.truth.physical.add(person.who)
+        self.truth.came_in(person.who, person.who)
         tailgater = self.rng.random() < b.tailgates
         if tailgater:
             self.truth.tailgaters_inside += 1
@@ -194,11 +281,15 @@ class World:
         two_cameras = self.gates[gate].spec.cameras == "separate"
         if two_cameras and self.rng.random() < b.re_entry_attempt:
             self.at(now + stay / 2, lambda: self._try_again(gate, person))  # while still inside
+        elsewhere = self.rng.random() < b.leaves_by_other_gate  # the nearest way out, or the friend's way in
         if two_cameras and self.rng.random() < b.shares_screenshot:
             friend = f"{person.who}-friend"
-            self.at(now + 90, lambda: self._friend_with_screenshot(friend, person, gate, stay))
+            at = self._other_gate(gate) if elsewhere else gate
+            if self.gates[at].spec.cameras == "separate":
+                self.at(now + 90, lambda: self._friend_with_screenshot(friend, person, at, stay))
         forgets = self.rng.random() < b.forgets_scan_out
-        self.at(now + stay, lambda: self._leave(person.who, person.who, person.payload, gate, forgets, tailgater))
+        out = self._other_gate(gate) if elsewhere else gate
+        self.at(now + stay, lambda: self._leave(person.who, person.who, person.payload, out, forgets, tailgater))
 
     def _entry_direction(self, gate: str) -> str:
         return "auto" if self.gates[gate].spec.cameras == "shared" else "entry"
@@ -215,12 +306,13 @@ class World:
         if self.gates[gate].down:
             return self._wait(lambda: self._friend_with_screenshot(friend, person, gate, stay))
         granted = self._present(gate, self._entry_direction(gate), friend, person.who, person.payload, "valid")
-        if granted:  # the holder had left: a static code lets the friend in under the holder's name
+        if granted:  # the holder had left (or the gate could not know): a static code lets the friend in
             self._walk_through(gate, self.clock.now)
-            self.truth.physical.add(friend)
+            self.truth.came_in(friend, person.who)
             self.at(self.clock.now + stay, lambda: self._leave(friend, person.who, person.payload, gate, False, False))
 
     def _leave(self, who: str, holder: str, payload: str, gate: str, forgets: bool, tailgater: bool) -> None:
+        gate = self._instead(gate)
         place = self.gates[gate]
         if place.down:
             return self._wait(lambda: self._leave(who, holder, payload, gate, forgets, tailgater))
@@ -233,7 +325,7 @@ class World:
             if not granted:
                 return
         self._walk_through(gate, self.clock.now)
-        self.truth.physical.discard(who)
+        self.truth.physical.pop(who, None)
         if tailgater:
             self.truth.tailgaters_inside -= 1
 
@@ -249,6 +341,7 @@ class World:
         """Hold a code up to a camera until the gate answers (or half a second passes)."""
         place = self.gates[gate]
         expected_granted, expected_reason, _ = self.truth.expect(gate, direction, holder, quality)
+        also = self.truth.also_acceptable(gate, direction, holder, quality)
         camera = place.sim.cameras[direction]
         lane = place.sim.lane(direction)
         outcome = None
@@ -273,10 +366,16 @@ class World:
             if outcome:
                 break
         got = (outcome.decision.granted, outcome.decision.reason) if outcome else None
-        self.truth.check(who, (expected_granted, expected_reason), got, self.clock.now)
+        self.truth.check(who, (expected_granted, expected_reason), got, self.clock.now, also)
         granted = bool(outcome and outcome.decision.granted)
         if outcome:
-            self.truth.record(gate, outcome.decision.direction.value, holder, granted)
+            if outcome.event.holder:
+                self.pseudonyms[holder] = outcome.event.holder
+            direction = outcome.decision.direction.value
+            reach = self.reachable(gate)
+            self.truth.record(gate, direction, holder, granted, outcome.event.at, reach)
+            if granted and quality == "valid" and self.shared:
+                self._settle(gate, holder, direction, reach)
             self.on_line(self._line(place, who, outcome))
         if granted:
             place.unlocked_until = max(place.unlocked_until, self.clock.now + self.scenario.relay_seconds)

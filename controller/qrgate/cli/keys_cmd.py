@@ -1,4 +1,5 @@
-"""qrgate keys new|rotate|retire|list|rotation: signing keys, the trust file gates need, the rotating-code key."""
+"""qrgate keys new|rotate|retire|list|rotation|sign-update: signing keys, the trust file gates need, the
+rotating-code key, and trust updates signed for gates that take them over MQTT."""
 
 from __future__ import annotations
 
@@ -34,6 +35,12 @@ def add_parser(sub) -> None:
     rk.add_argument("--dir", required=True)
     rk.add_argument("--json", action="store_true")
     rk.set_defaults(handler=run_rotation)
+    su = keys_sub.add_parser("sign-update", help="sign the keys of the trust file beside --key as a trust update "
+                                                 "that running gates take over MQTT (docs/passes.md)")
+    su.add_argument("--key", required=True, help="a signing key the gates already trust")
+    su.add_argument("--out", required=True, help="update file to write; its version goes up by one")
+    su.add_argument("--json", action="store_true")
+    su.set_defaults(handler=run_sign_update)
 
 
 def run_new(args) -> int:
@@ -76,4 +83,30 @@ def run_rotation(args) -> int:
     except OSError as exc:
         raise KeyFileError(f"cannot write in {args.dir}: {exc.strerror}") from None
     emit(args, {"rotation": str(path)}, f"{path}: secret; copy it to the gates (trust.files) and keep it off phones")
+    return 0
+
+
+def run_sign_update(args) -> int:
+    import time
+    from pathlib import Path
+
+    from ..credentials.keys import TRUST_FILE_NAME, load_private_key, read_trust_doc
+    from ..credentials.revocation import read_doc, write_doc
+    from ..credentials.trust_update import sign_update
+
+    kid, key = load_private_key(args.key)
+    trust_doc = read_trust_doc(Path(args.key).parent / TRUST_FILE_NAME)
+    if kid not in {k["kid"] for k in trust_doc["keys"] if not k.get("retired")}:
+        raise KeyFileError(f"key {kid} is not an active key of {Path(args.key).parent / TRUST_FILE_NAME}; "
+                           "sign with a key the gates still trust")
+    old = read_doc(args.out)
+    version = (old.get("version", 0) if isinstance(old, dict) else 0) + 1
+    doc = sign_update(key, version, trust_doc, int(time.time()))
+    try:
+        write_doc(args.out, doc)
+    except OSError as exc:
+        raise KeyFileError(f"cannot write {args.out}: {exc.strerror}") from None
+    emit(args, {"update": args.out, "version": version, "signed_by": kid, "keys": len(doc["keys"])},
+         f"{args.out}: trust update version {version} ({len(doc['keys'])} keys), signed by {kid}; "
+         "publish it retained on qrgate/<site>/site/trust")
     return 0

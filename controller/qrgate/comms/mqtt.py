@@ -22,6 +22,7 @@ completes the connection (a stalled TLS handshake, no CONNACK) is logged after
 from __future__ import annotations
 
 import collections
+import dataclasses
 import json
 import logging
 import socket
@@ -39,7 +40,7 @@ from .client import BrokerSettings, make_client, set_nodelay  # noqa: F401  (Bro
 from .discovery import DeviceInfo, discovery_messages, site_discovery_messages, status_topic
 from .ratelimit import RefusalLimiter
 from .site import SiteTally
-from .topics import GateTopics
+from .topics import SITE_COMMAND_NAMES, SITE_LEVEL, GateTopics
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,16 @@ class GateView(Protocol):
     def alarms(self) -> dict: ...
     def counts(self, now: float | None = None) -> dict: ...
     def perform(self, action: Action) -> ActionResult: ...
+
+
+class Extension(Protocol):
+    """Traffic of its own on the gate's one connection (comms.trust_feed.TrustFeed is one):
+    its subscriptions are made on every connect, and `handle()` runs on the drain thread for
+    each message, returning True when the message was its own. `publish(topic, payload,
+    qos=1, retain=False)` sends at once."""
+
+    def subscriptions(self) -> list[tuple[str, int]]: ...
+    def handle(self, topic: str, payload: bytes, retained: bool, publish: Callable[..., bool]) -> bool: ...
 
 
 class MqttReporter:
@@ -96,6 +107,7 @@ class MqttReporter:
         self._stall_logged = False
         self._last_status: str | None = None
         self._last_site: str | None = None
+        self.extensions: list[Extension] = []
         self._drainer = threading.Thread(target=self._drain_loop, name="mqtt-drain", daemon=True)
         if gate is not None:
             gate.changed.append(self.notify)
@@ -103,6 +115,13 @@ class MqttReporter:
     @property
     def is_connected(self) -> bool:
         return self._connected.is_set()
+
+    def add_extension(self, extension: Extension) -> None:
+        """Before start(): its subscriptions are made on every connect, its messages handed to it."""
+        self.extensions.append(extension)
+
+    def _publish(self, topic: str, payload: str | bytes, qos: int = 1, retain: bool = False) -> bool:
+        return self.client.publish(topic, payload, qos=qos, retain=retain).rc == paho.MQTT_ERR_SUCCESS
 
     def start(self) -> None:
         self._waiting_since = time.monotonic()
@@ -172,13 +191,15 @@ class MqttReporter:
         client.publish(self.topics.availability, "online", qos=1, retain=True)
         subscriptions = []
         if self.gate is not None:
-            subscriptions.append((self.topics.commands, 1))
+            subscriptions += [(self.topics.commands, 1), (self.topics.site_commands, 1)]
         if self.discovery_prefix:
             subscriptions.append((status_topic(self.discovery_prefix), 1))
             self._announce.set()
         if self.site is not None:
             subscriptions += [(self.topics.site_counts, 1), (self.topics.site_availability, 1)]
             self._last_site = None
+        for extension in self.extensions:
+            subscriptions += extension.subscriptions()
         if subscriptions:
             client.subscribe(subscriptions)
         self._last_status = None  # republish counts and state from the ledger after every reconnect
@@ -297,6 +318,9 @@ class MqttReporter:
 
     # -- messages to the gate --------------------------------------------------------------
     def _handle_message(self, topic: str, payload: bytes, retained: bool) -> None:
+        for extension in self.extensions:
+            if extension.handle(topic, payload, retained, self._publish):
+                return
         if self.discovery_prefix and topic == status_topic(self.discovery_prefix):
             if payload.strip().lower() == b"online":
                 self._announce.set()
@@ -311,12 +335,17 @@ class MqttReporter:
         if self.site is not None and topic.endswith("/availability"):
             self.site.availability(topic, payload.decode("utf-8", "replace"))
             return
-        name = self.topics.command_name(topic)
+        name, target, policy = self.topics.command_name(topic), self.topics.gate, self.command_policy
+        if name is None and (name := self.topics.site_command_name(topic)) is not None:
+            # the site's mode: signed (when a secret is set) for "site", and only the mode commands
+            target = SITE_LEVEL
+            policy = dataclasses.replace(policy, allowed=policy.allowed & frozenset(SITE_COMMAND_NAMES))
         if name is None or self.gate is None:
             return
         now = self.clock()
-        parsed = cmd.parse(name, payload, gate=self.topics.gate, retained=retained, now=now,
-                           policy=self.command_policy)
+        parsed = cmd.parse(name, payload, gate=target, retained=retained, now=now, policy=policy)
+        if target == SITE_LEVEL:
+            name = f"{SITE_LEVEL}/{name}"  # the answer says the command was the site's
         if isinstance(parsed, cmd.Refusal):
             if not self.refusals.allow(time.monotonic()):
                 return  # counted; _report_drops says how many
@@ -327,7 +356,8 @@ class MqttReporter:
         if not self.ledger.remember_request(parsed.request_id, now, now - REMEMBER_SECONDS):
             self._result(parsed.request_id, name, False, "duplicate", "this request id was already handled")
             return
-        result = self.gate.perform(Action(parsed.name, parsed.by, why=parsed.why, value=parsed.value,
+        why = parsed.why or ("site-wide command" if target == SITE_LEVEL else "")
+        result = self.gate.perform(Action(parsed.name, parsed.by, why=why, value=parsed.value,
                                           direction=parsed.direction, request_id=parsed.request_id,
                                           source="mqtt"))
         log.info("command %s (request %s) by %s: %s", name, parsed.request_id, parsed.by, result.reason)

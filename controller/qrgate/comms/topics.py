@@ -9,7 +9,11 @@ Per gate, under `<prefix>/<site>/<gate>/`:
   alarms        retained JSON: each alarm active/latched, latched until acknowledged
   cmd/<name>    commands to the gate (only the admin identity may publish here)
   result        QoS 1 JSON, one answer per command, with its request id
-Per site: `<prefix>/<site>/occupancy` (retained), written by the site's aggregator.
+Per site: `<prefix>/<site>/occupancy` (retained), written by the site's aggregator, and under
+`<prefix>/<site>/site/` what reaches every gate (only the admin identity may publish there):
+  revocations   retained: the newest signed revocation list
+  trust         retained: the newest signed trust update (new or retired pass keys)
+  cmd/<name>    site-wide lockdown and free exit, applied by every gate
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ import re
 from dataclasses import dataclass
 
 COMMAND_NAMES = ("open", "lockdown", "free_exit", "ack_alarm", "reset_counts", "override", "mark_left")
+SITE_LEVEL = "site"  # `<prefix>/<site>/site/...`: for every gate of the site
+SITE_COMMAND_NAMES = ("lockdown", "free_exit")  # the site's mode; each gate applies it through perform()
 _LEVEL = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
@@ -85,6 +91,30 @@ class GateTopics:
     @property
     def site_counts(self) -> str:  # subscription filter: every gate's retained counts of this site
         return f"{self.prefix}/{self.site}/+/counts"
+
+    @property
+    def site_base(self) -> str:
+        return f"{self.prefix}/{self.site}/{SITE_LEVEL}"
+
+    @property
+    def site_revocations(self) -> str:  # retained, signed revocation list
+        return f"{self.site_base}/revocations"
+
+    @property
+    def site_trust(self) -> str:  # retained, signed trust update
+        return f"{self.site_base}/trust"
+
+    @property
+    def site_commands(self) -> str:  # subscription filter for the site-wide commands
+        return f"{self.site_base}/cmd/+"
+
+    def site_command(self, name: str) -> str:
+        return f"{self.site_base}/cmd/{name}"
+
+    def site_command_name(self, topic: str) -> str | None:
+        """The site-wide command a topic addresses, or None."""
+        head = f"{self.site_base}/cmd/"
+        return topic[len(head):] if topic.startswith(head) and "/" not in topic[len(head):] else None
 
     @property
     def site_availability(self) -> str:  # subscription filter: every gate's availability in this site

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from ..comms.topics import SITE_LEVEL
 from ..gate.pins import DEFAULT_PINS
 from .base import ConfigModel, fail
 from .site import topic_level
@@ -68,6 +69,8 @@ class GateConfig(ConfigModel):
     @field_validator("id")
     @classmethod
     def _id_is_a_topic_level(cls, value: str) -> str:
+        if value == SITE_LEVEL:  # <prefix>/<site>/site/... carries what every gate of the site takes
+            fail(f"{value!r} names the site's own topics (signed lists, the site's mode); pick another gate id")
         return topic_level(value)
 
     @field_validator("osdp_scbk")

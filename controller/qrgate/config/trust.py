@@ -18,6 +18,9 @@ class TrustConfig(ConfigModel):
                                                                "trust lists")
     dcc_schema_dir: str | None = Field(None, description="Folder of DCC JSON schemas, one subfolder per release; "
                                                          "none: health certificates are not schema-checked")
+    received_dir: str | None = Field(None, description="Folder where the gate keeps the newest signed revocation "
+                                     "list and trust update received over MQTT, so they outlive a restart; "
+                                     "none: the ledger's folder")
 
     @model_validator(mode="after")
     def _files_load(self) -> "TrustConfig":

@@ -3,3 +3,4 @@
 TRUST_FILE_TYPE = "qrgate-trust"
 REVOCATION_TYPE = "qrgate-revocations"
 ROTATION_TYPE = "qrgate-rotation"
+TRUST_UPDATE_TYPE = "qrgate-trust-update"

@@ -15,12 +15,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ..errors import CredentialError, KeyFileError
 from .keys import key_id
 from .filetypes import REVOCATION_TYPE
+from .signed import check_signature, sign
 
 _SIGNED_FIELDS = ("type", "version", "issued_at", "kid", "pass_ids")
 
@@ -32,10 +32,6 @@ class RevocationList:
     pass_ids: tuple[str, ...]
 
 
-def _message(doc: dict) -> bytes:
-    return json.dumps({k: doc[k] for k in _SIGNED_FIELDS}, sort_keys=True, separators=(",", ":")).encode()
-
-
 def sign_list(private_key: Ed25519PrivateKey, version: int, pass_ids, issued_at: int) -> dict:
     ids = sorted({p.lower() for p in pass_ids})
     for p in ids:
@@ -43,8 +39,7 @@ def sign_list(private_key: Ed25519PrivateKey, version: int, pass_ids, issued_at:
             raise CredentialError(f"{p!r} is not a pass id (12 hex digits)")
     doc = {"type": REVOCATION_TYPE, "version": int(version), "issued_at": int(issued_at),
            "kid": key_id(private_key.public_key()), "pass_ids": ids}
-    doc["signature"] = base64.b64encode(private_key.sign(_message(doc))).decode()
-    return doc
+    return sign(private_key, doc, _SIGNED_FIELDS)
 
 
 def verify_list(doc: dict, pass_keys: Mapping[str, Ed25519PublicKey],
@@ -57,17 +52,10 @@ def verify_list(doc: dict, pass_keys: Mapping[str, Ed25519PublicKey],
         if not (isinstance(version, int) and version >= 1 and isinstance(issued_at, int)
                 and isinstance(ids, list) and all(isinstance(p, str) for p in ids) and isinstance(kid, str)):
             raise ValueError("version, issued_at, kid or pass_ids malformed")
-        signature = base64.b64decode(doc["signature"], validate=True)
-        message = _message(doc)
+        base64.b64decode(doc["signature"], validate=True)
     except (KeyError, TypeError, ValueError) as exc:
         raise KeyFileError(f"{source}: not a qrgate revocation list ({exc})") from None
-    key = pass_keys.get(kid)
-    if key is None:
-        raise KeyFileError(f"{source}: signed by key {kid!r}, which this gate does not trust")
-    try:
-        key.verify(signature, message)
-    except InvalidSignature:
-        raise KeyFileError(f"{source}: signature does not match; the list was altered") from None
+    check_signature(doc, _SIGNED_FIELDS, pass_keys, source, "list")
     return RevocationList(version, issued_at, tuple(ids))
 
 

@@ -77,6 +77,7 @@ class RevocationStore:
         if trust.revocation_doc is None:
             return
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)  # the state folder may not be made yet
             write_doc(self.path, trust.revocation_doc)
         except OSError as exc:  # the list is in use all the same; only its memory across a restart is lost
             log.error("cannot save revocation list version %d to %s (%s): after a restart an older list "

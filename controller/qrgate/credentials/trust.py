@@ -34,6 +34,8 @@ class TrustStore:
     revocation_version: int = 0
     #: the signed document of the list in use, kept so a gate can save the newest it has seen
     revocation_doc: dict | None = field(default=None, repr=False)
+    #: version of the newest signed trust update applied (trust_update.py); 0: none
+    trust_update_version: int = 0
     #: rotating-code checker, or None
     rotation: RotationState | None = None
     #: health-certificate signers, or None
