@@ -17,7 +17,7 @@ SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "simulator" / "scenari
 
 def test_the_promised_scenarios_ship():
     names = {p.stem for p in SCENARIOS}
-    assert {"lobby-rush", "hospital-day", "outage-day", "three-gates", "site-partition"} <= names
+    assert {"lobby-rush", "hospital-day", "outage-day", "three-gates", "site-partition", "bad-day"} <= names
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
@@ -51,6 +51,14 @@ def test_short_scenario_is_consistent(path, tmp_path, mosquitto):
         assert report["decisions_by_reason"].get("denied: not_on_list", 0) > 0
     if path.stem == "three-gates":
         assert len(report["counts"]) == 3
+    if path.stem == "bad-day":  # every fault of the day met, each with its own check
+        kinds = [f["kind"] for f in report["faults"] if "skipped" not in f]
+        assert sorted(set(kinds)) == ["client_takeover", "clock_step", "disk_full", "ledger_readonly"]
+        assert {"everyone_who_pressed_the_exit_button_got_out", "storage_faults_raised_and_cleared",
+                "clock_steps_logged", "no_event_purged_early", "gate_came_back_after_a_takeover",
+                "alarms_as_expected", "mqtt_retained_counts_equal_ledger"} <= set(report["checks"])
+        assert report["exit_button"]["presses"] > 0 and report["alarms"].get("storage_fault", 0) >= 2
+        assert any(f.get("kept_in_memory") for f in report["faults"] if f["kind"] == "disk_full")
     if path.stem == "site-partition":
         assert not report["not_checked"]
         kinds = {f["kind"]: f for f in report["faults"] if "skipped" not in f}

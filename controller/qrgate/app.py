@@ -396,6 +396,8 @@ class GateApp:
         except LedgerError as exc:
             log.debug("storage still failing: %s", exc)
             return
+        if self.ledger.storage_problem():
+            return
         with self._lock:
             self._storage_fault = False
         log.warning("storage works again; %s", "the events kept in memory are written")
@@ -447,6 +449,9 @@ class GateApp:
             changes = self.door.tick(mono)
         self._record_alarms(changes, at=now)
         self.controller.expire_pending(now)  # no answer from the guard is a refusal
+        problem = self.ledger.storage_problem()
+        if problem and not self._storage_fault:  # seen before any write fails: a full or read-only disk
+            self._storage_failed(LedgerError(problem))
         if self._storage_fault or self.ledger.queued:
             self._storage_check(now)
             return  # no clock-step record nor purge on a log that just failed

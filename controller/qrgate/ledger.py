@@ -92,6 +92,8 @@ CREATE TABLE IF NOT EXISTS command_requests (
     at REAL NOT NULL
 );
 """
+#: below this much free space the log counts as full: a day of a busy gate's events, with room to spare
+MIN_FREE_BYTES = 1 << 20
 #: columns added after the first release, with their type: added to older logs on open
 ADDED_COLUMNS = (("detail", "TEXT"), ("pass_id", "TEXT"))
 
@@ -175,6 +177,20 @@ class Ledger:
                 f"the event log {self.path} is {state}, but this gate has kept a log there before "
                 f"({self.marker} says so): restore the log from a backup; to start a new log on purpose, "
                 f"delete {self.marker}. `qrgate doctor` checks the log.")
+
+    def storage_problem(self) -> str | None:
+        """What is wrong with the log's filesystem before a write fails, or None: mounted read-only,
+        or less free space than a day of events needs (the gate raises its storage alarm on it)."""
+        try:
+            fs = os.statvfs(self.path.parent)
+        except OSError as exc:
+            return f"cannot look at the filesystem of {self.path} ({exc.strerror})"
+        if fs.f_flag & os.ST_RDONLY:
+            return f"the filesystem of {self.path} is mounted read-only"
+        free = fs.f_bavail * fs.f_frsize
+        if free < MIN_FREE_BYTES:
+            return f"the filesystem of {self.path} is full ({free} bytes free)"
+        return None
 
     # -- reading -------------------------------------------------------------------
     @_reads

@@ -101,8 +101,8 @@ class GateController:
             event = self.ledger.record(**row)
         except LedgerError as exc:
             self.when_storage_failed(exc)
-            if not (decision.granted and direction is Direction.EXIT):
-                # an entry the log cannot hold is refused; the refusal itself waits in memory
+            if decision.granted and direction is not Direction.EXIT:
+                # an entry the log cannot hold is refused (a refusal keeps its own reason); it waits in memory
                 decision = Decision(False, STORAGE_FAULT, direction, holder)
                 row.update(type="denied", reason=STORAGE_FAULT)
             # egress never waits on the log: the exit happens, its event is written once the log works

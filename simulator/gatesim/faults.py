@@ -21,6 +21,8 @@ def plan_faults(world) -> None:
         gate = spec.gate or first_gate
         start = world.clock.start + spec.at_minute * 60
         record = {"kind": spec.kind, "gate": gate, "at_minute": spec.at_minute, "minutes": spec.minutes}
+        if spec.kind == "clock_step":
+            record["seconds"] = spec.seconds
         world.measured.faults.append(record)
         if spec.at_minute + spec.minutes >= world.scenario.duration_minutes:
             record["skipped"] = "after the end of this run"
@@ -197,7 +199,92 @@ def link_mend(world, gate, record) -> None:
     _say(world, f"I/O board link of {gate} back")
 
 
+# -- storage ---------------------------------------------------------------------------------
+def storage_break(world, gate, record) -> None:
+    """The gate's log stops taking writes: its disk fills up, or it turns read-only."""
+    place = world.gates[gate]
+    if record["kind"] == "disk_full":
+        record["bytes_filled"] = place.disk.fill()
+    else:  # a read-only log, as SQLite says when it cannot write (the filesystem stays mounted)
+        place.sim.ledger._conn.execute("PRAGMA query_only = 1")
+    world.truth.storage_faults.add(gate)
+    record["_decisions_before"] = len(place.sim.outcomes)
+    _say(world, f"the log of {gate} takes no writes ({record['kind']})")
+
+
+def storage_mend(world, gate, record) -> None:
+    place = world.gates[gate]
+    app = place.sim.app
+    app.tick(world.clock.now + place.wall_offset, mono=world.clock.now)  # a full disk is seen before a write fails
+    record["raised"] = app.state()["storage"] == "fault"
+    used = len(place.sim.outcomes) > record.pop("_decisions_before")
+    if record["kind"] == "disk_full" or used:  # a read-only log shows only when something is written
+        world.truth.expected_alarms["storage_fault"] += 1
+    else:
+        world.truth.uncertain_alarms["storage_fault"] += 1
+    if record["kind"] == "disk_full":
+        place.disk.free()
+    else:
+        place.sim.ledger._conn.execute("PRAGMA query_only = 0")
+    world.truth.storage_faults.discard(gate)
+    record["kept_in_memory"] = place.sim.ledger.queued
+    began = time.monotonic()
+    app.tick(world.clock.now + place.wall_offset, mono=world.clock.now)  # the kept events are written now
+    record["cleared"] = app.state()["storage"] == "ok" and not place.sim.ledger.queued
+    record["recovery_seconds"] = round(time.monotonic() - began, 3) if record["cleared"] else None
+    _say(world, f"the log of {gate} takes writes again ({record['kept_in_memory']} events kept meanwhile)")
+
+
+# -- clock ----------------------------------------------------------------------------------
+def clock_jump(world, gate, record) -> None:
+    world.gates[gate].wall_offset = record["seconds"]
+    record["_steps_before"] = _clock_steps(world, gate)
+    _say(world, f"the wall clock of {gate} jumps by {record['seconds']:+g} s")
+
+
+def clock_back(world, gate, record) -> None:
+    place = world.gates[gate]
+    place.sim.app.tick(world.clock.now + place.wall_offset, mono=world.clock.now)
+    place.wall_offset = 0.0
+    place.sim.app.tick(world.clock.now, mono=world.clock.now)
+    record["steps_logged"] = _clock_steps(world, gate) - record.pop("_steps_before")
+    record["recovery_seconds"] = 0.0  # the next tick after the step back
+    _say(world, f"the wall clock of {gate} is right again ({record['steps_logged']} steps logged)")
+
+
+def _clock_steps(world, gate) -> int:
+    return sum(1 for e in world.gates[gate].sim.ledger.events() if e.type == "clock_step")
+
+
+# -- MQTT identity ----------------------------------------------------------------------------
+def takeover_start(world, gate, record) -> None:
+    """Another client connects with the gate's client id: the broker drops the gate (on a broker
+    without per-account client ids, as the simulator's is); the gate must come back and lose nothing."""
+    import paho.mqtt.client as paho
+
+    reporter = world.gates[gate].sim.app.reporter
+    intruder = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=reporter.client._client_id.decode())
+    intruder.connect(world.broker.host, world.broker.port)
+    intruder.loop_start()
+    record["_intruder"] = intruder
+    _say(world, f"a client took {gate}'s MQTT client id")
+
+
+def takeover_end(world, gate, record) -> None:
+    intruder = record.pop("_intruder")
+    intruder.loop_stop()
+    intruder.disconnect()
+    began = time.monotonic()
+    _reconnected(world, [gate], record)
+    record["recovery_seconds"] = None if record.get("not_reconnected") else round(time.monotonic() - began, 3)
+    _say(world, f"the intruder left; {gate} is {'back' if not record.get('not_reconnected') else 'not back'}")
+
+
 HANDLERS = {
+    "disk_full": (storage_break, storage_mend),
+    "ledger_readonly": (storage_break, storage_mend),
+    "clock_step": (clock_jump, clock_back),
+    "client_takeover": (takeover_start, takeover_end),
     "broker_down": (broker_down, broker_up),
     "camera_unplugged": (camera_out, camera_in),
     "controller_restart": (controller_kill, controller_start),

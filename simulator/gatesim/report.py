@@ -63,6 +63,23 @@ def build_report(world, observer, scenario) -> dict:
     not_checked = {}
     if scenario.site.occupancy_cap is not None:
         checks["cap_never_exceeded"] = truth.most_inside <= scenario.site.occupancy_cap
+    done = [f for f in world.measured.faults if "skipped" not in f]
+    if world.measured.exit_presses:
+        checks["everyone_who_pressed_the_exit_button_got_out"] = \
+            world.measured.exit_opened == world.measured.exit_presses
+    storage = [f for f in done if f["kind"] in ("disk_full", "ledger_readonly")]
+    if storage:
+        checks["storage_faults_raised_and_cleared"] = all(f.get("cleared") for f in storage) and all(
+            f.get("raised") for f in storage if f["kind"] == "disk_full")
+    steps = [f for f in done if f["kind"] == "clock_step"]
+    if steps:  # a jump and the jump back, each a ledger event; nothing purged on the jumped clock
+        checks["clock_steps_logged"] = all(f.get("steps_logged") == 2 for f in steps)
+    if steps or storage:
+        checks["no_event_purged_early"] = not (set(decided_at) - ledger_ids) and sum(
+            1 for e in by_id.values() if e.type == "exit_button") >= world.measured.exit_presses
+    takeovers = [f for f in done if f["kind"] == "client_takeover"]
+    if takeovers:
+        checks["gate_came_back_after_a_takeover"] = all(not f.get("not_reconnected") for f in takeovers)
     cuts = [f for f in world.measured.faults if f["kind"] in ("partition", "gate_restart_missed") and "skipped" not in f]
     if cuts:
         checks["cut_gates_reconnected"] = all(not f.get("not_reconnected") for f in cuts)
@@ -101,6 +118,7 @@ def build_report(world, observer, scenario) -> dict:
                        "decision_to_mqtt": percentiles(to_mqtt)},
         "faults": [{k: v for k, v in f.items() if not k.startswith("_")} for f in world.measured.faults],
         "waited_for_a_broken_gate": world.measured.waited,
+        "exit_button": {"presses": world.measured.exit_presses, "opened": world.measured.exit_opened},
         "held_up_again_after_a_missed_read": world.measured.rescans,
         "never_read_in_three_tries": truth.answers["never read"],
         "ground_truth": {"named_people_inside": physical_named,

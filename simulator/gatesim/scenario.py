@@ -17,7 +17,7 @@ from qrgate.errors import ConfigError
 from .scenes import SCENES
 
 FAULT_KINDS = ("broker_down", "camera_unplugged", "io_link_cut", "controller_restart", "partition",
-               "gate_restart_missed")
+               "gate_restart_missed", "disk_full", "ledger_readonly", "clock_step", "client_takeover")
 
 
 class SiteSpec(ConfigModel):
@@ -83,11 +83,16 @@ class FaultSpec(ConfigModel):
         "broker_down", description="What breaks: the broker for every gate; a camera; an I/O board link; a "
         "controller killed and restarted (people wait for it); partition: one gate loses the broker (its network "
         "cable is cut) while people keep moving; gate_restart_missed: a controller down while people use the "
-        "other gates, restarted after missing their events")
+        "other gates, restarted after missing their events; disk_full: the filesystem of a gate's log fills up "
+        "(the log is on a small filesystem of its own: needs root); ledger_readonly: the log takes no writes; "
+        "clock_step: a gate's wall clock jumps by `seconds` and back at the end; client_takeover: another "
+        "client connects with the gate's MQTT client id")
     at_minute: float = Field(10.0, ge=0, description="Minutes after the start")
     minutes: float = Field(2.0, ge=0, description="How long it lasts")
     gate: str = Field("", description="Which gate (camera, I/O link, controller, partition faults); empty: "
                                       "the first")
+    seconds: float = Field(0.0, description="clock_step: how far the wall clock jumps (either sign; at least "
+                                            "2 s, the least step a gate notices)")
 
 
 class Scenario(ConfigModel):

@@ -36,6 +36,7 @@ class Truth:
     answers: collections.Counter = field(default_factory=collections.Counter)
     #: holder -> (admitted?, reason) that the identity policy gives their unsigned ID code on entry
     identity: dict[str, tuple[bool, str]] = field(default_factory=dict)
+    storage_faults: set[str] = field(default_factory=set)  # gates whose log takes no writes now
     expected_conflicts: list[dict] = field(default_factory=list)  # double entries a cut let through
     decided_alone: int = 0  # decisions by a gate that could not reach its peers
     most_inside: int = 0  # the most passes inside at once: the site's, or the fullest gate's
@@ -53,20 +54,26 @@ class Truth:
         inside = self.inside(gate)
         if direction == "auto":
             direction = "exit" if holder in inside else "entry"
+        granted, reason = self._expect(gate, direction, holder, quality, inside)
+        if granted and direction == "entry" and gate in self.storage_faults:
+            return False, "storage_fault", direction  # an entry the log cannot hold is refused
+        return granted, reason, direction
+
+    def _expect(self, gate: str, direction: str, holder: str, quality: str, inside: set[str]) -> tuple[bool, str]:
         if quality == "expired":
-            return False, "expired", direction
+            return False, "expired"
         if quality == "forged":
-            return False, "bad_signature", direction
+            return False, "bad_signature"
         if direction == "exit":
-            return True, ("granted" if holder in inside else "granted_not_inside"), direction
+            return True, ("granted" if holder in inside else "granted_not_inside")
         admitted, reason = self.identity.get(holder, (True, "granted"))
         if not admitted:  # the identity policy speaks before presence and capacity
-            return False, reason, direction
+            return False, reason
         if self.anti_passback == "hard" and holder in inside:
-            return False, "already_inside", direction
+            return False, "already_inside"
         if self.occupancy_cap is not None and len(inside) >= self.occupancy_cap:
-            return False, "occupancy_full", direction
-        return True, reason, direction
+            return False, "occupancy_full"
+        return True, reason
 
     def also_acceptable(self, gate: str, direction: str, holder: str, quality: str) -> set[tuple[bool, str]]:
         """Other answers that are right too: with shared presence and a cap, each gate admits within

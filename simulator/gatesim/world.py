@@ -22,6 +22,7 @@ from qrgate.pipeline import Outcome
 from .arrivals import arrival_minutes
 from .door import DoorPhysics
 from .netcut import NetCut
+from .smalldisk import SmallDisk
 from .population import HealthAuthority, Person, bad_pass, make_population
 from .rig import SimGate, open_pass_office
 from .scenario import Scenario
@@ -52,6 +53,8 @@ class GatePlace:
     door_opened_at: float | None = None
     authorised_open: bool = True
     cable: NetCut | None = None  # between the gate and the broker, for partition faults
+    disk: SmallDisk | None = None  # the gate's log on a filesystem of its own, for disk_full faults
+    wall_offset: float = 0.0  # how far the gate's wall clock is off (clock_step faults)
 
     @property
     def controller_down(self) -> bool:
@@ -69,6 +72,8 @@ class Measured:
     propagation_ms: list[float] = field(default_factory=list)  # a movement at one gate -> every reachable peer
     slow_propagations: int = 0
     convergences: list[dict] = field(default_factory=list)  # after each heal or restart
+    exit_presses: int = 0  # presses of an exit button on a GPIO gate
+    exit_opened: int = 0  # of them, those that energised the lock relay: everyone who pressed got out
 
 
 class World:
@@ -98,7 +103,9 @@ class World:
                               identity=IdentityConfig(cccd=scenario.site.cccd))
         gate_ids = [spec.id for spec in scenario.gates]
         cut_off = {f.gate or gate_ids[0] for f in scenario.faults if f.kind == "partition"}
+        full_disks = {f.gate or gate_ids[0] for f in scenario.faults if f.kind == "disk_full"}
         for spec in scenario.gates:
+            disk = SmallDisk(workdir / spec.id) if spec.id in full_disks else None  # before the gate's log
             timers = ManualTimers(self.clock)
             cable = NetCut(broker.host, broker.port) if spec.id in cut_off else None
             host, port = (cable.host, cable.port) if cable else (broker.host, broker.port)
@@ -106,7 +113,7 @@ class World:
                           timers=timers, cameras=spec.cameras, difficulty=scenario.camera, site_id=scenario.site.id, gate_id=spec.id,
                           relay_seconds=scenario.relay_seconds, door_held_seconds=scenario.door_held_seconds,
                           backend=spec.backend, policy=policy, site_gates=gate_ids)
-            place = GatePlace(spec, sim, timers, DoorPhysics(sim.set_door_contact), cable=cable)
+            place = GatePlace(spec, sim, timers, DoorPhysics(sim.set_door_contact), cable=cable, disk=disk)
             sim.app.controller.listeners.append(self._note_decision)
             self.gates[spec.id] = place
         self.shared = all(place.sim.shares_presence for place in self.gates.values()) and len(self.gates) > 1
@@ -163,6 +170,8 @@ class World:
                 place.sim.stop()
             if place.cable is not None:
                 place.cable.close()
+            if place.disk is not None:
+                place.disk.close()
 
     # -- shared presence --------------------------------------------------------------------
     def reachable(self, gate: str) -> set[str]:
@@ -214,7 +223,7 @@ class World:
             if place.door.maybe_close(now):
                 self._door_closed(place, now)
             if not place.controller_down:
-                place.sim.app.tick(now)
+                place.sim.app.tick(now + place.wall_offset, mono=now)  # monotonic time never steps
         self.every_tick()
 
     def _note_decision(self, outcome: Outcome) -> None:
@@ -411,6 +420,9 @@ class World:
 
     def _press_exit_button(self, place: GatePlace, now: float) -> None:
         place.sim.press_exit_button()
+        if place.sim.board is None:  # on GPIO the lock is the gate's own relay: released at the press
+            self.measured.exit_presses += 1
+            self.measured.exit_opened += bool(place.sim.relay_pin.state)
         place.unlocked_until = max(place.unlocked_until, now + place.sim.config.gate.exit_button_seconds)
 
     def _force_door(self, gate: str) -> None:
