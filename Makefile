@@ -39,8 +39,9 @@ mosquitto:
 chromium:
 	$(call apt_need,chromium,[ -x /usr/bin/chromium ],open the web pages in a real browser)
 
+# Two workers (pytest-xdist): the suite's brokers, databases and ports are each test's own.
 test: $(STAMP) mosquitto chromium
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n 2
 
 # A real Home Assistant (the last release for Python 3.11) checks what the gates announce; not part of
 # `make test`. Installed into .cache/ under HA's own package_constraints.txt: a plain install resolves
