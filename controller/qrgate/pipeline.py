@@ -22,6 +22,7 @@ from .gate import GateIO
 from .gate import signals
 from .ledger import Ledger
 from .model import Decision, Direction, Event, Scan, Verification
+from .credentials.rotating import PREFIX as ROTATING_PREFIX
 from .policy.reasons import FULL_REASONS
 from .policy.rules import GuardOverride
 from .state.mode import GateMode
@@ -69,9 +70,18 @@ class GateController:
         event = self.ledger.record(
             at=scan.at, gate_id=self.gate_id, type=direction.value if decision.granted else "denied",
             reason=decision.reason, direction=direction.value, holder=holder,
-            format=verification.format, pass_id=credential.pass_id if credential else None)
+            format=verification.format, pass_id=credential.pass_id if credential else None,
+            code_step=self._code_step(scan, credential))
         log.info("%s %s at %s: %s", verification.format, direction.value, self.gate_id, decision.reason)
         return self._act(Outcome(scan, verification, decision, event))
+
+    def _code_step(self, scan: Scan, credential) -> int | None:
+        """The rotating-code step a good QG2 scan used: recorded so the site's other gates refuse it."""
+        if credential is None or credential.pass_id is None or self.trust.rotation is None:
+            return None
+        if not scan.text.startswith(ROTATING_PREFIX):
+            return None
+        return self.trust.rotation.accepted_step(credential.pass_id)
 
     def force(self, guard: GuardOverride, direction: Direction, at: float, *, kind: str = "override",
               holder: str | None = None, detail: dict | None = None) -> Outcome:
