@@ -19,13 +19,16 @@ from .configfield import setting
 from .errors import ConfigError
 from .gate.pins import DEFAULT_PINS
 from .policy.config import PolicyConfig
+from .site.config import SiteSyncConfig
 
 
 @dataclass
 class SiteConfig:
     id: str = setting("site1", "Site name used in MQTT topics and on passes' site binding")
     secret_file: str = setting("/var/lib/qrgate/site.secret",
-                               "Secret that keys holder pseudonyms in the log; made on first start")
+                               "Secret that keys holder pseudonyms in the log, the same at every gate of the "
+                               "site (qrgate site secret export|import); made on first start")
+    sync: SiteSyncConfig = setting(SiteSyncConfig(), "Shared presence with the site's other gates (docs/site.md)")
 
 
 @dataclass

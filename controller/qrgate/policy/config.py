@@ -29,7 +29,7 @@ from ..configfield import setting
 from .health import HealthRules
 from ..credentials.native import KINDS
 from ..errors import ConfigError
-from .rules import ANTI_PASSBACK_MODES, Policy
+from .rules import ANTI_PASSBACK_MODES, ON_PARTITION_MODES, Policy
 from .hours import WEEKDAYS, OpeningHours, parse_spans, zone
 
 PATH = "policy"
@@ -72,6 +72,17 @@ class PolicyConfig:
     zones: dict[str, ZoneConfig] = setting({}, "Zones by name: number and occupancy cap")
     health: HealthRules = setting(HealthRules(), "What an EU digital COVID certificate must show to enter")
     gates: dict[str, GatePolicyConfig] = setting({}, "Gates by id: number and the zone each leads into")
+    on_partition: str = setting("hard", "While a gate cannot reach the site's other gates: hard: anti-passback on "
+                                "what it knows; soft: admit a holder it believes inside, flagged; deny_entry: "
+                                "exits only. Caps always hold by capacity shares (docs/site.md)",
+                                choices=ON_PARTITION_MODES)
+    presence_expiry_hours: float | None = setting(None, "Someone inside with no movement for this many hours is "
+                                                  "counted as left (a presence_expired exit); none: never",
+                                                  minimum=0)
+    daily_reset_at: str | None = setting(None, "HH:MM (site time zone): everyone still inside is counted as left "
+                                         "(a daily_reset exit); none: no reset")
+    exit_button_as_exit: bool = setting(False, "One-door gate: the exit button is the exit of the person this "
+                                        "gate let in last, if still inside")
 
     def __post_init__(self):
         check(self)
@@ -106,6 +117,13 @@ def check(cfg: PolicyConfig) -> None:
             _fail(f"hours_exempt_kinds[{i}]", f"{kind!r} is not one of {', '.join(KINDS)}")
     if cfg.entries_per_day > 255:
         _fail("entries_per_day", f"{cfg.entries_per_day} is above 255")
+    if cfg.daily_reset_at is not None:
+        try:
+            dt.time.fromisoformat(cfg.daily_reset_at)
+        except ValueError:
+            _fail("daily_reset_at", f"{cfg.daily_reset_at!r} is not a time of day (HH:MM)")
+    if cfg.presence_expiry_hours == 0:
+        _fail("presence_expiry_hours", "0 would count everyone as left at once; use none for no expiry")
     if cfg.anti_passback == "timed" and cfg.passback_minutes <= 0:
         _fail("passback_minutes", "timed anti-passback needs a number of minutes above 0")
     numbers: dict[int, str] = {}
@@ -148,4 +166,4 @@ def to_policy(cfg: PolicyConfig, gate_id: str) -> Policy:
         site_number=cfg.site_number, gate_number=gate.number, zone_number=zone_cfg.number if zone_cfg else 0,
         zone_gates=zone_gates, hours=opening_hours(cfg), hours_exempt_kinds=frozenset(cfg.hours_exempt_kinds),
         entries_per_day=cfg.entries_per_day, health_declaration_hours=cfg.health_declaration_hours,
-        free_exit=cfg.free_exit, timezone=cfg.timezone, health=cfg.health)
+        free_exit=cfg.free_exit, timezone=cfg.timezone, health=cfg.health, on_partition=cfg.on_partition)
