@@ -21,7 +21,7 @@ from .comms.topics import GateTopics
 from .comms.wiring import connect_gate
 from .config import CameraConfig, Config
 from .credentials import TrustStore
-from .errors import ConfigError, QrgateError
+from .errors import ConfigError, QrgateError, SiteError
 from .export import purge_expired
 from .gate import GateIO, open_gate_io, signals
 from .gate.base import LedPattern
@@ -33,6 +33,10 @@ from .policy.decide import ALARM_CLOCK
 from .policy.rules import GuardOverride
 from .pseudonym import load_or_create_secret
 from .runner import LaneRunner
+from .site import conflicts
+from .site.expiry import expired as expired_presence
+from .site.sync import SiteSync
+from .site.topics import SyncTopics
 from .state.alarms import AlarmChange
 from .state.door import DoorMonitor
 from .state.gate import GateState
@@ -47,6 +51,8 @@ TICK_SECONDS = 0.5
 PURGE_EVERY_SECONDS = 24 * 3600
 IDLE_LOCKDOWN = LedPattern("red")
 PASS_ID_LENGTH = 12
+LATE_EVENT_SECONDS = 5.0  # a merged movement older than this came late (a partition, a restart): check the cap
+EXIT_BUTTON_LOOKBACK_SECONDS = 24 * 3600  # the exit button counts as the exit of an entry this recent
 
 
 def open_io(cfg: Config) -> GateIO:
@@ -112,6 +118,16 @@ class GateApp:
                 broker=BrokerSettings(m.host, m.port, m.username, m.password, m.ca_file, m.cert_file, m.key_file),
                 clock=clock, discovery_prefix=m.discovery_prefix, commands=m.commands,
                 command_secret_file=m.command_secret_file, site_aggregator=m.site_aggregator)
+        self.site: SiteSync | None = None
+        if self.reporter is not None and cfg.site.sync.enabled:
+            self.site = SiteSync(ledger=self.ledger, topics=SyncTopics(cfg.mqtt.topic_prefix, cfg.site.id),
+                                 gate_id=cfg.gate.id, secret=site_secret, policy=self.controller.policy,
+                                 gates=cfg.site.sync.gates, batch=cfg.site.sync.batch, clock=clock,
+                                 on_merged=self._after_merge, on_mismatch=self._secret_mismatch)
+            self.reporter.add_extension(self.site)
+            self.controller.site = self.site
+        if self.trust.rotation is not None:  # a code step used at any gate of the site is used here too
+            self.trust.rotation.used_elsewhere = self.ledger.last_code_step
         settings = settings_from(cfg.decoder)
         self.lanes = [CameraLane(self.controller, Direction(camera.direction), Decoder(settings),
                                  Debouncer(cfg.decoder.gone_after, cfg.decoder.repeat_after))
@@ -223,8 +239,15 @@ class GateApp:
         """The exit button always lets people out: logged first, then the lock is released."""
         now = self.clock()
         seconds = self.cfg.gate.exit_button_seconds
-        self.ledger.record(at=now, gate_id=self.cfg.gate.id, type="exit_button", reason="exit_button",
-                           direction="exit")
+        holder = None
+        if self.cfg.policy.exit_button_as_exit:  # a one-door gate: the person let in last is leaving
+            holder = self.ledger.last_entry_at(self.cfg.gate.id, now - EXIT_BUTTON_LOOKBACK_SECONDS)
+        if holder is not None:
+            self.ledger.record(at=now, gate_id=self.cfg.gate.id, type="exit", reason="exit_button",
+                               direction="exit", holder=holder)
+        else:
+            self.ledger.record(at=now, gate_id=self.cfg.gate.id, type="exit_button", reason="exit_button",
+                               direction="exit")
         with self._lock:
             self.door.unlock(now, seconds)
         self.io.pulse_relay(seconds)
@@ -259,6 +282,7 @@ class GateApp:
         with self._lock:
             changes = self.door.tick(now)
         self._record_alarms(changes)
+        self._expire_presence(now)
         if now >= self._next_purge:  # retention: old rows go, at start and once a day
             self._next_purge = now + PURGE_EVERY_SECONDS
             purged = purge_expired(self.ledger, self.cfg.ledger.retention_days, now)
@@ -268,12 +292,73 @@ class GateApp:
     def _record_alarms(self, changes: list[AlarmChange]) -> None:
         self.gate_state.record_alarms(changes)
 
+    # -- the site: exits no gate saw, movements from other gates, conflicts ----------------
+    def _expire_presence(self, now: float) -> None:
+        """People this gate let in whose presence ran out are counted as left (a shared exit event)."""
+        p = self.cfg.policy
+        if not p.presence_expiry_hours and not p.daily_reset_at:
+            return
+        before = now - p.presence_expiry_hours * 3600 if p.presence_expiry_hours else now
+        due = expired_presence(self.ledger.inside_since(before), self.cfg.gate.id, now,
+                               expiry_hours=p.presence_expiry_hours, reset_at=p.daily_reset_at, timezone=p.timezone)
+        for holder, reason in due:
+            self.ledger.record(at=now, gate_id=self.cfg.gate.id, type="exit", reason=reason, direction="exit",
+                               holder=holder)
+        if due:
+            log.info("%d presence(s) ran out (%s)", len(due), ", ".join(sorted({r for _h, r in due})))
+            self._notify()
+
+    def _after_merge(self, events: list[dict]) -> None:
+        """Other gates' movements are in the ledger: look for rules a partition let them break."""
+        now = self.clock()
+        policy = self.controller.policy
+        found: list[conflicts.Conflict] = []
+        if policy.anti_passback != "off":
+            holders = sorted({e["holder"] for e in events if e.get("holder") and e["type"] == "entry"})
+            found += conflicts.double_entries(self.ledger.holder_movements(holders))
+        late = [e["at"] for e in events if e["type"] in ("entry", "exit") and e["at"] < now - LATE_EVENT_SECONDS]
+        if policy.occupancy_cap is not None and late:
+            start = min(late)
+            found += conflicts.cap_exceeded(self.ledger.movements_after(start), policy.occupancy_cap,
+                                            self.ledger.inside_at(start))
+        recorded = [c for c in found if self.ledger.record(
+            at=c.at, gate_id=self.cfg.gate.id, type="site_conflict", reason=c.kind, holder=c.holder,
+            detail=c.detail(), event_id=c.id) is not None]
+        for c in recorded:
+            log.warning("site conflict %s between gates %s", c.kind, ", ".join(c.gates))
+        if recorded:  # raised and at once cleared: latched until a guard acknowledges it
+            self._record_alarms([AlarmChange("site_conflict", True, now), AlarmChange("site_conflict", False, now)])
+        self._notify()
+
+    def _secret_mismatch(self, gate: str) -> None:
+        now = self.clock()
+        self._record_alarms([AlarmChange("site_secret_mismatch", True, now)])
+
+    def _check_site_secret(self) -> None:
+        """At start: wait briefly for the peers' fingerprints; refuse to run with another site secret."""
+        wait = self.cfg.site.sync.startup_check_seconds
+        if not self.site.checked.wait(wait):
+            log.warning("site sync: no answer from the broker within %g s; deciding alone until it answers", wait)
+            return
+        if self.site.mismatched:
+            gates = ", ".join(f"{g} ({fp})" for g, fp in sorted(self.site.mismatched.items()))
+            raise SiteError(
+                f"site.secret_file: {self.cfg.site.secret_file} is not the site secret the other gates use: "
+                f"this gate's fingerprint is {self.site.fingerprint}, gate(s) {gates} differ. Copy the site's "
+                "secret with 'qrgate site secret export' on a working gate and 'qrgate site secret import' here")
+
     # -- lifecycle ---------------------------------------------------------------------
     def start(self, *, cameras: bool = True) -> "GateApp":
         """Start reporting and, unless the caller feeds the lanes itself, the camera threads."""
         self.tick()
         if self.reporter:
             self.reporter.start()
+            if self.site is not None:
+                try:
+                    self._check_site_secret()
+                except SiteError:
+                    self.reporter.stop(timeout=0.2)
+                    raise
         if cameras:
             sources = self._sources if self._sources is not None else [open_source(c) for c in self.cfg.cameras]
             self.runners = [

@@ -35,3 +35,7 @@ class CameraError(QrgateError):
 
 class BrokerError(QrgateError):
     """The MQTT broker cannot be started or reached."""
+
+
+class SiteError(QrgateError):
+    """This gate cannot join its site (another site secret than its peers')."""

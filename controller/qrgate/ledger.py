@@ -467,12 +467,43 @@ class Ledger:
         return row[0] if row else None
 
     @_reads
-    def holder_movements(self, start: float) -> list[tuple]:
-        """(holder, at, id, gate, type, reason) of movements at or after `start`, by holder then time."""
+    def holder_movements(self, holders: list[str]) -> list[tuple]:
+        """(holder, at, id, gate, type, reason) of these holders' movements, by holder then time."""
+        if not holders:
+            return []
+        marks = ", ".join("?" * len(holders))
         with self._lock:
             return self._conn.execute(
-                "SELECT holder, at, id, gate, type, reason FROM events WHERE type IN ('entry', 'exit') "
-                "AND holder IS NOT NULL AND at >= ? ORDER BY holder, at, id", (start,)).fetchall()
+                f"SELECT holder, at, id, gate, type, reason FROM events WHERE type IN ('entry', 'exit') "
+                f"AND holder IN ({marks}) ORDER BY holder, at, seq", tuple(holders)).fetchall()
+
+    @_reads
+    def net_admitted(self, gate_id: str, since: float) -> int:
+        """Entries at `gate_id` since `since` that added someone, less its exits of people inside."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT COALESCE(SUM(type = 'entry' AND reason NOT IN ('granted_reentry', 'passback_flagged')), 0) - "
+                "COALESCE(SUM(type = 'exit' AND reason != 'granted_not_inside'), 0) FROM events "
+                "WHERE gate = ? AND at >= ? AND type IN ('entry', 'exit')", (gate_id, since)).fetchone()
+        return int(row[0])
+
+    @_reads
+    def inside_at(self, at: float) -> list[str]:
+        """Holders whose latest movement before `at` was an entry (the site's presence at that moment)."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT holder, type FROM (SELECT holder, type, ROW_NUMBER() OVER (PARTITION BY holder "
+                "ORDER BY at DESC, seq DESC) AS n FROM events WHERE type IN ('entry', 'exit') "
+                "AND holder IS NOT NULL AND at < ?) WHERE n = 1", (at,)).fetchall()
+        return [h for h, t in rows if t == "entry"]
+
+    @_reads
+    def movements_after(self, start: float) -> list[tuple]:
+        """(at, id, gate, type, holder) of movements at or after `start`, in time order."""
+        with self._lock:
+            return self._conn.execute(
+                "SELECT at, id, gate, type, holder FROM events WHERE type IN ('entry', 'exit') AND at >= ? "
+                "ORDER BY at, seq", (start,)).fetchall()
 
     @_reads
     def presence_rows(self) -> dict[str, tuple[bool, str, float]]:

@@ -56,12 +56,14 @@ class GateController:
     mode: Callable[[], GateMode] = lambda: GateMode.NORMAL
     #: whether the clock can be trusted for time-bound passes (qrgate.clock_sync)
     clock_synced: Callable[[], bool] = lambda: True
+    #: the site's shared presence (qrgate.site.SiteSync): partition state and capacity shares
+    site: object | None = None
 
     def handle_scan(self, scan: Scan) -> Outcome:
         verification = credentials.verify(scan.text, self.trust, scan.at)
         credential = verification.credential
         holder = pseudonym(self.site_secret, credential.format, credential.holder) if credential else None
-        presence = gather_presence(self.ledger, holder, self.policy, scan.at)
+        presence = gather_presence(self.ledger, holder, self.policy, scan.at, self.site)
         direction = scan.direction
         if direction is Direction.AUTO:
             direction = Direction.EXIT if presence.holder_inside else Direction.ENTRY

@@ -50,6 +50,19 @@ class GateView(Protocol):
     def perform(self, action: Action) -> ActionResult: ...
 
 
+class Extension(Protocol):
+    """Traffic of its own on the gate's one connection (qrgate.site.SiteSync is one).
+
+    Every method but subscriptions() runs on the drain thread; `publish(topic, payload,
+    qos=1, retain=False)` sends at once and returns whether paho took the message."""
+
+    def subscriptions(self) -> list[tuple[str, int]]: ...
+    def connected(self, publish: Callable[..., bool]) -> None: ...
+    def disconnected(self) -> None: ...
+    def handle(self, topic: str, payload: bytes, retained: bool, publish: Callable[..., bool]) -> bool: ...
+    def pump(self, publish: Callable[..., bool]) -> None: ...
+
+
 class MqttReporter:
     def __init__(self, *, ledger: Ledger, topics: GateTopics, broker: BrokerSettings,
                  state: Callable[[], dict] | None = None, gate: GateView | None = None,
@@ -81,8 +94,43 @@ class MqttReporter:
         self._last_status: str | None = None
         self._last_site: str | None = None
         self._drainer = threading.Thread(target=self._drain_loop, name="mqtt-drain", daemon=True)
+        self.extensions: list[Extension] = []
+        self._fresh = threading.Event()  # a new connection the extensions have not been told of
+        self._was_connected = False
+        self._cut = threading.Event()  # partition(): stay off the broker until heal()
         if gate is not None:
             gate.changed.append(self.notify)
+
+    def add_extension(self, extension: Extension) -> None:
+        """Before start(): its subscriptions are made on every connect, its messages handed to it."""
+        self.extensions.append(extension)
+
+    def _publish(self, topic: str, payload: str | bytes, qos: int = 1, retain: bool = False) -> bool:
+        return self.client.publish(topic, payload, qos=qos, retain=retain).rc == paho.MQTT_ERR_SUCCESS
+
+    # -- a network cut, for tests and the simulator ----------------------------------------
+    def partition(self) -> None:
+        """Lose the broker as a cut cable would: the socket dies (the broker sends our last will)
+        and no reconnect is tried until heal(). The gate keeps deciding alone."""
+        self._cut.set()
+        self.client.loop_stop()
+        sock = self.client.socket()
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self._connected.clear()
+        self._wake.set()
+
+    def heal(self) -> None:
+        """Reach the broker again after partition(): reconnect, resubscribe, catch up."""
+        self._cut.clear()
+        try:
+            self.client.reconnect()
+        except OSError as exc:
+            log.warning("could not reach the broker again yet (%s); retrying", exc)
+        self.client.loop_start()
 
     @property
     def is_connected(self) -> bool:
@@ -141,8 +189,11 @@ class MqttReporter:
         if self.site is not None:
             subscriptions.append((self.topics.site_counts, 1))
             self._last_site = None
+        for extension in self.extensions:
+            subscriptions += extension.subscriptions()
         if subscriptions:
             client.subscribe(subscriptions)
+        self._fresh.set()
         self._last_status = None  # republish counts and state from the ledger after every reconnect
         self._connected.set()
         self._wake.set()
@@ -180,7 +231,16 @@ class MqttReporter:
         if not self.is_connected:
             self._inflight.clear()  # unacknowledged rows stay in the outbox and go again
             self._inbox.clear()  # commands are never acted on late (the session is clean anyway)
+            if self._was_connected:
+                self._was_connected = False
+                for extension in self.extensions:
+                    extension.disconnected()
             return
+        if self._fresh.is_set():
+            self._fresh.clear()
+            self._was_connected = True
+            for extension in self.extensions:
+                extension.connected(self._publish)
         while self._inbox:
             self._handle_message(*self._inbox.popleft())
         if self._announce.is_set():
@@ -195,6 +255,8 @@ class MqttReporter:
             if info.rc != paho.MQTT_ERR_SUCCESS:
                 return
             self._inflight[info.mid] = seq
+        for extension in self.extensions:
+            extension.pump(self._publish)
         self._publish_status()
 
     def _settle_acks(self) -> None:
@@ -227,6 +289,9 @@ class MqttReporter:
 
     # -- messages to the gate --------------------------------------------------------------
     def _handle_message(self, topic: str, payload: bytes, retained: bool) -> None:
+        for extension in self.extensions:
+            if extension.handle(topic, payload, retained, self._publish):
+                return
         if self.discovery_prefix and topic == status_topic(self.discovery_prefix):
             if payload.strip().lower() == b"online":
                 self._announce.set()
