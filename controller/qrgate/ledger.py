@@ -101,10 +101,7 @@ SYNC_COLUMNS = ("id", "origin", "origin_seq", "at", "gate", "type", "reason", "d
 #: instant, the one recorded or merged later (a gate's own order) wins
 PRESENCE_UPSERT = (
     "INSERT INTO presence (holder, inside, gate, since, event_id) VALUES (?, ?, ?, ?, ?) "
-    "ON CONFLICT(holder) DO UPDATE SET inside = excluded.inside, "
-    # a re-entry of someone inside keeps the gate their stay began at (capacity shares count by it)
-    "gate = CASE WHEN excluded.inside = 1 AND presence.inside = 1 THEN presence.gate ELSE excluded.gate END, "
-    "since = excluded.since, event_id = excluded.event_id "
+    "ON CONFLICT(holder) DO UPDATE SET inside = excluded.inside, gate = excluded.gate, since = excluded.since, event_id = excluded.event_id "
     "WHERE excluded.since >= presence.since")
 
 TOTAL = "total"
@@ -396,8 +393,8 @@ class Ledger:
                 self._conn.execute("BEGIN IMMEDIATE")
                 for ev in events:
                     cur = self._conn.execute(
-                        "INSERT OR IGNORE INTO events (id, at, gate, type, reason, direction, holder, format, "
-                        "pass_id, origin, origin_seq, code_step) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        f"INSERT OR IGNORE INTO events ({', '.join(SYNC_COLUMNS)}) "
+                        f"VALUES ({', '.join('?' * len(SYNC_COLUMNS))})",
                         tuple(ev.get(c) for c in SYNC_COLUMNS))
                     if cur.rowcount != 1:
                         continue
