@@ -12,37 +12,18 @@ import time
 import uuid
 
 import pytest
-from gpiozero.pins.mock import MockFactory
-
+from conftest import site_gate_app
 from qrgate.app import GateApp
-from qrgate.config import (CameraConfig, Config, GateConfig, LedgerConfig, MqttConfig, SiteConfig, TrustConfig,
-                           build)
-from qrgate.credentials.rotating import new_rotation_file, load_rotation_key
+from qrgate.credentials.rotating import load_rotation_key, new_rotation_file
 from qrgate.errors import SiteError
-from qrgate.gate.gpio import GpioGateIO
-from qrgate.gate.pins import DEFAULT_PINS
 from qrgate.model import Direction, Scan
-from qrgate.policy.config import PolicyConfig
-from qrgate.site.config import SiteSyncConfig
 
 HOUR = 3600
 IN, OUT = Direction.ENTRY, Direction.EXIT
 
 
-def site_gate(tmp_path, keys, port, site, gate, *, policy=None, gates=(), secret="site.secret",
-              extra_trust=()) -> GateApp:
-    cfg = Config(site=SiteConfig(id=site, secret_file=str(tmp_path / secret),
-                                 sync=SiteSyncConfig(gates=list(gates))),
-                 gate=GateConfig(id=gate, relay_seconds=0.05), cameras=[CameraConfig(source="files")],
-                 trust=TrustConfig(files=[keys["trust"], *extra_trust]),
-                 ledger=LedgerConfig(path=str(tmp_path / f"{gate}.db")),
-                 mqtt=build(MqttConfig, {"port": port, "discovery_prefix": "none"}, "mqtt"),
-                 policy=build(PolicyConfig, policy or {}, "policy"))
-    pins = MockFactory()
-    io = GpioGateIO(pin_factory=pins)
-    pins.pin(DEFAULT_PINS["door_contact"]).drive_low()
-    pins.pin(DEFAULT_PINS["tamper"]).drive_low()
-    return GateApp(cfg, io=io).start(cameras=False)
+def site_gate(tmp_path, keys, port, site, gate, **options) -> GateApp:
+    return site_gate_app(tmp_path, keys["trust"], port, site, gate, **options)
 
 
 def scan(app: GateApp, text: str, direction: Direction, at: float | None = None):
