@@ -390,6 +390,10 @@ class Ledger:
         new: list[dict] = []
         with self._lock:
             try:
+                # no fsync of its own: a power cut can only lose merged events together with the head
+                # that counts them (one transaction), and the gate then asks its peers for them again;
+                # the gate's next own event (synchronous=FULL) makes them durable too
+                self._conn.execute("PRAGMA synchronous=NORMAL")
                 self._conn.execute("BEGIN IMMEDIATE")
                 for ev in events:
                     cur = self._conn.execute(
@@ -408,6 +412,11 @@ class Ledger:
             except sqlite3.Error as exc:
                 self._rollback()
                 raise LedgerError(f"cannot merge {len(events)} site events into {self.path}: {exc}") from None
+            finally:
+                try:
+                    self._conn.execute("PRAGMA synchronous=FULL")
+                except sqlite3.Error:
+                    pass
         return new
 
     def _advance_head(self, origin: str) -> None:
