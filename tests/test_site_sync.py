@@ -211,3 +211,40 @@ def test_a_gate_with_another_site_secret_refuses_to_start(gates, tmp_path, keys,
     assert "site.secret_file" in message and "qrgate site secret import" in message
     assert (tmp_path / "site.secret").read_bytes().hex() not in message
     assert wait(lambda: a.alarms()["site_secret_mismatch"]["latched"])
+
+
+def test_garbage_on_the_sync_topics_is_ignored_and_the_gates_keep_syncing(gates, office, mosquitto, site_id, caplog):
+    import json
+    import logging
+
+    import paho.mqtt.client as paho
+
+    caplog.set_level(logging.WARNING)
+    now = time.time()
+    a, b = gates("a"), gates("b")
+    assert wait(lambda: online(a, "b") and online(b, "a"))
+    rogue = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"rogue-{site_id}")
+    rogue.connect("127.0.0.1", mosquitto.port)
+    rogue.loop_start()
+    base = f"qrgate/{site_id}/sync"
+    good = {"id": "x1", "origin": "b", "origin_seq": 99, "at": now, "gate": "b", "type": "entry",
+            "reason": "granted", "direction": "entry", "holder": "h", "format": None, "pass_id": None,
+            "code_step": None}
+    for topic, payload in ((f"{base}/b/events", b"\xff\xfenot json"), (f"{base}/b/events", b"[1, 2]"),
+                           (f"{base}/b/events", json.dumps({**good, "holder": {"name": "x"}})),
+                           (f"{base}/b/events", json.dumps({**good, "origin_seq": "9"})),
+                           (f"{base}/b/hello", b"{"), (f"{base}/b/req", json.dumps({"to": "a", "after": [1]})),
+                           (f"{base}/b/req", json.dumps({"to": "a", "after": {"a": -5, "b": "x"}})),
+                           (f"{base}/b/batch", json.dumps({"to": "a", "origin": "b", "after": 0, "through": 10**9,
+                                                           "events": [{**good, "at": "yesterday"}]})),
+                           (f"{base}/b/batch", json.dumps({"to": "a", "origin": 5, "events": "no"}))):
+        rogue.publish(topic, payload, qos=1).wait_for_publish(5)
+    rogue.disconnect()
+    rogue.loop_stop()
+    visitor = office.issue("v-garbage", now - HOUR, now + HOUR)
+    assert scan(b, visitor, IN).reason == "granted"
+    assert wait(lambda: a.ledger.occupancy() == 1)
+    assert a.ledger.last_seq_from("b") == b.ledger.last_seq_from("b") == 1  # the bad batch claimed nothing
+    assert "x1" not in {e.id for e in a.ledger.events()}
+    assert not [r for r in caplog.records if r.exc_info]  # no traceback: each bad message got one line
+    assert any("malformed" in r.getMessage() or "not JSON" in r.getMessage() for r in caplog.records)

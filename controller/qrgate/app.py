@@ -125,7 +125,8 @@ class GateApp:
             self.site = SiteSync(ledger=self.ledger, topics=SyncTopics(cfg.mqtt.topic_prefix, cfg.site.id),
                                  gate_id=cfg.gate.id, secret=site_secret, policy=self.controller.policy,
                                  gates=cfg.site.sync.gates, batch=cfg.site.sync.batch, clock=clock,
-                                 on_merged=self._after_merge, on_mismatch=self._secret_mismatch)
+                                 on_merged=self._after_merge, on_mismatch=self._secret_mismatch,
+                                 link_up=lambda: self.reporter.is_connected)
             self.reporter.add_extension(self.site)
             self.controller.site = self.site
         if self.trust.rotation is not None:  # a code step used at any gate of the site is used here too

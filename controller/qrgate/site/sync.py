@@ -55,7 +55,7 @@ class SiteSync:
     def __init__(self, *, ledger: Ledger, topics: SyncTopics, gate_id: str, secret: bytes, policy: Policy,
                  gates: Iterable[str] = (), batch: int = 500, clock: Callable[[], float] = time.time,
                  on_merged: Callable[[list[dict]], None] | None = None,
-                 on_mismatch: Callable[[str], None] | None = None):
+                 on_mismatch: Callable[[str], None] | None = None, link_up: Callable[[], bool] = lambda: True):
         self.ledger = ledger
         self.topics = topics
         self.gate_id = gate_id
@@ -66,6 +66,9 @@ class SiteSync:
         self.clock = clock
         self.on_merged = on_merged or (lambda events: None)
         self.on_mismatch = on_mismatch or (lambda gate: None)
+        #: the connection itself (MqttReporter.is_connected): a cut counts from the moment it drops,
+        #: before the drain thread has been told
+        self.link_up = link_up
         self.peers: dict[str, Peer] = {}
         self.mismatched: dict[str, str] = {}  # gate -> its fingerprint, when it differs from ours
         self.checked = threading.Event()  # our own live hello came back: every retained hello is in
@@ -240,10 +243,14 @@ class SiteSync:
             return
         if origin in self.mismatched:
             return
-        events = [e for e in events if _well_formed(e, origin)]
+        good = [e for e in events if _well_formed(e, origin)]
+        if len(good) != len(events):
+            log.warning("site sync: %d malformed event(s) in a batch from gate %s; ignored",
+                        len(events) - len(good), answerer)
         held_before = self.ledger.last_seq_from(origin)
-        self._merge(events)
-        if isinstance(after, int) and isinstance(through, int) and after <= held_before:
+        self._merge(good)
+        if (len(good) == len(events) and type(after) is int and type(through) is int
+                and after <= held_before):
             self.ledger.hold_through(origin, through)
         self._asked.pop((answerer, origin), None)
         held = self.ledger.last_seq_from(origin)
@@ -307,13 +314,15 @@ class SiteSync:
     @property
     def partitioned(self) -> bool:
         with self._lock:
-            return not self._connected
+            return not (self._connected and self.link_up())
 
     def rooms(self, occupancy: int, zone_occupancy: int) -> tuple[bool, int | None, int | None]:
         """(cut off?, room under the site cap, room under the zone cap) for the next entry here."""
         pools = self._pools()
         with self._lock:
             connected, cut_at, frozen = self._connected, self._cut_at, dict(self._frozen)
+            if connected and not self.link_up():  # just dropped: the drain thread will freeze the same shares
+                connected, cut_at, frozen = False, self.clock(), dict(self._shares)
             peers = {g: (p.online, dict(p.shares)) for g, p in self.peers.items()}
         seen = {"site": occupancy, "zone": zone_occupancy}
         rooms: dict[str, int | None] = {"site": None, "zone": None}
@@ -339,8 +348,16 @@ class SiteSync:
                     "mismatched": sorted(self.mismatched)}
 
 
+_OPTIONAL_TEXT = ("direction", "holder", "format", "pass_id")
+
+
 def _well_formed(event: object, origin: str) -> bool:
-    return (isinstance(event, dict) and event.get("origin") == origin and isinstance(event.get("origin_seq"), int)
-            and isinstance(event.get("id"), str) and isinstance(event.get("at"), (int, float))
+    """A shared event from `origin` with every field of the right type (anything else is dropped)."""
+    return (isinstance(event, dict) and event.get("origin") == origin
+            and type(event.get("origin_seq")) is int and event["origin_seq"] > 0
+            and isinstance(event.get("id"), str) and 0 < len(event["id"]) <= 64
+            and type(event.get("at")) in (int, float)
             and isinstance(event.get("gate"), str) and event.get("type") in ("entry", "exit", "denied")
-            and isinstance(event.get("reason"), str))
+            and isinstance(event.get("reason"), str)
+            and all(event.get(k) is None or isinstance(event.get(k), str) for k in _OPTIONAL_TEXT)
+            and (event.get("code_step") is None or type(event.get("code_step")) is int))
