@@ -301,7 +301,7 @@ class GateApp:
         p = self.cfg.policy
         if not p.presence_expiry_hours and not p.daily_reset_at:
             return
-        before = now - p.presence_expiry_hours * 3600 if p.presence_expiry_hours else now
+        before = now if p.daily_reset_at else now - p.presence_expiry_hours * 3600  # who may be due
         due = expired_presence(self.ledger.inside_since(before), self.cfg.gate.id, now,
                                expiry_hours=p.presence_expiry_hours, reset_at=p.daily_reset_at, timezone=p.timezone)
         for holder, reason in due:
