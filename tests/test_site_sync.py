@@ -248,3 +248,19 @@ def test_garbage_on_the_sync_topics_is_ignored_and_the_gates_keep_syncing(gates,
     assert "x1" not in {e.id for e in a.ledger.events()}
     assert not [r for r in caplog.records if r.exc_info]  # no traceback: each bad message got one line
     assert any("malformed" in r.getMessage() or "not JSON" in r.getMessage() for r in caplog.records)
+
+
+def test_a_gate_whose_ledger_was_replaced_numbers_on_after_its_old_events(gates, office, tmp_path):
+    now = time.time()
+    a, b = gates("a"), gates("b")
+    assert wait(lambda: online(a, "b") and online(b, "a"))
+    for i in range(3):
+        assert scan(a, office.issue(f"v-old-{i}", now - HOUR, now + HOUR), IN).granted
+    assert wait(lambda: heard(b, a))
+    a.stop()
+    for suffix in ("", "-wal", "-shm"):  # a new SD card: the ledger starts empty
+        (tmp_path / f"a.db{suffix}").unlink(missing_ok=True)
+    again = gates("a")
+    assert again.ledger.last_seq_from("a") == 3  # learnt from its own retained hello before deciding
+    assert scan(again, office.issue("v-new", now - HOUR, now + HOUR), IN).granted
+    assert wait(lambda: b.ledger.last_seq_from("a") == 4 and b.ledger.occupancy() == 4)

@@ -37,7 +37,6 @@ log = logging.getLogger(__name__)
 Publish = Callable[..., bool]  # publish(topic, payload, qos=1, retain=False) -> sent?
 
 ASK_AGAIN_SECONDS = 2.0  # an unanswered request for the same events goes again after this
-HELLO_EVERY_SECONDS = 1.0  # the retained hello follows the head at most this often (shares: at once)
 LIVE_PER_PUMP = 500
 
 
@@ -80,7 +79,6 @@ class SiteSync:
         self._sent = ledger.last_seq_from(gate_id)  # own events after this go out live
         self._asked: dict[tuple[str, str], tuple[int, float]] = {}
         self._hello_sent: tuple | None = None
-        self._hello_at = 0.0
         self.merged_total = 0
 
     # -- what the reporter asks of an extension (drain thread) --------------------------------
@@ -147,10 +145,7 @@ class SiteSync:
                 break
             self._sent = event["origin_seq"]
         self._update_shares()
-        now = self.clock()
-        hello = self._hello_key()
-        if hello != self._hello_sent and (hello[1] != (self._hello_sent or (0, None))[1]
-                                          or now - self._hello_at >= HELLO_EVERY_SECONDS):
+        if self._hello_key() != self._hello_sent:  # at most one per drain pass, however many events
             self._send_hello(publish)
 
     # -- hellos: fingerprints, heads, shares ---------------------------------------------------
@@ -164,12 +159,13 @@ class SiteSync:
                 "at": round(self.clock(), 3)}
         if publish(self.topics.of(self.gate_id, "hello"), json.dumps(body), qos=1, retain=True):
             self._hello_sent = (head, shares)
-            self._hello_at = self.clock()
 
     def _on_hello(self, gate: str, body: dict, retained: bool, publish: Publish) -> None:
         if gate == self.gate_id:
             if not retained:
                 self.checked.set()
+            elif body.get("fingerprint") == self.fingerprint and type(body.get("head")) is int:
+                self._adopt_own_head(body["head"])
             return
         theirs = body.get("fingerprint")
         if theirs != self.fingerprint:
@@ -191,6 +187,16 @@ class SiteSync:
             if isinstance(shares, dict):
                 peer.shares = {k: v for k, v in shares.items() if isinstance(v, int)}
         self._catch_up(gate, publish)
+
+    def _adopt_own_head(self, head: int) -> None:
+        """Our retained hello says we once made more shared events than this ledger holds (the file was
+        replaced): carry on after them, so the peers, who hold the old ones, take the new ones."""
+        own = self.ledger.last_seq_from(self.gate_id)
+        if head > own:
+            log.warning("site sync: this gate's ledger holds %d of its %d shared events (a new file?); "
+                        "numbering goes on from %d", own, head, head)
+            self.ledger.hold_through(self.gate_id, head)
+            self._sent = max(self._sent, head)
 
     def _peer(self, gate: str) -> Peer:
         if gate not in self.peers:
