@@ -156,3 +156,51 @@ def test_secret_export_import_keeps_the_fingerprint_and_never_prints_the_secret_
     assert main(["site", "secret", "import", "--secret-file", str(target)]) == 2
     assert "already holds another site secret" in capsys.readouterr().err
     assert target.read_bytes() == source.read_bytes()
+
+
+def test_the_sync_reserves_the_shares_of_unheard_gates_and_freezes_its_own_when_cut(tmp_path):
+    import json
+
+    from qrgate.policy.rules import Policy
+    from qrgate.site.sync import SiteSync
+    from qrgate.site.topics import SyncTopics
+
+    sent = []
+
+    def publish(topic, payload, qos=1, retain=False):
+        sent.append((topic, json.loads(payload)))
+        return True
+
+    ledger = Ledger(tmp_path / "a.db")
+    secret = bytes(range(32))
+    topics = SyncTopics("qrgate", "s")
+    policy = Policy(occupancy_cap=10, zone_cap=4, zone_gates=frozenset({"a", "b"}))
+    now = [T]
+    sync = SiteSync(ledger=ledger, topics=topics, gate_id="a", secret=secret, policy=policy,
+                    gates=["a", "b", "c"], clock=lambda: now[0])
+    assert sync.partitioned and sync.rooms(0, 0) == (True, 0, 0)  # never talked to the site: no share yet
+    sync.connected(publish)
+    sync.pump(publish)
+    assert sync.status()["shares"] == {"site": 4, "zone": 2}
+    hello = {"gate": "b", "fingerprint": fingerprint(secret), "head": 0, "shares": {"site": 3, "zone": 2}}
+    sync.handle(topics.of("b", "hello"), json.dumps(hello).encode(), True, publish)
+    sync.handle("qrgate/s/b/availability", b"online", True, publish)
+    assert sync.rooms(0, 0) == (False, 10, 4)  # everyone heard: the whole cap
+    sync.handle("qrgate/s/b/availability", b"offline", True, publish)
+    assert sync.rooms(0, 0) == (False, 7, 2)  # b is away: its shares stay free for it
+    # the gate itself is cut off: its own shares, less what it admits meanwhile
+    sync.disconnected()
+    now[0] = T + 60
+    assert sync.rooms(0, 0) == (True, 4, 2)
+    ledger.record(at=T + 61, gate_id="a", type="entry", reason="granted", holder="h1")
+    ledger.record(at=T + 62, gate_id="a", type="entry", reason="granted", holder="h2")
+    ledger.record(at=T + 63, gate_id="a", type="exit", reason="granted_not_inside", holder="h9")
+    assert sync.rooms(2, 2) == (True, 2, 0)
+    # a peer with another site secret is named, and its events are never merged
+    other = {**hello, "gate": "c", "fingerprint": "0" * 16}
+    sync.handle(topics.of("c", "hello"), json.dumps(other).encode(), True, publish)
+    assert sync.mismatched == {"c": "0" * 16}
+    event = {"id": "e1", "origin": "c", "origin_seq": 1, "at": T, "gate": "c", "type": "entry", "reason": "granted",
+             "direction": "entry", "holder": "hc", "format": None, "pass_id": None, "code_step": None}
+    sync.handle(topics.of("c", "events"), json.dumps(event).encode(), False, publish)
+    assert not ledger.is_inside("hc")

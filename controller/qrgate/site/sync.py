@@ -348,9 +348,12 @@ class SiteSync:
 
     def status(self) -> dict:
         """What the gate knows of its site (for the state topic and tests)."""
+        held = self.ledger.heads()
         with self._lock:
             return {"connected": self._connected, "cut_at": self._cut_at, "shares": dict(self._shares),
-                    "peers": {g: {"online": p.online, "head": p.head, "held": None} for g, p in self.peers.items()},
+                    "frozen_shares": dict(self._frozen), "head": held.get(self.gate_id, 0),
+                    "peers": {g: {"online": p.online, "heard": p.heard, "head": p.head, "held": held.get(g, 0)}
+                              for g, p in self.peers.items()},
                     "mismatched": sorted(self.mismatched)}
 
 
