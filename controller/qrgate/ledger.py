@@ -87,7 +87,7 @@ CREATE TABLE IF NOT EXISTS count_offsets (
 """
 #: columns added after the first release, with their type: added to older logs on open
 ADDED_COLUMNS = {"events": (("detail", "TEXT"), ("pass_id", "TEXT"), ("origin", "TEXT"), ("origin_seq", "INTEGER"),
-                            ("code_step", "INTEGER")),
+                            ("code_step", "INTEGER"), ("order_at", "REAL")),
                  "presence": (("event_id", "TEXT"),)}
 INDEXES = """
 CREATE UNIQUE INDEX IF NOT EXISTS events_origin ON events(origin, origin_seq) WHERE origin_seq IS NOT NULL;
@@ -95,16 +95,18 @@ CREATE INDEX IF NOT EXISTS events_pass ON events(pass_id) WHERE pass_id IS NOT N
 """
 #: the events every gate of a site shares (site/): movements, and any event that used a rotating code's step
 SYNC_TYPES = ("entry", "exit")
-SYNC_COLUMNS = ("id", "origin", "origin_seq", "at", "gate", "type", "reason", "direction", "holder", "format",
-                "pass_id", "code_step")
-#: a newer movement (by event time) always wins, whatever order events arrive in; at the same
-#: instant, the one recorded or merged later (a gate's own order) wins
+SYNC_COLUMNS = ("id", "origin", "origin_seq", "at", "order_at", "gate", "type", "reason", "direction", "holder",
+                "format", "pass_id", "code_step")
+#: the newer movement wins, whatever order events arrive in: newer by order_at, the event's time
+#: pushed just past the holder's previous movement at the gate that recorded it (so a gate's own
+#: order holds even when its clock steps back); at the same instant, the one merged later wins
 PRESENCE_UPSERT = (
     "INSERT INTO presence (holder, inside, gate, since, event_id) VALUES (?, ?, ?, ?, ?) "
     "ON CONFLICT(holder) DO UPDATE SET inside = excluded.inside, gate = excluded.gate, since = excluded.since, event_id = excluded.event_id "
     "WHERE excluded.since >= presence.since")
 
 TOTAL = "total"
+ORDER_STEP = 1e-3  # how far past the holder's previous movement a movement recorded with an older clock goes
 COUNTER_OF_TYPE = {"entry": "entries", "exit": "exits", "denied": "denials"}
 COUNTER_NAMES = ("entries", "exits", "denials")
 
@@ -351,21 +353,24 @@ class Ledger:
                 if self._conn.execute("SELECT 1 FROM events WHERE id = ?", (event_id,)).fetchone():
                     self._conn.execute("ROLLBACK")
                     return None
-                origin_seq = None
+                origin_seq = order_at = None
+                if holder is not None and type in ("entry", "exit"):
+                    row = self._conn.execute("SELECT since FROM presence WHERE holder = ?", (holder,)).fetchone()
+                    order_at = at if row is None or at > row[0] else row[0] + ORDER_STEP
                 if shared:
                     origin_seq = self._conn.execute(
                         "INSERT INTO sync_heads (origin, seq) VALUES (?, 1) ON CONFLICT(origin) "
                         "DO UPDATE SET seq = seq + 1 RETURNING seq", (origin,)).fetchone()[0]
                 cur = self._conn.execute(
                     "INSERT INTO events (id, at, gate, type, reason, direction, holder, format, detail, pass_id, "
-                    "origin, origin_seq, code_step) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "origin, origin_seq, code_step, order_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (event_id, at, gate_id, type, reason, direction, holder, format,
                      json.dumps(detail, ensure_ascii=False) if detail else None, pass_id,
-                     origin, origin_seq, code_step))
+                     origin, origin_seq, code_step, order_at))
                 event = Event(id=event_id, seq=cur.lastrowid, at=at, gate_id=gate_id, type=type,
                               reason=reason, direction=direction, holder=holder, format=format, pass_id=pass_id)
-                if holder is not None and type in ("entry", "exit"):
-                    self._conn.execute(PRESENCE_UPSERT, (holder, int(type == "entry"), gate_id, at, event_id))
+                if order_at is not None:
+                    self._conn.execute(PRESENCE_UPSERT, (holder, int(type == "entry"), gate_id, order_at, event_id))
                 if counter:
                     for day in (day_of(at, self.timezone), TOTAL):
                         self._conn.execute(
@@ -404,8 +409,9 @@ class Ledger:
                         continue
                     new.append(ev)
                     if ev.get("holder") is not None and ev["type"] in ("entry", "exit"):
+                        order_at = ev.get("order_at") if ev.get("order_at") is not None else ev["at"]
                         self._conn.execute(PRESENCE_UPSERT, (ev["holder"], int(ev["type"] == "entry"), ev["gate"],
-                                                             ev["at"], ev["id"]))
+                                                             order_at, ev["id"]))
                 for origin in {ev["origin"] for ev in new}:
                     self._advance_head(origin)
                 self._conn.execute("COMMIT")

@@ -366,6 +366,7 @@ def _well_formed(event: object, origin: str) -> bool:
             and type(event.get("origin_seq")) is int and event["origin_seq"] > 0
             and isinstance(event.get("id"), str) and 0 < len(event["id"]) <= 64
             and type(event.get("at")) in (int, float)
+            and (event.get("order_at") is None or type(event.get("order_at")) in (int, float))
             and isinstance(event.get("gate"), str) and event.get("type") in ("entry", "exit", "denied")
             and isinstance(event.get("reason"), str)
             and all(event.get(k) is None or isinstance(event.get(k), str) for k in _OPTIONAL_TEXT)
