@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test venv mosquitto bench clean
+.PHONY: demo test venv mosquitto chromium bench clean ha-check
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,19 +18,47 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/qrgate sim
 
-# Tests start their own Mosquitto on a free loopback port; install it when it is missing and we can.
-mosquitto:
-	@if ! command -v mosquitto >/dev/null 2>&1 && [ ! -x /usr/sbin/mosquitto ]; then \
+# Install a Debian package the tests need when it is missing and we can:
+# $(1) the package, $(2) a shell test that it is there, $(3) what the tests do with it.
+define apt_need
+	@if ! { $(2); }; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			echo "installing mosquitto (the tests run a real broker)"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto >/dev/null; \
+			echo "installing $(1) (the tests $(3))"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; \
 		else \
-			echo "mosquitto is not installed and cannot be installed here: the broker tests will fail (apt-get install mosquitto)"; \
+			echo "$(1) is not installed and cannot be installed here: the tests that $(3) will fail (apt-get install $(1))"; \
 		fi; \
 	fi
+endef
 
-test: $(STAMP) mosquitto
+# Tests start their own Mosquitto on a free loopback port.
+mosquitto:
+	$(call apt_need,mosquitto,command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ],run a real broker)
+
+# The web pages are tested in Debian's chromium, driven by Playwright.
+chromium:
+	$(call apt_need,chromium,[ -x /usr/bin/chromium ],open the web pages in a real browser)
+
+test: $(STAMP) mosquitto chromium
 	$(VENV)/bin/pytest
+
+# A real Home Assistant (the last release for Python 3.11) checks what the gates announce; not part of
+# `make test`. Installed into .cache/ under HA's own package_constraints.txt: a plain install resolves
+# to dependencies too new for it.
+HA_VERSION := 2024.3.3
+HA_VENV := .cache/ha-venv
+HA_WHEEL := .cache/ha-wheel/homeassistant-$(HA_VERSION)-py3-none-any.whl
+
+$(HA_VENV)/.installed: tests/homeassistant/requirements.txt
+	$(PYTHON) -m venv $(HA_VENV)
+	$(HA_VENV)/bin/pip install --quiet --upgrade pip
+	$(HA_VENV)/bin/pip download --quiet --no-deps -d .cache/ha-wheel homeassistant==$(HA_VERSION)
+	$(PYTHON) -c "import sys, zipfile; sys.stdout.write(zipfile.ZipFile(sys.argv[1]).read('homeassistant/package_constraints.txt').decode())" $(HA_WHEEL) > .cache/ha-constraints.txt
+	$(HA_VENV)/bin/pip install --quiet -c .cache/ha-constraints.txt $(HA_WHEEL) -r tests/homeassistant/requirements.txt
+	touch $@
+
+ha-check: $(STAMP) mosquitto $(HA_VENV)/.installed
+	$(VENV)/bin/python tests/homeassistant/ha_check.py
 
 bench: $(STAMP)
 	$(VENV)/bin/qrgate bench --json

@@ -21,23 +21,25 @@ sys.path[:0] = [str(Path(__file__).resolve().parents[1] / p) for p in ("controll
 
 from gatesim.camera import VirtualCamera  # noqa: E402
 from gatesim.sceneset import code_free_frames, labelled_frames, pass_like_text  # noqa: E402
-from qrgate.vision.decoder import Decoder, DecoderSettings  # noqa: E402
+from qrgate.config.decoder import DecoderConfig  # noqa: E402
+from qrgate.vision.decoder import Decoder  # noqa: E402
 from qrgate.vision.sources import load_gray  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "qr-blackbox" / "zxing"
 ONE = dict(fallback_binarizer=None)
 CANDIDATES = {
-    "local_average": DecoderSettings(binarizer="local_average", **ONE),
-    "local_average+retries": DecoderSettings(True, True, True, binarizer="local_average", **ONE),
-    "global_histogram": DecoderSettings(binarizer="global_histogram", **ONE),
-    "gh+la_every1": DecoderSettings(fallback_every=1),
-    "gh+la_every3": DecoderSettings(fallback_every=3),
-    "gh+la_every6": DecoderSettings(fallback_every=6),
-    "la+downscale": DecoderSettings(try_downscale=True, binarizer="local_average", **ONE),
+    "local_average": DecoderConfig(binarizer="local_average", **ONE),
+    "local_average+retries": DecoderConfig(try_rotate=True, try_invert=True, try_downscale=True,
+                                           binarizer="local_average", **ONE),
+    "global_histogram": DecoderConfig(binarizer="global_histogram", **ONE),
+    "gh+la_every1": DecoderConfig(fallback_every=1),
+    "gh+la_every3": DecoderConfig(fallback_every=3),
+    "gh+la_every6": DecoderConfig(fallback_every=6),
+    "la+downscale": DecoderConfig(try_downscale=True, binarizer="local_average", **ONE),
 }
 
 
-def corpus(settings: DecoderSettings) -> dict:
+def corpus(settings: DecoderConfig) -> dict:
     out: dict = {}
     for png in sorted(CORPUS.glob("*/*.png")):
         want = png.with_suffix(".txt").read_bytes().decode("utf-8")
@@ -53,7 +55,7 @@ def corpus(settings: DecoderSettings) -> dict:
     return out
 
 
-def stream(settings: DecoderSettings, frames: list, empty: list) -> dict:
+def stream(settings: DecoderConfig, frames: list, empty: list) -> dict:
     decoder = Decoder(settings)
     hits, ms = 0, []
     for frame, text, _shot in frames:
@@ -72,7 +74,7 @@ def stream(settings: DecoderSettings, frames: list, empty: list) -> dict:
             "ms_mean": round(sum(ms) / len(ms), 2), "empty_ms_mean": round(sum(empty_ms) / len(empty_ms), 2)}
 
 
-def visitors(settings: DecoderSettings, difficulty: str, count: int) -> dict:
+def visitors(settings: DecoderConfig, difficulty: str, count: int) -> dict:
     """Each visitor raises a code over 1 s and holds it 1 s at 30 fps: frames until the first read."""
     waits, missed = [], 0
     for i in range(count):

@@ -83,13 +83,13 @@ def mock_gate_app(tmp_path, trust_file, *, site="site1", gate="g1", relay_second
     from gpiozero.pins.mock import MockFactory
 
     from qrgate.app import GateApp
-    from qrgate.config import CameraConfig, Config, GateConfig, LedgerConfig, MqttConfig, SiteConfig, TrustConfig
+    from qrgate.config import CameraReaderConfig, Config, GateConfig, LedgerConfig, MqttConfig, SiteConfig, TrustConfig
     from qrgate.gate.gpio import GpioGateIO
     from qrgate.gate.pins import DEFAULT_PINS
 
     cfg = Config(site=SiteConfig(id=site, secret_file=str(tmp_path / "site.secret")),
                  gate=GateConfig(id=gate, relay_seconds=relay_seconds, **gate_options),
-                 cameras=[CameraConfig(source="files")], trust=TrustConfig(files=[str(trust_file)]),
+                 readers=[CameraReaderConfig()], trust=TrustConfig(files=[str(trust_file)]),
                  ledger=LedgerConfig(path=str(tmp_path / f"{gate}.db")), mqtt=MqttConfig(enabled=False))
     pins = MockFactory()
     io = (io_class or GpioGateIO)(pin_factory=pins)
@@ -105,20 +105,21 @@ def site_gate_app(tmp_path, trust_file, port, site, gate, *, policy=None, gates=
     from gpiozero.pins.mock import MockFactory
 
     from qrgate.app import GateApp
-    from qrgate.config import (CameraConfig, Config, GateConfig, LedgerConfig, MqttConfig, SiteConfig, TrustConfig,
-                               build)
+    from qrgate.config import (CameraReaderConfig, Config, GateConfig, LedgerConfig, MqttConfig, SiteConfig,
+                               TrustConfig, validate)
     from qrgate.gate.gpio import GpioGateIO
     from qrgate.gate.pins import DEFAULT_PINS
     from qrgate.policy.config import PolicyConfig
     from qrgate.site.config import SiteSyncConfig
 
-    mqtt = {"port": port, "discovery_prefix": "none", "username": username, "password": password}
+    mqtt = {"port": port, "discovery_prefix": None, "username": username, "password": password}
     cfg = Config(site=SiteConfig(id=site, secret_file=str(tmp_path / secret), sync=SiteSyncConfig(gates=list(gates))),
-                 gate=GateConfig(id=gate, relay_seconds=0.05), cameras=[CameraConfig(source="files")],
+                 gate=GateConfig(id=gate, relay_seconds=0.1), readers=[CameraReaderConfig()],
                  trust=TrustConfig(files=[str(trust_file), *map(str, extra_trust)]),
                  ledger=LedgerConfig(path=str(tmp_path / f"{gate}.db")),
-                 mqtt=build(MqttConfig, {k: v for k, v in mqtt.items() if v is not None}, "mqtt"),
-                 policy=build(PolicyConfig, policy or {}, "policy"))
+                 mqtt=validate(MqttConfig, {k: v for k, v in mqtt.items() if v is not None or k == "discovery_prefix"},
+                               "mqtt"),
+                 policy=validate(PolicyConfig, policy or {}, "policy"))
     pins = MockFactory()
     io = GpioGateIO(pin_factory=pins)
     pins.pin(DEFAULT_PINS["door_contact"]).drive_low()

@@ -8,7 +8,7 @@ import pytest
 from gpiozero.pins.mock import MockFactory
 
 from qrgate.app import GateApp
-from qrgate.config import CameraConfig, Config, GateConfig, LedgerConfig, MqttConfig, SiteConfig, TrustConfig
+from qrgate.config import CameraReaderConfig, Config, GateConfig, LedgerConfig, MqttConfig, SiteConfig, TrustConfig
 from qrgate.gate.gpio import GpioGateIO
 from qrgate.gate.pins import DEFAULT_PINS
 
@@ -26,7 +26,7 @@ def gate(tmp_path, keys):
     pins = MockFactory()
     cfg = Config(site=SiteConfig(secret_file=str(tmp_path / "s")),
                  gate=GateConfig(relay_seconds=0.2, door_held_seconds=20, exit_button_seconds=0.2),
-                 cameras=[CameraConfig(source="files")], trust=TrustConfig(files=[keys["trust"]]),
+                 readers=[CameraReaderConfig()], trust=TrustConfig(files=[keys["trust"]]),
                  ledger=LedgerConfig(path=str(tmp_path / "l.db")), mqtt=MqttConfig(enabled=False))
     io = GpioGateIO(pin_factory=pins)
     pins.pin(DEFAULT_PINS["door_contact"]).drive_low()

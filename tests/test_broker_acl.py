@@ -136,11 +136,12 @@ def test_a_gate_reads_its_own_site_only(broker):
 
 
 def test_only_the_admin_identity_can_command_a_gate(broker, tmp_path, keys):
-    app, pins = mock_gate_app(tmp_path, keys["trust"], site="site1", gate="gate2", relay_seconds=0.05)
+    app, pins = mock_gate_app(tmp_path, keys["trust"], site="site1", gate="gate2", relay_seconds=0.1)
     ledger = app.ledger
     topics = GateTopics("qrgate", "site1", "gate2")
     reporter = MqttReporter(ledger=ledger, topics=topics, gate=app,
-                            broker=BrokerSettings("127.0.0.1", broker.port, "site1-gate2", password("site1-gate2")))
+                            broker=BrokerSettings(host="127.0.0.1", port=broker.port, username="site1-gate2",
+                                                   password=password("site1-gate2")))
     reporter.start()
     watcher = Client(broker.port, "dashboard", subscribe="qrgate/site1/gate2/#")
     gate1 = Client(broker.port, "site1-gate1")

@@ -101,7 +101,7 @@ def test_config_check_names_the_key_path(tmp_path):
     proc = qrgate("config", "check", str(bad))
     assert proc.returncode == 2 and b"gate.relay_secs: unknown key; did you mean 'relay_seconds'?" in proc.stderr
     good = tmp_path / "ok.toml"
-    good.write_text('[gate]\nid = "north"\n[[cameras]]\ndirection = "entry"\n')
+    good.write_text('[gate]\nid = "north"\n[[readers]]\nkind = "camera"\ndirection = "entry"\n')
     assert as_json(qrgate("config", "check", str(good), "--json"))["gate"] == "north"
 
 
@@ -115,7 +115,7 @@ def test_bench_prints_the_promised_keys():
 def test_run_without_gpio_hardware_says_so(tmp_path):
     cfg = tmp_path / "gate.toml"
     cfg.write_text(f'[site]\nsecret_file = "{tmp_path}/s"\n[ledger]\npath = "{tmp_path}/l.db"\n'
-                   '[mqtt]\nenabled = false\n[[cameras]]\ndirection = "entry"\n')
+                   '[mqtt]\nenabled = false\n[[readers]]\nkind = "camera"\ndirection = "entry"\n')
     proc = qrgate("run", "--config", str(cfg))
     assert proc.returncode == 2 and b"cannot open the gate's GPIO pins" in proc.stderr
     assert b"Warning" not in proc.stderr

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import json
 from pathlib import Path
 
 import pytest
 from conftest import require_corpus
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from qrgate.credentials.dcc.issue import make_test_signer
+from qrgate.credentials.dcc.issue import EKU_OID, make_test_signer
 from qrgate.credentials.dcc.trust import KINDS, DccTrust, SignerCertificate, add_trust, kid_of
 from qrgate.credentials.trust import TrustStore
 from qrgate.errors import KeyFileError, QrgateError
@@ -132,6 +137,32 @@ def test_the_dot_zero_oid_variant_is_understood():
     # CO6 is a test-only DSC written with the 1.3.6.1.4.1.0.1847.2021.1.x OIDs
     cert = SignerCertificate.from_der(_corpus_certificate("CO6.json"))
     assert cert.allowed_kinds == frozenset({"test"})
+
+
+def test_an_unreadable_eku_allows_no_kind():
+    signer = make_test_signer(NOW - DAY, NOW + DAY, kinds=["test"])
+    usage = x509.ExtendedKeyUsage([x509.ObjectIdentifier(EKU_OID["test"])]).public_bytes()
+    assert signer.certificate_der.count(usage) == 1
+    garbled = signer.certificate_der.replace(usage, usage[:2] + b"\x04" + usage[3:])  # the OID made a byte string
+    assert SignerCertificate.from_der(garbled).allowed_kinds == frozenset()  # fail closed
+    assert SignerCertificate.from_der(signer.certificate_der).allowed_kinds == frozenset({"test"})
+
+
+def _with_usages(*oids: x509.ObjectIdentifier) -> bytes:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "synthetic DSC")])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(7).not_valid_before(dt.datetime(2025, 1, 1)).not_valid_after(dt.datetime(2035, 1, 1))
+            .add_extension(x509.ExtendedKeyUsage(list(oids)), critical=False).sign(key, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+def test_other_eku_oids_are_read_and_only_the_dcc_ones_restrict():
+    custom = x509.ObjectIdentifier("1.3.6.1.4.1.99999.1")
+    recovery = x509.ObjectIdentifier(EKU_OID["recovery"])
+    assert SignerCertificate.from_der(_with_usages(custom, ExtendedKeyUsageOID.CODE_SIGNING)).allowed_kinds \
+        == frozenset(KINDS)
+    assert SignerCertificate.from_der(_with_usages(custom, recovery)).allowed_kinds == frozenset({"recovery"})
 
 
 def test_an_empty_eku_list_allows_every_kind():

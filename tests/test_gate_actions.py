@@ -221,3 +221,21 @@ def test_an_action_that_fails_in_the_ledger_says_so(rig):
     rig.app.ledger.close()  # the log cannot be written: nothing may move
     assert rig.do("open").reason == "failed"
     assert rig.rises() == 0
+
+
+def test_every_action_reason_in_the_registry_is_produced(rig, now):
+    from qrgate.policy.reasons import ACTION_TEXT
+
+    rig.app.ledger.record(at=now, gate_id="g1", type="entry", reason="granted", holder="b2" * 8, pass_id="ab" * 6)
+    produced = {
+        rig.do("open").reason, rig.do("explode").reason, rig.do("open", by="a b").reason,
+        rig.do("override").reason, rig.do("override", why="x" * 201).reason, rig.do("lockdown", 1).reason,
+        rig.do("open", direction="up").reason, rig.do("ack_alarm", "tamper").reason, rig.do("confirm", "p1").reason,
+        rig.do("mark_left", "cd" * 6, why="gone").reason,
+        rig.do("mark_left", "ab" * 6, why="left by the side door").reason,
+    }
+    assert rig.events()[-1] == ("exit", "marked_left")
+    produced.add(rig.events()[-1][1])  # the reason of the exit a guard recorded
+    rig.app.ledger.close()
+    produced.add(rig.do("reset_counts").reason)
+    assert produced == set(ACTION_TEXT), sorted(set(ACTION_TEXT) ^ produced)

@@ -25,7 +25,7 @@ class MqttGate:
         self.app, self.pins = mock_gate_app(tmp_path, keys["trust"], site=site, gate=gate)
         self.ledger = self.app.ledger
         self.topics = self.app.topics
-        self.reporter = connect_gate(gate=self.app, topics=self.topics, broker=BrokerSettings("127.0.0.1", port),
+        self.reporter = connect_gate(gate=self.app, topics=self.topics, broker=BrokerSettings(host="127.0.0.1", port=port),
                                      clock=self.app.clock, **reporter_options)
         self.app.reporter = self.reporter  # started and stopped with the app
         self.app.start(cameras=False)

@@ -13,8 +13,8 @@ from gpiozero.pins.mock import MockFactory
 
 from gatesim.observer import MqttObserver
 from qrgate.app import GateApp
-from qrgate.config import (CameraConfig, Config, GateConfig, LedgerConfig, MqttConfig, SiteConfig, TrustConfig,
-                           build)
+from qrgate.config import (CameraReaderConfig, Config, GateConfig, LedgerConfig, MqttConfig, SiteConfig, TrustConfig,
+                           validate)
 from qrgate.gate.gpio import GpioGateIO
 from qrgate.gate.pins import DEFAULT_PINS
 from qrgate.model import Direction, Scan
@@ -23,9 +23,9 @@ HOUR = 3600
 
 
 def make_app(tmp_path, keys, port, site):
-    mqtt = build(MqttConfig, {"host": "127.0.0.1", "port": port, "discovery_prefix": f"ha{site}"}, "mqtt")
+    mqtt = validate(MqttConfig, {"host": "127.0.0.1", "port": port, "discovery_prefix": f"ha{site}"}, "mqtt")
     cfg = Config(site=SiteConfig(id=site, secret_file=str(tmp_path / "site.secret")),
-                 gate=GateConfig(id="g1", relay_seconds=0.2), cameras=[CameraConfig(source="files")],
+                 gate=GateConfig(id="g1", relay_seconds=0.2), readers=[CameraReaderConfig()],
                  trust=TrustConfig(files=[keys["trust"]]), ledger=LedgerConfig(path=str(tmp_path / "l.db")),
                  mqtt=mqtt)
     pins = MockFactory()

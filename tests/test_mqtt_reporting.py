@@ -17,7 +17,7 @@ TOPICS = GateTopics("qrgate", "s1", "g1")
 
 
 def make_reporter(ledger, port):
-    return MqttReporter(ledger=ledger, topics=TOPICS, broker=BrokerSettings("127.0.0.1", port),
+    return MqttReporter(ledger=ledger, topics=TOPICS, broker=BrokerSettings(host="127.0.0.1", port=port),
                         state=lambda: {"mode": "normal"})
 
 
@@ -59,7 +59,7 @@ def test_events_and_retained_counts_reach_a_subscriber(tmp_path, mosquitto, now)
 def test_last_will_says_offline_when_the_gate_dies(tmp_path, mosquitto):
     ledger = Ledger(tmp_path / "l.db")
     reporter = MqttReporter(ledger=ledger, topics=GateTopics("qrgate", "s2", "g1"),
-                            broker=BrokerSettings("127.0.0.1", mosquitto.port, keepalive=1),
+                            broker=BrokerSettings(host="127.0.0.1", port=mosquitto.port, keepalive=1),
                             state=lambda: {})
     reporter.start()
     observer = MqttObserver("127.0.0.1", mosquitto.port, "qrgate/s2/#", client_id="obs-2")

@@ -7,7 +7,7 @@ import tomllib
 
 import pytest
 
-from qrgate.config import build, describe
+from qrgate.config import describe, validate
 from qrgate.policy.decide import decide
 from qrgate.errors import ConfigError
 from qrgate.model import Credential, Direction, Verification
@@ -45,7 +45,7 @@ zone = "hall"
 
 
 def load(text: str) -> PolicyConfig:
-    return build(PolicyConfig, tomllib.loads(text), "policy")
+    return validate(PolicyConfig, tomllib.loads(text), "policy")
 
 
 def test_a_full_site_policy_builds_each_gates_view():
@@ -99,13 +99,20 @@ def test_empty_policy_is_always_open_and_hard():
     ('holidays = ["2027-13-01"]', "policy.holidays[0]: '2027-13-01' is not a date"),
     ('hours_exempt_kinds = ["boss"]', "policy.hours_exempt_kinds[0]: 'boss' is not one of"),
     ("entries_per_day = 300", "policy.entries_per_day: 300 is above 255"),
-    ("zones.lab.number = 9", "policy.zones.lab.number: 9 is not 1-8"),
+    ("zones.lab.number = 9", "policy.zones.lab.number: 9 is above 8"),
     ("zones.a.number = 1\nzones.b.number = 1", "policy.zones.b.number: 1 is also zone 'a'"),
     ("zones.lab.colour = 1", "policy.zones.lab.colour: unknown key"),
     ('gates.north.zone = "lab"', "policy.gates.north.zone: no zone 'lab' under policy.zones"),
-    ("gates.north.number = 9", "policy.gates.north.number: 9 is not 0-8"),
+    ("gates.north.number = 9", "policy.gates.north.number: 9 is above 8"),
     ("gates.a.number = 2\ngates.b.number = 2", "policy.gates.b.number: 2 is also gate 'a'"),
     ("anti_pasback = 'off'", "policy.anti_pasback: unknown key; did you mean 'anti_passback'?"),
+    ('anti_passback = "timed"\npassback_minutes = nan', "policy.passback_minutes: nan is not a finite number"),
+    ("health_declaration_hours = inf", "policy.health_declaration_hours: inf is not a finite number"),
+    ("health.max_test_age_hours = { LP6464-4 = -1.0 }",
+     "policy.health.max_test_age_hours.LP6464-4: -1.0 is below the minimum 0"),
+    ("health.min_days_after_last_dose = 30\nhealth.max_days_after_last_dose = 20",
+     "policy.health.max_days_after_last_dose: 20 is below min_days_after_last_dose (30)"),
+    ("health.accept_tests = false", "policy.health.accept_tests: unknown key; did you mean 'accept_test'?"),
 ])
 def test_errors_name_the_key_path_and_the_fault(text, message):
     with pytest.raises(ConfigError) as err:
@@ -116,5 +123,6 @@ def test_errors_name_the_key_path_and_the_fault(text, message):
 def test_every_setting_is_described():
     rows = describe(PolicyConfig, "policy.")
     keys = {k for k, _d, _doc in rows}
-    assert {"policy.anti_passback", "policy.opening_hours", "policy.zones", "policy.gates"} <= keys
+    assert {"policy.anti_passback", "policy.opening_hours", "policy.zones.<name>.cap", "policy.gates.<name>.number",
+            "policy.health.max_test_age_hours"} <= keys
     assert all(doc for _k, _d, doc in rows)

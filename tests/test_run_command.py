@@ -28,7 +28,8 @@ def test_run_grants_a_pass_through_the_osdp_board(tmp_path, office, now):
                        f'[gate]\nbackend = "osdp"\nosdp_port = "{port}"\nrelay_seconds = 1.0\n'
                        f'[trust]\nfiles = ["{trust}"]\n[ledger]\npath = "{tmp_path}/ledger.db"\n'
                        '[mqtt]\nenabled = false\n'
-                       f'[[cameras]]\ndirection = "entry"\nsource = "files"\nfps = 1\nfiles = [{files}]\n')
+                       '[[readers]]\nkind = "camera"\ndirection = "entry"\n'
+                       f'source = "files"\nfps = 1\nfiles = [{files}]\n')
         proc = subprocess.Popen([sys.executable, "-m", "qrgate", "run", "--json", "--config", str(cfg)],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         relay_seen = False
@@ -49,3 +50,20 @@ def test_run_grants_a_pass_through_the_osdp_board(tmp_path, office, now):
         assert relay_seen, "the board's relay never closed"
     finally:
         stop_board()
+
+
+def test_run_on_mock_pins_says_no_hardware_is_driven(tmp_path, office, now):
+    png = tmp_path / "pass.png"
+    segno.make(office.issue("visitor-m", now - 3600, now + 3600), error="m", micro=False,
+               boost_error=False).save(str(png), scale=6, border=4)
+    trust = next((tmp_path / "keys").glob("trust.json"))
+    cfg = tmp_path / "gate.toml"
+    cfg.write_text(f'[site]\nsecret_file = "{tmp_path}/site.secret"\n[gate]\nbackend = "mock"\n'
+                   f'[trust]\nfiles = ["{trust}"]\n[ledger]\npath = "{tmp_path}/ledger.db"\n[mqtt]\nenabled = false\n'
+                   f'[[readers]]\nkind = "camera"\nsource = "files"\nfps = 4\nfiles = ["{png}", "{png}"]\n')
+    proc = subprocess.run([sys.executable, "-m", "qrgate", "run", "--json", "--config", str(cfg)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = [json.loads(line) for line in proc.stderr.splitlines() if line.strip()]
+    assert lines[0]["level"] == "warning" and "no hardware is driven" in lines[0]["message"]
+    assert [e.type for e in Ledger(tmp_path / "ledger.db").events()] == ["entry"]

@@ -178,9 +178,9 @@ def test_health_and_backoff_follow_the_given_clock():
 def test_the_runner_drives_the_gates_fault_state_alarm_and_light(tmp_path, keys):
     """The wiring the app uses: when_camera_changed -> GateApp.camera_changed(lane, ok, reason)."""
     from qrgate.app import GateApp
-    from qrgate.config import CameraConfig, Config, LedgerConfig, MqttConfig, SiteConfig, TrustConfig
+    from qrgate.config import CameraReaderConfig, Config, LedgerConfig, MqttConfig, SiteConfig, TrustConfig
 
-    cfg = Config(site=SiteConfig(secret_file=str(tmp_path / "s")), cameras=[CameraConfig(source="files")],
+    cfg = Config(site=SiteConfig(secret_file=str(tmp_path / "s")), readers=[CameraReaderConfig()],
                  trust=TrustConfig(files=[keys["trust"]]), ledger=LedgerConfig(path=str(tmp_path / "l.db")),
                  mqtt=MqttConfig(enabled=False))
     pins = MockFactory()

@@ -12,7 +12,7 @@ import pytest
 from conftest import mock_gate_app
 from qrgate.actions import Action
 from qrgate.cli.main import main
-from qrgate.config import build
+from qrgate.config import validate
 from qrgate.ledger import Ledger
 from qrgate.policy.config import PolicyConfig
 from qrgate.site import conflicts, escrow, expiry
@@ -107,7 +107,8 @@ def test_expiry_after_hours_and_at_the_daily_reset():
 def test_the_gate_expires_presence_and_counts_the_exit_button_as_the_last_entrants_exit(tmp_path, keys):
     app, pins = mock_gate_app(tmp_path, keys["trust"], gate="a")
     try:
-        app.cfg.policy = build(PolicyConfig, {"presence_expiry_hours": 2, "exit_button_as_exit": True}, "policy")
+        app.cfg = app.cfg.model_copy(update={"policy": validate(
+            PolicyConfig, {"presence_expiry_hours": 2, "exit_button_as_exit": True}, "policy")})
         now = app.clock()
         app.ledger.record(at=now - 3 * 3600, gate_id="a", type="entry", reason="granted", holder="stale")
         app.ledger.record(at=now - 60, gate_id="a", type="entry", reason="granted", holder="first")
@@ -131,9 +132,9 @@ def test_bad_expiry_settings_name_their_key():
     from qrgate.errors import ConfigError
 
     with pytest.raises(ConfigError, match="policy.daily_reset_at"):
-        build(PolicyConfig, {"daily_reset_at": "25:99"}, "policy")
+        validate(PolicyConfig, {"daily_reset_at": "25:99"}, "policy")
     with pytest.raises(ConfigError, match="policy.on_partition"):
-        build(PolicyConfig, {"on_partition": "maybe"}, "policy")
+        validate(PolicyConfig, {"on_partition": "maybe"}, "policy")
 
 
 def test_secret_export_import_keeps_the_fingerprint_and_never_prints_the_secret_by_default(tmp_path, capsys,

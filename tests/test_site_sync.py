@@ -258,7 +258,7 @@ def test_a_gate_whose_ledger_was_replaced_numbers_on_after_its_old_events(gates,
         assert scan(a, office.issue(f"v-old-{i}", now - HOUR, now + HOUR), IN).granted
     assert wait(lambda: heard(b, a))
     a.stop()
-    for suffix in ("", "-wal", "-shm"):  # a new SD card: the ledger starts empty
+    for suffix in ("", "-wal", "-shm", ".written"):  # a new SD card: the ledger starts empty
         (tmp_path / f"a.db{suffix}").unlink(missing_ok=True)
     again = gates("a")
     assert again.ledger.last_seq_from("a") == 3  # learnt from its own retained hello before deciding

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
 import segno
 
 from gatesim.camera import render_qr
 from qrgate.errors import CameraError
-from qrgate.vision.decoder import Decoder, DecoderSettings, settings_from
+from qrgate.config.decoder import DecoderConfig
+from qrgate.vision.decoder import Decoder
 
 
 def side_lit(text: str) -> np.ndarray:
@@ -23,8 +25,8 @@ def side_lit(text: str) -> np.ndarray:
 def hard_lit():
     frame = side_lit("QG1:SIDE-LIT-TEST")
     # the premise of the fallback tests: only the local binarizer reads this frame
-    assert not Decoder(DecoderSettings(fallback_binarizer=None)).decode(frame)
-    assert Decoder(DecoderSettings(binarizer="local_average", fallback_binarizer=None)).decode(frame)
+    assert not Decoder(DecoderConfig(fallback_binarizer=None)).decode(frame)
+    assert Decoder(DecoderConfig(binarizer="local_average", fallback_binarizer=None)).decode(frame)
     return frame
 
 
@@ -51,38 +53,38 @@ def test_wrong_frames_get_a_clear_error():
 
 
 def test_unknown_settings_are_refused():
-    with pytest.raises(CameraError, match="unknown binarizer"):
-        DecoderSettings(binarizer="otsu")
-    with pytest.raises(CameraError, match="fallback_every"):
-        DecoderSettings(fallback_every=0)
+    with pytest.raises(ValidationError, match="binarizer"):
+        DecoderConfig(binarizer="otsu")
+    with pytest.raises(ValidationError, match="fallback_every"):
+        DecoderConfig(fallback_every=0)
 
 
 def test_fallback_runs_on_every_nth_codeless_frame_in_a_stream(hard_lit):
-    decoder = Decoder(DecoderSettings(fallback_every=3))
+    decoder = Decoder(DecoderConfig(fallback_every=3))
     results = [bool(decoder.decode(hard_lit)) for _ in range(9)]
     assert results == [False, False, True] * 3
     assert decoder.stats.fallbacks == 3 and decoder.stats.fallback_finds == 3
 
 
 def test_a_still_always_gets_the_fallback(hard_lit):
-    decoder = Decoder(DecoderSettings(fallback_every=100))
+    decoder = Decoder(DecoderConfig(fallback_every=100))
     assert decoder.decode(hard_lit, still=True)
     assert not decoder.decode(hard_lit)  # the same frame, as frame 2 of a stream
 
 
 def test_empty_frames_rarely_pay_for_the_fallback():
-    decoder = Decoder(DecoderSettings(fallback_every=4))
+    decoder = Decoder(DecoderConfig(fallback_every=4))
     empty = np.random.default_rng(1).integers(100, 140, (240, 320), dtype=np.uint8)
     for _ in range(40):
         assert decoder.decode(empty) == []
     assert decoder.stats.fallbacks == 10
 
 
-def test_settings_follow_a_config_section_and_keep_defaults_for_the_rest():
-    class Section:  # the shape of config.DecoderConfig
-        try_rotate, try_invert, try_downscale = True, False, False
-        gone_after, repeat_after = 0.5, 10.0
+def test_the_decoder_takes_the_config_section_as_it_is(tmp_path):
+    from qrgate import config
 
-    settings = settings_from(Section)
-    assert settings.try_rotate is True
-    assert settings.binarizer == DecoderSettings().binarizer
+    path = tmp_path / "gate.toml"
+    path.write_text('[decoder]\ntry_rotate = true\nfallback_binarizer = "none"\n[[readers]]\nkind = "camera"\n')
+    decoder = Decoder(config.load(path).decoder)
+    assert decoder.settings.try_rotate is True and decoder.settings.fallback_binarizer is None
+    assert decoder.settings.binarizer == DecoderConfig().binarizer

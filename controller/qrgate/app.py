@@ -12,16 +12,18 @@ import logging
 import signal
 import threading
 import time
-from typing import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 from .actions import DONE, Action, ActionResult
 from .clock_sync import kernel_clock_synced
-from .comms.mqtt import BrokerSettings
+from .comms.discovery import DeviceInfo, version
 from .comms.topics import GateTopics
 from .comms.wiring import connect_gate
-from .config import CameraConfig, Config
+from .config import Config
+from .config.readers import CameraReaderConfig, ReaderConfig
 from .credentials import TrustStore
-from .errors import ConfigError, QrgateError, SiteError
+from .errors import ConfigError, LedgerError, QrgateError, SiteError
 from .export import purge_expired
 from .gate import GateIO, open_gate_io, signals
 from .gate.base import LedPattern
@@ -42,8 +44,11 @@ from .state.door import DoorMonitor
 from .state.gate import GateState
 from .state.mode import GateMode
 from .vision.debounce import Debouncer
-from .vision.decoder import Decoder, settings_from
+from .vision.decoder import Decoder
 from .vision.sources import FrameSource, ImageFiles, OpenCVCamera, VideoFile
+
+if TYPE_CHECKING:
+    from .web.config import WebConfig
 
 log = logging.getLogger(__name__)
 
@@ -57,16 +62,30 @@ EXIT_BUTTON_LOOKBACK_SECONDS = 24 * 3600  # the exit button counts as the exit o
 
 def open_io(cfg: Config) -> GateIO:
     gate = cfg.gate
-    if gate.backend == "gpio":
-        return open_gate_io("gpio", pins=gate.pins, max_relay_seconds=gate.max_relay_seconds)
+    if gate.backend in ("gpio", "mock"):
+        factory = None
+        if gate.backend == "mock":  # gpiozero's mock pins: a whole gate on a PC (the CLI says nothing is driven)
+            from gpiozero.pins.mock import MockFactory
+
+            factory = MockFactory()
+        io = open_gate_io("gpio", pins=gate.pins.model_dump(), max_relay_seconds=gate.max_relay_seconds,
+                          pin_factory=factory)
+        if factory is not None:  # a closed door and lid, as on a gate at rest (the pull-ups read open)
+            for switch in (gate.pins.door_contact, gate.pins.tamper):
+                factory.pin(switch).drive_low()
+        return io
     return open_gate_io("osdp", port=gate.osdp_port, address=gate.osdp_address, scbk=gate.osdp_scbk,
                         baud=gate.osdp_baud, relay_output=gate.osdp_relay_output,
                         door_input=gate.osdp_door_input, exit_input=gate.osdp_exit_input,
                         tamper_input=gate.osdp_tamper_input, max_relay_seconds=gate.max_relay_seconds)
 
 
-def open_source(camera: CameraConfig) -> FrameSource | Callable[[], FrameSource]:
-    """A replay is opened now; a camera is opened by its runner, so a missing one is a fault that heals."""
+def open_reader(reader: ReaderConfig, index: int = 0) -> FrameSource | Callable[[], FrameSource]:
+    """The code source of readers[index]. A replay is opened now; a camera is opened by its runner,
+    so a missing one is a fault that heals."""
+    if not isinstance(reader, CameraReaderConfig):
+        raise ConfigError(f"readers[{index}].kind: {reader.kind} readers are not available in this build")
+    camera = reader
     if camera.source == "files":
         return ImageFiles(camera.files, fps=camera.fps)
     if camera.source == "video":
@@ -79,13 +98,26 @@ def open_source(camera: CameraConfig) -> FrameSource | Callable[[], FrameSource]
     return lambda: OpenCVCamera(device=device, width=camera.width, height=camera.height, fps=camera.fps)
 
 
+def device_info(cfg: Config) -> DeviceInfo:
+    """What dashboards show about this gate's hardware."""
+    hardware = {"gpio": "Raspberry Pi GPIO", "osdp": "OSDP I/O board"}.get(cfg.gate.backend, cfg.gate.backend)
+    return DeviceInfo(hw_version=hardware, serial_number=board_serial())
+
+
+def board_serial() -> str | None:
+    """The Pi's own serial number (device tree), or None on other machines."""
+    try:
+        return Path("/proc/device-tree/serial-number").read_text().strip("\x00\n ") or None
+    except OSError:
+        return None
+
+
 class GateApp:
     def __init__(self, cfg: Config, *, io: GateIO | None = None, sources: list[FrameSource] | None = None,
-                 clock: Callable[[], float] = time.time):
-        if not cfg.cameras:
-            raise ConfigError("cameras: a gate needs at least one [[cameras]] entry")
-        if sources is not None and len(sources) != len(cfg.cameras):
-            raise ConfigError("cameras: one frame source is needed per camera")
+                 clock: Callable[[], float] = time.time, web: "WebConfig | None" = None):
+        self.cameras = [r for r in cfg.readers if isinstance(r, CameraReaderConfig)]
+        if sources is not None and len(sources) != len(self.cameras):
+            raise ConfigError("readers: one frame source is needed per camera reader")
         self.cfg = cfg
         self.clock = clock
         self._lock = threading.Lock()
@@ -114,10 +146,10 @@ class GateApp:
         if cfg.mqtt.enabled:
             m = cfg.mqtt
             self.reporter = connect_gate(
-                gate=self, topics=self.topics,
-                broker=BrokerSettings(m.host, m.port, m.username, m.password, m.ca_file, m.cert_file, m.key_file),
+                gate=self, topics=self.topics, broker=m,
                 clock=clock, discovery_prefix=m.discovery_prefix, commands=m.commands,
-                command_secret_file=m.command_secret_file, site_aggregator=m.site_aggregator)
+                command_secret_file=m.command_secret_file, site_aggregator=m.site_aggregator,
+                device_info=device_info(cfg), site_cap=cfg.policy.occupancy_cap)
         self.site: SiteSync | None = None
         if self.reporter is not None and cfg.site.sync.enabled:
             if cfg.gate.id == "sync":
@@ -131,28 +163,36 @@ class GateApp:
             self.controller.site = self.site
         if self.trust.rotation is not None:  # a code step used at any gate of the site is used here too
             self.trust.rotation.used_elsewhere = self.ledger.last_code_step
-        settings = settings_from(cfg.decoder)
-        self.lanes = [CameraLane(self.controller, Direction(camera.direction), Decoder(settings),
+        self.lanes = [CameraLane(self.controller, Direction(camera.direction), Decoder(cfg.decoder),
                                  Debouncer(cfg.decoder.gone_after, cfg.decoder.repeat_after))
-                      for camera in cfg.cameras]
+                      for camera in self.cameras]
         self._sources = sources
         self.runners: list[LaneRunner] = []
         self._cameras_lost: set[int] = set()
+        self._storage_fault = False
+        self.controller.when_storage_failed = self._storage_failed
         self.io.when_door_changed = self._on_door
         self.io.when_exit_pressed = self._on_exit_button
         self.io.when_tamper_changed = self._on_tamper
         self.io.when_online_changed = self._on_link
         self._show_mode(self.gate_state.mode)  # a lockdown outlives a restart
+        self._web_cfg = web
+        self.web = None  # the screen and console (qrgate.web), started by start()
 
     # -- what the gate reports ---------------------------------------------------------
     def state(self) -> dict:
         switches = self.gate_state.switches()
+        alarms = self.gate_state.active_alarms()
         return {"mode": self.gate_state.mode.value, "lockdown": switches["lockdown"],
                 "free_exit": switches["free_exit"], "door": "open" if self.io.is_door_open else "closed",
                 "camera": "lost" if self._cameras_lost else "ok",
+                "storage": "fault" if self._storage_fault else "ok",
+                "clock": "unsynced" if "clock_unsynced" in alarms else "synced",
+                "lock": "unlocked" if self.io.is_relay_on else "locked",
+                "version": version(),
                 "io_link": "online" if self.io.is_online else "offline",
                 "io": self.io.link_state,  # backend details: an OSDP board's secure channel
-                "alarms": self.gate_state.active_alarms()}
+                "alarms": alarms}
 
     def alarms(self) -> dict:
         return self.gate_state.alarms()
@@ -173,6 +213,8 @@ class GateApp:
                 result = self._perform(action, now)
         except QrgateError as exc:
             log.error("action %s by %s failed: %s", action.name, action.by, exc)
+            if isinstance(exc, LedgerError):
+                self._storage_failed(exc)
             return ActionResult(False, "failed")
         log.info("action %s by %s (%s): %s", action.name, action.by, action.source, result.reason)
         return result
@@ -220,13 +262,17 @@ class GateApp:
             self.io.release_relay()
             self.io.set_idle(IDLE_LOCKDOWN)
         else:
-            self.io.set_idle(signals.IDLE_FAULT if self._cameras_lost else signals.IDLE_READY)
+            self.io.set_idle(signals.IDLE_FAULT if self._cameras_lost or self._storage_fault else signals.IDLE_READY)
 
     # -- inputs ------------------------------------------------------------------------
     def _after_decision(self, outcome: Outcome) -> None:
         if outcome.decision.granted:
             with self._lock:
                 self.door.unlock(outcome.scan.at, self.cfg.gate.relay_seconds)
+            # the lock's state is published when it opens (below) and again when it shuts
+            relocked = threading.Timer(self.cfg.gate.relay_seconds + 0.05, self._notify)
+            relocked.daemon = True
+            relocked.start()
         unsynced = ALARM_CLOCK in outcome.decision.flags
         if unsynced != self.gate_state.is_active("clock_unsynced"):  # raised by a scan that met it, cleared likewise
             self._record_alarms([AlarmChange("clock_unsynced", unsynced, outcome.scan.at)])
@@ -239,22 +285,55 @@ class GateApp:
         self._record_alarms(changes)
 
     def _on_exit_button(self) -> None:
-        """The exit button always lets people out: logged first, then the lock is released."""
+        """The exit button always lets people out: the lock is released first, whatever the log does
+        (egress is life safety); the press is logged after, or kept until the log can take it."""
         now = self.clock()
         seconds = self.cfg.gate.exit_button_seconds
-        holder = None
-        if self.cfg.policy.exit_button_as_exit:  # a one-door gate: the person let in last is leaving
-            holder = self.ledger.last_entry_at(self.cfg.gate.id, now - EXIT_BUTTON_LOOKBACK_SECONDS)
-        if holder is not None:
-            self.ledger.record(at=now, gate_id=self.cfg.gate.id, type="exit", reason="exit_button",
-                               direction="exit", holder=holder)
-        else:
-            self.ledger.record(at=now, gate_id=self.cfg.gate.id, type="exit_button", reason="exit_button",
-                               direction="exit")
         with self._lock:
             self.door.unlock(now, seconds)
         self.io.pulse_relay(seconds)
+        event = dict(at=now, gate_id=self.cfg.gate.id, type="exit_button", reason="exit_button", direction="exit")
+        if self.cfg.policy.exit_button_as_exit:  # a one-door gate: the person let in last is leaving
+            try:
+                holder = self.ledger.last_entry_at(self.cfg.gate.id, now - EXIT_BUTTON_LOOKBACK_SECONDS)
+            except LedgerError:
+                holder = None
+            if holder is not None:
+                event.update(type="exit", holder=holder)
+        self._log_or_keep(**event)
         self._notify()
+
+    def _log_or_keep(self, **event) -> None:
+        """Log an event that has already happened; while the log fails, keep it to write later."""
+        try:
+            self.ledger.record(**event)
+        except LedgerError as exc:
+            self._storage_failed(exc)
+            self.ledger.record_later(**event)
+
+    def _storage_failed(self, exc: LedgerError) -> None:
+        """The log cannot be read or written: raise the storage alarm once; scans fail closed meanwhile."""
+        with self._lock:
+            if self._storage_fault:
+                return
+            self._storage_fault = True
+        log.error("storage fault: %s", exc)
+        self._show_mode(self.gate_state.mode)
+        self._record_alarms([AlarmChange("storage_fault", True, self.clock())])
+
+    def _storage_check(self, now: float) -> None:
+        """While the storage alarm is up: write what was kept in memory; once the log reads and writes, clear it."""
+        try:
+            self.ledger.flush()
+            self.ledger.occupancy()
+        except LedgerError as exc:
+            log.debug("storage still failing: %s", exc)
+            return
+        with self._lock:
+            self._storage_fault = False
+        log.warning("storage works again; %s", "the events kept in memory are written")
+        self._show_mode(self.gate_state.mode)
+        self._record_alarms([AlarmChange("storage_fault", False, now)])
 
     def _on_tamper(self, is_open: bool) -> None:
         self._record_alarms([AlarmChange("tamper", is_open, self.clock())])
@@ -274,8 +353,7 @@ class GateApp:
             lost = bool(self._cameras_lost)
         if lost == was_lost:
             return
-        if self.gate_state.mode is not GateMode.LOCKDOWN:  # a lockdown keeps its own light
-            self.io.set_idle(signals.IDLE_FAULT if lost else signals.IDLE_READY)
+        self._show_mode(self.gate_state.mode)  # a lockdown keeps its own light
         log.warning("camera %d %s%s", lane, "back" if ok else "lost", f" ({reason})" if reason else "")
         self._record_alarms([AlarmChange("camera_fault", lost, self.clock())])
 
@@ -285,6 +363,9 @@ class GateApp:
         with self._lock:
             changes = self.door.tick(now)
         self._record_alarms(changes)
+        if self._storage_fault or self.ledger.queued:
+            self._storage_check(now)
+            return  # no purge on a log that just failed
         self._expire_presence(now)
         if now >= self._next_purge:  # retention: old rows go, at start and once a day
             self._next_purge = now + PURGE_EVERY_SECONDS
@@ -353,7 +434,15 @@ class GateApp:
     # -- lifecycle ---------------------------------------------------------------------
     def start(self, *, cameras: bool = True) -> "GateApp":
         """Start reporting and, unless the caller feeds the lanes itself, the camera threads."""
+        sources = None
+        if cameras:  # first: a reader this build cannot open stops the start before anything runs
+            sources = (self._sources if self._sources is not None
+                       else [open_reader(r, i) for i, r in enumerate(self.cfg.readers)])
         self.tick()
+        if self._web_cfg is not None and self._web_cfg.enabled:
+            from .web.server import GateWebServer  # Starlette and uvicorn only when asked for
+
+            self.web = GateWebServer(self, self._web_cfg).start()
         if self.reporter:
             self.reporter.start()
             if self.site is not None:
@@ -363,10 +452,9 @@ class GateApp:
                     self.reporter.stop(timeout=0.2)
                     raise
         if cameras:
-            sources = self._sources if self._sources is not None else [open_source(c) for c in self.cfg.cameras]
             self.runners = [
                 LaneRunner(source, lane, name=f"{self.cfg.gate.id}-{lane.direction.value}{i}", clock=self.clock,
-                           loss_after=self.cfg.cameras[i].lost_after,
+                           loss_after=self.cameras[i].lost_after,
                            when_camera_changed=lambda ok, reason, i=i: self.camera_changed(i, ok, reason)).start()
                 for i, (lane, source) in enumerate(zip(self.lanes, sources))]
             self._ticker = threading.Thread(target=self._tick_loop, name="gate-ticker", daemon=True)
@@ -383,6 +471,8 @@ class GateApp:
 
     def stop(self) -> None:
         self._stop.set()
+        if self.web:
+            self.web.stop()
         for runner in self.runners:
             runner.stop()
         if self.reporter:

@@ -37,5 +37,9 @@ class BrokerError(QrgateError):
     """The MQTT broker cannot be started or reached."""
 
 
+class WebError(QrgateError):
+    """The gate's web pages or their local API: a guard file, a login, a request."""
+
+
 class SiteError(QrgateError):
     """This gate cannot join its site (another site secret than its peers')."""

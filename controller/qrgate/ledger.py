@@ -7,6 +7,11 @@ cut the log, the counts and what MQTT will still be told always agree.
 The ledger owns every table of its file: the gate's mode, the snapshot of its latched
 alarms and the offsets of a "reset daily counts" live here too, so a lockdown survives a
 power cut. Days (the counters' "today") follow the site's time zone.
+
+When the log cannot be written (a full, read-only or failing disk), what must happen anyway
+(people leaving, alarms) is kept in memory with its original time and id (`record_later`)
+and written by `flush()` once the log takes writes again. A log that is damaged, or empty
+where this gate has written one before, is refused at start with what to do about it.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ import functools
 import json
 import logging
 import sqlite3
+import collections
+import os
 import threading
 import uuid
 from pathlib import Path
@@ -127,6 +134,18 @@ def _reads(method):
     return reading
 
 
+def open_problem(path: Path, exc: sqlite3.Error) -> str:
+    """What is wrong with a log that would not open, said so that a technician can act on it."""
+    text = str(exc)
+    if "readonly" in text or "read-only" in text or not os.access(path.parent, os.W_OK):
+        return (f"the event log {path} cannot be written: its filesystem is read-only or the file is "
+                f"not writable by this user ({text}); the gate needs a writable state directory")
+    if "full" in text:
+        return f"the event log {path} cannot be written: the disk is full ({text}); free space first"
+    return (f"the event log {path} is damaged or not a qrgate log ({text}): move it aside and restore "
+            "a backup; `qrgate doctor` checks the log")
+
+
 def connect(path: str | Path) -> sqlite3.Connection:
     try:
         conn = sqlite3.connect(str(path), timeout=5.0, isolation_level=None, check_same_thread=False)
@@ -134,7 +153,7 @@ def connect(path: str | Path) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA busy_timeout=5000")
     except sqlite3.Error as exc:
-        raise LedgerError(f"cannot open the event log {path}: {exc}") from None
+        raise LedgerError(open_problem(Path(path), exc)) from None
     return conn
 
 
@@ -144,10 +163,17 @@ class Ledger:
     def __init__(self, path: str | Path, *, timezone: str = "UTC"):
         self.path = Path(path)
         self.timezone = timezone
+        #: beside the log: says this gate has written a log here before, so an empty one is a loss
+        self.marker = self.path.with_name(self.path.name + ".written")
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._refuse_a_lost_log()
         self._conn = connect(self.path)
         self._lock = threading.Lock()
+        self._queued: collections.deque[dict] = collections.deque()  # writes waiting for a working log
         try:
+            damage = [row[0] for row in self._conn.execute("PRAGMA quick_check(3)")]
+            if damage != ["ok"]:
+                raise sqlite3.DatabaseError("; ".join(line for text in damage for line in text.splitlines()))
             self._conn.executescript(SCHEMA)
             for table, added in ADDED_COLUMNS.items():
                 columns = {row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")}
@@ -156,7 +182,19 @@ class Ledger:
                         self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
             self._conn.executescript(INDEXES)
         except sqlite3.DatabaseError as exc:
-            raise LedgerError(f"the event log {path} is not a qrgate log or is damaged: {exc}") from None
+            self._conn.close()
+            raise LedgerError(open_problem(self.path, exc)) from None
+        self.marker.touch()
+
+    def _refuse_a_lost_log(self) -> None:
+        """A gate that has written a log before must not start afresh on an empty one: that would
+        forget who is inside and every anti-passback record."""
+        if self.marker.exists() and (not self.path.exists() or self.path.stat().st_size == 0):
+            state = "missing" if not self.path.exists() else "empty (0 bytes)"
+            raise LedgerError(
+                f"the event log {self.path} is {state}, but this gate has kept a log there before "
+                f"({self.marker} says so): restore the log from a backup; to start a new log on purpose, "
+                f"delete {self.marker}. `qrgate doctor` checks the log.")
 
     # -- reading -------------------------------------------------------------------
     @_reads
@@ -342,7 +380,53 @@ class Ledger:
         event_id: a deterministic id (a site conflict every gate records alike); the event is then
         recorded once, and None is returned when it already was. origin: the gate whose log
         this is (default gate_id); its site-shared events get the next origin_seq.
+        Writes kept back by record_later() go first, so the log keeps the order things happened in.
         """
+        if self._queued:
+            self.flush()
+        return self._record(at=at, gate_id=gate_id, type=type, reason=reason, direction=direction, holder=holder,
+                            format=format, detail=detail, pass_id=pass_id, code_step=code_step, event_id=event_id,
+                            origin=origin)
+
+    def record_later(self, **event) -> Event:
+        """An event the log could not take now: kept in memory with its time and id, written by flush().
+
+        Only for what must happen whatever the log does (people leaving, alarms); the returned
+        Event has seq 0 until it is written.
+        """
+        event.setdefault("event_id", uuid.uuid4().hex)
+        with self._lock:
+            self._queued.append(event)
+        log.warning("event log unwritable: %s kept in memory (%d waiting)", event["type"], len(self._queued))
+        return Event(id=event["event_id"], seq=0, at=event["at"], gate_id=event["gate_id"], type=event["type"],
+                     reason=event["reason"], direction=event.get("direction"), holder=event.get("holder"),
+                     format=event.get("format"), pass_id=event.get("pass_id"))
+
+    @property
+    def queued(self) -> int:
+        """Events waiting in memory for the log to take writes again."""
+        return len(self._queued)
+
+    def flush(self) -> int:
+        """Write the events kept back, oldest first; raises LedgerError (keeping the rest) while the log fails."""
+        written = 0
+        while True:
+            with self._lock:
+                if not self._queued:
+                    break
+                event = self._queued[0]
+            self._record(**event)
+            with self._lock:
+                self._queued.popleft()
+            written += 1
+        if written:
+            log.info("wrote %d events kept in memory while the log could not be written", written)
+        return written
+
+    def _record(self, *, at: float, gate_id: str, type: str, reason: str, direction: str | None = None,
+                holder: str | None = None, format: str | None = None, detail: dict | None = None,
+                pass_id: str | None = None, code_step: int | None = None, event_id: str | None = None,
+                origin: str | None = None) -> Event | None:
         event_id = event_id or uuid.uuid4().hex
         origin = origin or gate_id
         counter = COUNTER_OF_TYPE.get(type)

@@ -20,11 +20,12 @@ from .credentials import TrustStore
 from .policy.decide import Policy, decide
 from .gate import GateIO
 from .gate import signals
+from .errors import LedgerError
 from .ledger import Ledger
 from .model import Decision, Direction, Event, Scan, Verification
 from .credentials.rotating import PREFIX as ROTATING_PREFIX
 from .policy.reasons import FULL_REASONS
-from .policy.rules import GuardOverride
+from .policy.rules import GuardOverride, Presence
 from .state.mode import GateMode
 from .policy.presence import gather_presence
 from .pseudonym import pseudonym
@@ -32,6 +33,10 @@ from .vision.debounce import Debouncer
 from .vision.decoder import Decoder
 
 log = logging.getLogger(__name__)
+
+STORAGE_FAULT = "storage_fault"
+#: what an exit is decided on when the log cannot be read: nobody known inside
+UNKNOWN_PRESENCE = Presence(holder_inside=False, occupancy=0)
 
 
 @dataclass(frozen=True)
@@ -58,22 +63,39 @@ class GateController:
     clock_synced: Callable[[], bool] = lambda: True
     #: the site's shared presence (qrgate.site.SiteSync): partition state and capacity shares
     site: object | None = None
+    #: told when the log cannot be read or written (the gate raises its storage alarm)
+    when_storage_failed: Callable[[LedgerError], None] = lambda exc: None
 
     def handle_scan(self, scan: Scan) -> Outcome:
         verification = credentials.verify(scan.text, self.trust, scan.at)
         credential = verification.credential
         holder = pseudonym(self.site_secret, credential.format, credential.holder) if credential else None
-        presence = gather_presence(self.ledger, holder, self.policy, scan.at, self.site)
+        try:
+            presence = gather_presence(self.ledger, holder, self.policy, scan.at, self.site)
+        except LedgerError as exc:  # who is inside is unknown: entries fail closed, exits stay open
+            self.when_storage_failed(exc)
+            presence = None
         direction = scan.direction
         if direction is Direction.AUTO:
-            direction = Direction.EXIT if presence.holder_inside else Direction.ENTRY
-        decision = decide(verification, direction, presence, self.policy, scan.at, mode=self.mode(),
-                          clock_synced=self.clock_synced())
-        event = self.ledger.record(
-            at=scan.at, gate_id=self.gate_id, type=direction.value if decision.granted else "denied",
-            reason=decision.reason, direction=direction.value, holder=holder,
-            format=verification.format, pass_id=credential.pass_id if credential else None,
-            code_step=self._code_step(scan, credential))
+            direction = Direction.EXIT if presence is not None and presence.holder_inside else Direction.ENTRY
+        if presence is None and direction is Direction.ENTRY:
+            decision = Decision(False, STORAGE_FAULT, direction, holder)
+        else:
+            decision = decide(verification, direction, presence or UNKNOWN_PRESENCE, self.policy, scan.at,
+                              mode=self.mode(), clock_synced=self.clock_synced())
+        row = dict(at=scan.at, gate_id=self.gate_id, type=direction.value if decision.granted else "denied",
+                   reason=decision.reason, direction=direction.value, holder=holder, format=verification.format,
+                   pass_id=credential.pass_id if credential else None, code_step=self._code_step(scan, credential))
+        try:
+            event = self.ledger.record(**row)
+        except LedgerError as exc:
+            self.when_storage_failed(exc)
+            if not (decision.granted and direction is Direction.EXIT):
+                # an entry the log cannot hold is refused; the refusal itself waits in memory
+                decision = Decision(False, STORAGE_FAULT, direction, holder)
+                row.update(type="denied", reason=STORAGE_FAULT)
+            # egress never waits on the log: the exit happens, its event is written once the log works
+            event = self.ledger.record_later(**row)
         log.info("%s %s at %s: %s", verification.format, direction.value, self.gate_id, decision.reason)
         return self._act(Outcome(scan, verification, decision, event))
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from .errors import KeyFileError
 
 PSEUDONYM_HEX = 16  # 64 bits: no collision in any one site's lifetime of visitors
+MIN_SECRET_BYTES = 16
 
 
 def pseudonym(secret: bytes, *parts: str) -> str:
@@ -23,8 +24,8 @@ def load_or_create_secret(path: str | Path) -> bytes:
     path = Path(path)
     if path.exists():
         data = path.read_bytes()
-        if len(data) < 16:
-            raise KeyFileError(f"secret file {path} holds {len(data)} bytes; it needs at least 16")
+        if len(data) < MIN_SECRET_BYTES:
+            raise KeyFileError(f"secret file {path} holds {len(data)} bytes; it needs at least {MIN_SECRET_BYTES}")
         return data
     path.parent.mkdir(parents=True, exist_ok=True)
     data = os.urandom(32)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import collections
 import json
+import secrets
+import socket
 import sys
 import tempfile
 import time
@@ -19,22 +21,27 @@ from .visitors import Visit, demo_script
 
 HOLD_SECONDS = 0.45  # how long a visitor holds the code up
 GAP_SECONDS = 0.45  # time between visitors: longer than the debouncer's "left view"
+DEMO_WEB_PORT = 8080
+DEMO_GUARD = "demo"
 
 
 def run_demo(duration: float = 20.0, *, broker: str = "mosquitto", out: TextIO = sys.stdout,
-             json_path: str | None = None, seed: int = 7) -> int:
+             json_path: str | None = None, seed: int = 7, web_port: int | None = DEMO_WEB_PORT) -> int:
     """Run the demo; 0 when every visitor got the expected answer and MQTT matched the ledger."""
     with tempfile.TemporaryDirectory(prefix="qrgate-sim-") as workdir:
         mqtt = start_broker(broker)
         try:
             office, trust_file = open_pass_office(Path(workdir) / "keys")
-            gate = SimGate(Path(workdir), mqtt.host, mqtt.port, trust_files=[trust_file])
+            gate = _demo_gate(Path(workdir), mqtt, trust_file, web_port)
             observer = MqttObserver(mqtt.host, mqtt.port, f"qrgate/{gate.site_id}/#")
             try:
                 visits = demo_script(office, time.time(), int(duration / (HOLD_SECONDS + GAP_SECONDS)), seed)
                 print(f"qrgate simulator: {len(visits)} visitors at {gate.site_id}/{gate.gate_id}, "
                       f"broker {mqtt.kind} on port {mqtt.port}", file=out)
                 gate.start()
+                if gate.app.web is not None:
+                    print(f"gate screen: {gate.app.web.url}/   (console: {gate.app.web.url}/console, "
+                          f"guard {gate.demo_login[0]}, password {gate.demo_login[1]})", file=out)
                 answered = _walk(gate, visits, out)
                 summary = _summarise(gate, observer, answered, mqtt.kind)
             finally:
@@ -46,6 +53,26 @@ def run_demo(duration: float = 20.0, *, broker: str = "mosquitto", out: TextIO =
     if json_path:
         Path(json_path).write_text(json.dumps(summary, indent=2) + "\n")
     return 0 if summary["ok"] else 1
+
+
+def _demo_gate(workdir: Path, mqtt, trust_file: str, web_port: int | None) -> SimGate:
+    """The demo's gate, serving its screen on web_port (any free port when that one is taken)."""
+    if web_port is None:
+        return SimGate(workdir, mqtt.host, mqtt.port, trust_files=[trust_file])
+    from qrgate.web.config import WebConfig
+
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", web_port))
+        except OSError:
+            web_port = 0
+    from qrgate.web.guards import GuardBook
+
+    web = WebConfig(enabled=True, port=web_port, guards_file=str(workdir / "state" / "guards.json"))
+    gate = SimGate(workdir, mqtt.host, mqtt.port, trust_files=[trust_file], web=web)
+    gate.demo_login = (DEMO_GUARD, secrets.token_urlsafe(9))  # a throwaway login, for this run only
+    GuardBook(web.guards_file).add(*gate.demo_login)
+    return gate
 
 
 def _walk(gate: SimGate, visits: list[Visit], out: TextIO) -> list[tuple[Visit, object]]:

@@ -15,8 +15,9 @@ from typing import Callable
 from gpiozero.pins.mock import MockFactory
 
 from qrgate.app import GateApp
-from qrgate.config import (CameraConfig, Config, DecoderConfig, GateConfig, LedgerConfig, MqttConfig,
-                           PolicyConfig, SiteConfig, TrustConfig)
+from qrgate.config import (CameraReaderConfig, Config, DecoderConfig, GateConfig, LedgerConfig, MqttConfig,
+                           SiteConfig, TrustConfig)
+from qrgate.policy.config import PolicyConfig
 from qrgate.credentials.keys import issuer_secret, new_key
 from qrgate.errors import GateIOError
 from qrgate.gate import GateIO, open_gate_io
@@ -44,7 +45,8 @@ def sim_config(site_dir: Path, gate_dir: Path, trust_files: list[str], broker_ho
         site=SiteConfig(id=site_id, secret_file=str(site_dir / "site.secret")),
         gate=GateConfig(id=gate_id, relay_seconds=relay_seconds, door_held_seconds=door_held_seconds,
                         backend=backend, osdp_scbk=SIM_SCBK if backend == "osdp" else None),
-        cameras=[CameraConfig(direction=d, source="files") for d in CAMERA_LAYOUTS[cameras]],
+        # the simulator hands GateApp its virtual cameras as the sources of these readers
+        readers=[CameraReaderConfig(direction=d) for d in CAMERA_LAYOUTS[cameras]],
         decoder=DecoderConfig(gone_after=0.3),
         policy=policy or PolicyConfig(timezone="Asia/Ho_Chi_Minh"),
         trust=TrustConfig(files=list(trust_files)),
@@ -57,7 +59,7 @@ class SimGate:
 
     def __init__(self, site_dir: Path, broker_host: str, broker_port: int, *, trust_files: list[str],
                  fps: float = 30.0, clock: Callable[[], float] | None = None, timers=None,
-                 cameras: str = "separate", difficulty: str = "easy", **config_options):
+                 cameras: str = "separate", difficulty: str = "easy", web=None, **config_options):
         site_dir = Path(site_dir)
         gate_id = config_options.get("gate_id", "gate1")
         gate_dir = site_dir / gate_id
@@ -79,6 +81,7 @@ class SimGate:
         self.cameras = {d: VirtualCamera(fps=fps, seed=i, difficulty=difficulty)
                         for i, d in enumerate(self.directions)}
         self._clock, self._timers = clock, timers
+        self.web = web  # a qrgate.web.config.WebConfig: the gate serves its screen and console
         self.outcomes = []
         self.app = self._build_app()
 
@@ -98,6 +101,8 @@ class SimGate:
 
     def _build_app(self) -> GateApp:
         extra = {"clock": self._clock} if self._clock else {}
+        if self.web is not None:
+            extra["web"] = self.web
         io = self._open_io()
         if self.board is None:
             # after the devices exist: opening them sets the pull-ups, which would read as open

@@ -6,98 +6,109 @@ key path. docs/simulator.md lists every key; `qrgate sim --describe` prints them
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
-from qrgate.config import build, describe, read_toml
-from qrgate.configfield import setting
+from pydantic import Field, model_validator
+
+from qrgate.config import ConfigModel, describe, fail, read_toml, validate
 from qrgate.errors import ConfigError
 
 FAULT_KINDS = ("broker_down", "camera_unplugged", "io_link_cut", "controller_restart")
 
 
-@dataclass
-class SiteSpec:
-    id: str = setting("sim-site", "Site name (MQTT topics)")
-    occupancy_cap: int | None = setting(None, "Most people inside each gate's count at once; none: no cap",
-                                        minimum=0)
-    anti_passback: str = setting("hard", "Anti-passback mode of every gate", choices=("off", "hard"))
+class SiteSpec(ConfigModel):
+    id: str = Field("sim-site", description="Site name (MQTT topics)")
+    occupancy_cap: int | None = Field(None, ge=0, description="Most people inside each gate's count at once; "
+                                                              "none: no cap")
+    anti_passback: Literal["off", "hard"] = Field("hard", description="Anti-passback mode of every gate")
 
 
-@dataclass
-class GateSpec:
-    id: str = setting("gate1", "Gate name")
-    cameras: str = setting("separate", "separate: an entry and an exit camera; shared: one camera both ways",
-                           choices=("separate", "shared"))
-    backend: str = setting("gpio", "gpio: the Pi's pins (mock); osdp: the I/O board firmware on a pty",
-                           choices=("gpio", "osdp"))
+class GateSpec(ConfigModel):
+    id: str = Field("gate1", description="Gate name")
+    cameras: Literal["separate", "shared"] = Field(
+        "separate", description="separate: an entry and an exit camera; shared: one camera both ways")
+    backend: Literal["gpio", "osdp"] = Field(
+        "gpio", description="gpio: the Pi's pins (mock); osdp: the I/O board firmware on a pty")
 
 
-@dataclass
-class PopulationSpec:
-    app_passes: int = setting(100, "Visitors with a pass in a phone app", minimum=0)
-    paper_passes: int = setting(0, "Visitors with a printed pass (no smartphone)", minimum=0)
-    health_certificates: int = setting(0, "Visitors admitted on an EU digital COVID certificate", minimum=0)
+class PopulationSpec(ConfigModel):
+    app_passes: int = Field(100, ge=0, description="Visitors with a pass in a phone app")
+    paper_passes: int = Field(0, ge=0, description="Visitors with a printed pass (no smartphone)")
+    health_certificates: int = Field(0, ge=0, description="Visitors admitted on an EU digital COVID certificate")
 
 
-@dataclass
-class RushSpec:
-    start_minute: float = setting(0.0, "Minutes after the scenario start when the rush begins", minimum=0)
-    minutes: float = setting(30.0, "How long the rush lasts", minimum=0)
-    rate_per_minute: float = setting(10.0, "Arrivals a minute during the rush (all gates together)",
-                                     minimum=0)
+class RushSpec(ConfigModel):
+    start_minute: float = Field(0.0, ge=0, description="Minutes after the scenario start when the rush begins")
+    minutes: float = Field(30.0, ge=0, description="How long the rush lasts")
+    rate_per_minute: float = Field(10.0, ge=0, description="Arrivals a minute during the rush (all gates together)")
 
 
-@dataclass
-class ArrivalsSpec:
-    rate_per_minute: float = setting(2.0, "Poisson arrival rate outside rushes (all gates together)", minimum=0)
-    rush: list[RushSpec] = setting([], "Rush hours: higher arrival rates for a while")
-    stay_minutes: float = setting(30.0, "Mean time a visitor stays inside (exponential)", minimum=0)
+class ArrivalsSpec(ConfigModel):
+    rate_per_minute: float = Field(2.0, ge=0, description="Poisson arrival rate outside rushes (all gates together)")
+    rush: list[RushSpec] = Field(default_factory=list, description="Rush hours: higher arrival rates for a while")
+    stay_minutes: float = Field(30.0, ge=0, description="Mean time a visitor stays inside (exponential)")
 
 
-@dataclass
-class BehaviourSpec:
-    forgets_scan_out: float = setting(0.0, "Share who leave by the exit button instead of scanning out",
-                                      minimum=0)
-    re_entry_attempt: float = setting(0.0, "Share who try to scan in again while inside", minimum=0)
-    shares_screenshot: float = setting(0.0, "Share whose pass screenshot a friend tries at the gate", minimum=0)
-    tailgates: float = setting(0.0, "Share followed through the door by someone who did not scan", minimum=0)
-    holds_door_open: float = setting(0.0, "Share who hold the door open past the limit", minimum=0)
-    forces_door: float = setting(0.0, "Forced-door incidents per arrival", minimum=0)
-    expired_pass: float = setting(0.0, "Share who come with an expired pass", minimum=0)
-    forged_pass: float = setting(0.0, "Share who come with a forged pass", minimum=0)
+def _share(description: str):
+    return Field(0.0, ge=0, le=1, description=description)
 
 
-@dataclass
-class FaultSpec:
-    kind: str = setting("broker_down", "What breaks", choices=FAULT_KINDS)
-    at_minute: float = setting(10.0, "Minutes after the start", minimum=0)
-    minutes: float = setting(2.0, "How long it lasts", minimum=0)
-    gate: str = setting("", "Which gate (camera, I/O link, controller faults); empty: the first")
+class BehaviourSpec(ConfigModel):
+    forgets_scan_out: float = _share("Share who leave by the exit button instead of scanning out")
+    re_entry_attempt: float = _share("Share who try to scan in again while inside")
+    shares_screenshot: float = _share("Share whose pass screenshot a friend tries at the gate")
+    tailgates: float = _share("Share followed through the door by someone who did not scan")
+    holds_door_open: float = _share("Share who hold the door open past the limit")
+    forces_door: float = Field(0.0, ge=0, description="Forced-door incidents per arrival")
+    expired_pass: float = _share("Share who come with an expired pass")
+    forged_pass: float = _share("Share who come with a forged pass")
 
 
-@dataclass
-class Scenario:
-    name: str = setting("scenario", "Short name")
-    description: str = setting("", "What the scenario shows")
-    seed: int = setting(1, "Random seed: the same seed gives the same day")
-    start: str = setting("2026-11-23T07:30:00+07:00", "Simulated start time (ISO 8601)")
-    duration_minutes: float = setting(60.0, "Simulated length", minimum=0)
-    speed: float = setting(0.0, "Simulated seconds per real second; 0: as fast as possible, "
-                                "1: real time", minimum=0)
-    camera: str = setting("easy", "What the cameras see: easy (a flat scene), normal or hard (phones and "
-                                  "paper cards with blur, glare, noise, perspective)",
-                          choices=("easy", "normal", "hard"))
-    relay_seconds: float = setting(3.0, "Relay pulse after a grant", minimum=0.1)
-    door_held_seconds: float = setting(30.0, "Door open longer than this raises an alarm", minimum=1)
-    site: SiteSpec = setting(SiteSpec(), "The site")
-    gates: list[GateSpec] = setting([], "Gates of the site; none given: one gate")
-    population: PopulationSpec = setting(PopulationSpec(), "Who holds which credential")
-    arrivals: ArrivalsSpec = setting(ArrivalsSpec(), "When people come")
-    behaviours: BehaviourSpec = setting(BehaviourSpec(), "What people do besides scanning")
-    faults: list[FaultSpec] = setting([], "Timed faults")
-    short: dict[str, float] = setting({}, "Overrides for the short version run by the tests, "
-                                          "e.g. duration_minutes = 20")
+class FaultSpec(ConfigModel):
+    kind: Literal[FAULT_KINDS] = Field("broker_down", description="What breaks")
+    at_minute: float = Field(10.0, ge=0, description="Minutes after the start")
+    minutes: float = Field(2.0, ge=0, description="How long it lasts")
+    gate: str = Field("", description="Which gate (camera, I/O link, controller faults); empty: the first")
+
+
+class Scenario(ConfigModel):
+    name: str = Field("scenario", description="Short name")
+    description: str = Field("", description="What the scenario shows")
+    seed: int = Field(1, description="Random seed: the same seed gives the same day")
+    start: str = Field("2026-11-23T07:30:00+07:00", description="Simulated start time (ISO 8601)")
+    duration_minutes: float = Field(60.0, ge=0, description="Simulated length")
+    speed: float = Field(0.0, ge=0, description="Simulated seconds per real second; 0: as fast as possible, "
+                                                "1: real time")
+    camera: Literal["easy", "normal", "hard"] = Field(
+        "easy", description="What the cameras see: easy (a flat scene), normal or hard (phones and paper cards "
+                            "with blur, glare, noise, perspective)")
+    relay_seconds: float = Field(3.0, ge=0.1, description="Relay pulse after a grant")
+    door_held_seconds: float = Field(30.0, ge=1, description="Door open longer than this raises an alarm")
+    site: SiteSpec = Field(default_factory=SiteSpec, description="The site")
+    gates: list[GateSpec] = Field(default_factory=lambda: [GateSpec()],
+                                  description="Gates of the site; none given: one gate")
+    population: PopulationSpec = Field(default_factory=PopulationSpec, description="Who holds which credential")
+    arrivals: ArrivalsSpec = Field(default_factory=ArrivalsSpec, description="When people come")
+    behaviours: BehaviourSpec = Field(default_factory=BehaviourSpec, description="What people do besides scanning")
+    faults: list[FaultSpec] = Field(default_factory=list, description="Timed faults")
+    short: dict[str, float] = Field(default_factory=dict, description="Overrides for the short version run by the "
+                                                                      "tests, e.g. duration_minutes = 20")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Scenario":
+        if not self.gates:
+            fail("list at least one gate, or leave gates out for one", "gates")
+        gate_ids = [g.id for g in self.gates]
+        if len(set(gate_ids)) != len(gate_ids):
+            fail("every gate needs its own id", "gates")
+        for i, fault in enumerate(self.faults):
+            if fault.gate and fault.gate not in gate_ids:
+                fail(f"no gate {fault.gate!r}", f"faults[{i}].gate")
+        p = self.population
+        if p.app_passes + p.paper_passes + p.health_certificates == 0:
+            fail("nobody comes", "population")
+        return self
 
 
 def load(path: str | Path, *, short: bool = False) -> Scenario:
@@ -105,19 +116,10 @@ def load(path: str | Path, *, short: bool = False) -> Scenario:
     data = read_toml(path, "scenario")
     if short:
         data = _with_overrides(data, data.get("short", {}))
-    scenario = build(Scenario, data)
-    if not scenario.gates:
-        scenario.gates = [GateSpec()]
-    gate_ids = [g.id for g in scenario.gates]
-    if len(set(gate_ids)) != len(gate_ids):
-        raise ConfigError(f"{path}: gates: every gate needs its own id")
-    for i, fault in enumerate(scenario.faults):
-        if fault.gate and fault.gate not in gate_ids:
-            raise ConfigError(f"{path}: faults[{i}].gate: no gate {fault.gate!r}")
-    if scenario.population.app_passes + scenario.population.paper_passes + \
-            scenario.population.health_certificates == 0:
-        raise ConfigError(f"{path}: population: nobody comes")
-    return scenario
+    try:
+        return validate(Scenario, data)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
 
 
 def _with_overrides(data: dict, overrides: dict) -> dict:

@@ -14,6 +14,8 @@ def add_parser(sub) -> None:
                      help="broker to start on loopback; mosquitto falls back to amqtt when not installed")
     sim.add_argument("--json", metavar="OUT", help="also write the report as JSON to OUT")
     sim.add_argument("--seed", type=int, default=7, help="demo: random seed")
+    sim.add_argument("--web-port", type=int, default=8080,
+                     help="demo: port of the gate's screen on 127.0.0.1 (default 8080; any free one when taken)")
     sim.set_defaults(handler=run)
 
 
@@ -32,4 +34,4 @@ def run(args) -> int:
                             broker=args.broker)
     from gatesim.demo import run_demo
 
-    return run_demo(args.duration, broker=args.broker, json_path=args.json, seed=args.seed)
+    return run_demo(args.duration, broker=args.broker, json_path=args.json, seed=args.seed, web_port=args.web_port)

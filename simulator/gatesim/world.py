@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from qrgate.config import PolicyConfig
+from qrgate.policy.config import PolicyConfig
 from qrgate.pipeline import Outcome
 
 from .arrivals import arrival_minutes

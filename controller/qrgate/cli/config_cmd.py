@@ -19,14 +19,16 @@ def add_parser(sub) -> None:
 
 
 def run_check(args) -> int:
-    loaded = config.load(args.file)  # a ConfigError names the key path and exits 2
-    emit(args, {"file": args.file, "valid": True, "gate": loaded.gate.id, "site": loaded.site.id},
-         f"{args.file}: ok (site {loaded.site.id}, gate {loaded.gate.id}, {len(loaded.cameras)} camera(s))")
+    # the same load as `qrgate run`, trust files included: a ConfigError names the key path and exits 2
+    loaded = config.load(args.file)
+    readers = [r.kind for r in loaded.readers]
+    emit(args, {"file": args.file, "valid": True, "gate": loaded.gate.id, "site": loaded.site.id, "readers": readers},
+         f"{args.file}: ok (site {loaded.site.id}, gate {loaded.gate.id}, readers: {', '.join(readers)})")
     return 0
 
 
 def run_describe(args) -> int:
     rows = config.describe()
     emit(args, {"settings": [{"key": k, "default": d, "doc": doc} for k, d, doc in rows]},
-         "\n".join(f"{k:28} {d:24} {doc}" for k, d, doc in rows))
+         "\n".join(f"{k:36} {d:24} {doc}" for k, d, doc in rows))
     return 0

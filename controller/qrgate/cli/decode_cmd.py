@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 
 from ..errors import CameraError
-from ..vision.decoder import DecodedCode, Decoder, DecoderSettings, settings_from
+from ..config.decoder import DecoderConfig
+from ..vision.decoder import DecodedCode, Decoder
 from ..vision.sources import IMAGE_SUFFIXES, VIDEO_SUFFIXES, VideoFile, load_gray
 from .output import emit
 
@@ -28,11 +29,11 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    settings = DecoderSettings()
+    settings = DecoderConfig()
     if args.config:
         from .. import config
 
-        settings = settings_from(config.load(args.config).decoder)
+        settings = config.load(args.config).decoder
     all_found = True
     for path in expand(args.inputs):
         if path.suffix.lower() in VIDEO_SUFFIXES:

@@ -7,6 +7,8 @@ import logging
 from .. import config
 from .output import JsonLogFormatter
 
+log = logging.getLogger(__name__)
+
 
 def add_parser(sub) -> None:
     run = sub.add_parser("run", help="run the gate from a config file")
@@ -24,5 +26,8 @@ def run_gate(args) -> int:
         logging.getLogger().handlers = [handler]
         logging.getLogger().setLevel(logging.INFO)
 
-    GateApp(config.load(args.config)).run_until_signalled()
+    cfg = config.load(args.config)
+    if cfg.gate.backend == "mock":
+        log.warning("gate.backend is mock: no hardware is driven (relay, lights and inputs are gpiozero mock pins)")
+    GateApp(cfg).run_until_signalled()
     return 0

@@ -4,28 +4,12 @@ from __future__ import annotations
 
 import socket
 import ssl
-from dataclasses import dataclass
 from pathlib import Path
 
 import paho.mqtt.client as paho
 
+from ..config.mqtt import BrokerConfig as BrokerSettings  # the broker part of [mqtt], declared once
 from ..errors import BrokerError
-
-
-@dataclass(frozen=True)
-class BrokerSettings:
-    host: str = "127.0.0.1"
-    port: int = 1883
-    username: str | None = None
-    password: str | None = None
-    ca_file: str | None = None  # TLS on when set: the broker's certificate must chain to this CA
-    cert_file: str | None = None  # client certificate, for brokers that require one
-    key_file: str | None = None
-    keepalive: int = 30
-
-    @property
-    def tls(self) -> bool:
-        return bool(self.ca_file or self.cert_file)
 
 
 def make_client(client_id: str, broker: BrokerSettings, *, clean_session: bool = True) -> paho.Client:

@@ -8,8 +8,9 @@ A command arrives on `<gate base>/cmd/<name>`. Its payload is either a JSON obje
 pass holder left unseen) also take "why", the reason kept in the log; `open` and
 `override` may take "direction" ("entry" or "exit").
 
-or, for Home Assistant's fixed button and switch payloads, a bare word ("PRESS", "ON",
-"OFF", or an alarm name for ack_alarm); a bare word gets a request id made from the time.
+or, for Home Assistant's fixed button, switch and lock payloads, a bare word ("PRESS", "ON",
+"OFF", "OPEN", "UNLOCK", or an alarm name for ack_alarm); a bare word gets a request id made
+from the time. The lock's "LOCK" is refused: the door locks by itself.
 Anything else is refused with a reason code, so the result message says what was wrong.
 
 Authorisation has two layers: the broker's ACL (only the admin identity may publish on
@@ -51,6 +52,7 @@ REFUSALS = {
     "retained": "a retained command is never acted on",
     "not_allowed": "this gate does not take this command",
     "unauthorised": "missing or wrong signature",
+    "locks_itself": "the door locks by itself after each opening; there is nothing to lock",
 }
 
 
@@ -103,6 +105,8 @@ def parse(name: str | None, payload: bytes, *, gate: str, retained: bool, now: f
     if name not in COMMAND_NAMES:
         return Refusal("unknown_command", request_id, name)
     if body is None:
+        if name == "open" and text.upper() == "LOCK":  # Home Assistant's lock entity asks to lock
+            return Refusal("locks_itself", command=name)
         found = _bare_word(name, text, now)
         if found is None:
             return Refusal("malformed", command=name)
@@ -161,8 +165,8 @@ def _json_object(text: str) -> dict | None:
 def _bare_word(name: str, text: str, now: float) -> dict | None:
     """Home Assistant's fixed payloads, turned into the JSON form."""
     word = text.upper()
-    if name in ("open", "reset_counts") and word == "PRESS":
-        value = None
+    if (name, word) in (("open", "PRESS"), ("open", "OPEN"), ("open", "UNLOCK"), ("reset_counts", "PRESS")):
+        value = None  # a button press, or the lock entity's open / unlock: one pulse
     elif name in _SWITCHES and word in ("ON", "OFF"):
         value = word == "ON"
     elif name == "ack_alarm" and text in ALARM_NAMES + ("all",):

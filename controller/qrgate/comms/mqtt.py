@@ -29,7 +29,7 @@ from ..actions import Action, ActionResult
 from ..ledger import Ledger
 from . import commands as cmd
 from .client import BrokerSettings, make_client, set_nodelay  # noqa: F401  (BrokerSettings: public API)
-from .discovery import discovery_messages, status_topic
+from .discovery import DeviceInfo, discovery_messages, site_discovery_messages, status_topic
 from .site import SiteTally
 from .topics import GateTopics
 
@@ -67,7 +67,8 @@ class MqttReporter:
     def __init__(self, *, ledger: Ledger, topics: GateTopics, broker: BrokerSettings,
                  state: Callable[[], dict] | None = None, gate: GateView | None = None,
                  clock: Callable[[], float] = time.time, command_policy: cmd.CommandPolicy = cmd.CommandPolicy(),
-                 discovery_prefix: str | None = None, site_aggregator: bool = False):
+                 discovery_prefix: str | None = None, site_aggregator: bool = False,
+                 device_info: DeviceInfo = DeviceInfo(), language: str = "en", site_cap: int | None = None):
         self.ledger = ledger
         self.topics = topics
         self.state = state or (gate.state if gate is not None else dict)
@@ -75,7 +76,9 @@ class MqttReporter:
         self.gate = gate
         self.command_policy = command_policy
         self.discovery_prefix = discovery_prefix
-        self.site = SiteTally(topics.site_counts) if site_aggregator else None
+        self.site = SiteTally(topics.site_counts, cap=site_cap) if site_aggregator else None
+        self.device_info = device_info
+        self.language = language
         self.client = make_client(f"qrgate-{topics.site}-{topics.gate}", broker)
         self.client.will_set(topics.availability, "offline", qos=1, retain=True)
         self.client.on_connect = self._on_connect
@@ -173,6 +176,16 @@ class MqttReporter:
         self._stop.set()
         self._wake.set()
 
+    def discovery(self) -> list[tuple[str, str]]:
+        """This gate's Home Assistant discovery messages, and the site's when it is the aggregator."""
+        if not self.discovery_prefix:
+            return []
+        messages = discovery_messages(self.topics, self.discovery_prefix, info=self.device_info,
+                                      language=self.language)
+        if self.site is not None:
+            messages += site_discovery_messages(self.topics, self.discovery_prefix, info=self.device_info)
+        return messages
+
     # -- paho callbacks (paho's network thread: keep them short, take no locks of ours) ----
     def _on_connect(self, client, userdata, flags, reason_code, properties):
         if reason_code.is_failure:
@@ -187,7 +200,7 @@ class MqttReporter:
             subscriptions.append((status_topic(self.discovery_prefix), 1))
             self._announce.set()
         if self.site is not None:
-            subscriptions.append((self.topics.site_counts, 1))
+            subscriptions += [(self.topics.site_counts, 1), (self.topics.site_availability, 1)]
             self._last_site = None
         for extension in self.extensions:
             subscriptions += extension.subscriptions()
@@ -245,7 +258,7 @@ class MqttReporter:
             self._handle_message(*self._inbox.popleft())
         if self._announce.is_set():
             self._announce.clear()
-            for topic, payload in discovery_messages(self.topics, self.discovery_prefix):
+            for topic, payload in self.discovery():
                 self.client.publish(topic, payload, qos=1, retain=True)
         sent_seqs = set(self._inflight.values())
         for seq, _event_id, payload in self.ledger.pending(200):
@@ -277,6 +290,9 @@ class MqttReporter:
             self._last_status = status
             at = round(now, 3)
             self.client.publish(self.topics.counts, json.dumps({**counts, "at": at}), qos=1, retain=True)
+            denial = counts.get("last_denial") or {}
+            if denial.get("reason"):  # nothing before the first denial: dashboards show "unknown"
+                self.client.publish(self.topics.last_denial, json.dumps(denial), qos=1, retain=True)
             self.client.publish(self.topics.state, json.dumps({**state, "at": at}), qos=1, retain=True)
             if alarms is not None:
                 self.client.publish(self.topics.alarms, json.dumps({**alarms, "at": at}), qos=1, retain=True)
@@ -302,6 +318,9 @@ class MqttReporter:
             except ValueError:
                 return
             self.site.update(topic, counts)
+            return
+        if self.site is not None and topic.endswith("/availability"):
+            self.site.availability(topic, payload.decode("utf-8", "replace"))
             return
         name = self.topics.command_name(topic)
         if name is None or self.gate is None:

@@ -15,17 +15,35 @@ from __future__ import annotations
 
 
 class SiteTally:
-    def __init__(self, site_counts_filter: str):
+    def __init__(self, site_counts_filter: str, cap: int | None = None):
         head, _, _ = site_counts_filter.partition("+")
         self._head = head  # "<prefix>/<site>/"
+        self.cap = cap
         self.net: dict[str, int] = {}
+        self.online: dict[str, bool] = {}
+
+    def _gate_of(self, topic: str, leaf: str) -> str | None:
+        if not topic.startswith(self._head) or not topic.endswith("/" + leaf):
+            return None
+        gate = topic[len(self._head):-len(leaf) - 1]
+        return gate if gate and "/" not in gate else None
+
+    def availability(self, topic: str, payload: str) -> bool:
+        """Take one gate's availability ("online"/"offline"); True when the count of gates online changed."""
+        gate = self._gate_of(topic, "availability")
+        if gate is None:
+            return False
+        before = sum(self.online.values())
+        if payload:
+            self.online[gate] = payload.strip() == "online"
+        else:
+            self.online.pop(gate, None)
+        return sum(self.online.values()) != before
 
     def update(self, topic: str, counts: object) -> bool:
         """Take one gate's retained counts; True when the site figure may have changed."""
-        if not topic.startswith(self._head) or not topic.endswith("/counts"):
-            return False
-        gate = topic[len(self._head):-len("/counts")]
-        if not gate or "/" in gate:
+        gate = self._gate_of(topic, "counts")
+        if gate is None:
             return False
         if counts is None:  # a gate's retained counts were cleared: it left the site
             return self.net.pop(gate, None) is not None
@@ -41,5 +59,7 @@ class SiteTally:
         return changed
 
     def to_json(self, at: float) -> dict:
-        return {"occupancy": max(0, sum(self.net.values())), "gates": dict(sorted(self.net.items())),
-                "at": round(at, 3)}
+        occupancy = max(0, sum(self.net.values()))
+        return {"occupancy": occupancy, "gates": dict(sorted(self.net.items())),
+                "cap": self.cap, "free": None if self.cap is None else max(0, self.cap - occupancy),
+                "gates_online": sum(self.online.values()), "at": round(at, 3)}

@@ -4,6 +4,7 @@ Per gate, under `<prefix>/<site>/<gate>/`:
   availability  retained "online"/"offline"; the last will says "offline"
   state         retained JSON: mode, door, camera, io_link, occupancy
   counts        retained JSON: today's and total entries, exits, denials; occupancy
+  last_denial   retained JSON: the newest denial's reason and time (from the first denial on)
   events        QoS 1 JSON, one message per ledger event, with its id
   alarms        retained JSON: each alarm active/latched, latched until acknowledged
   cmd/<name>    commands to the gate (only the admin identity may publish here)
@@ -54,6 +55,10 @@ class GateTopics:
         return f"{self.base}/events"
 
     @property
+    def last_denial(self) -> str:  # retained JSON {"reason", "at"}, published from the first denial on
+        return f"{self.base}/last_denial"
+
+    @property
     def alarms(self) -> str:  # retained JSON, latched alarms
         return f"{self.base}/alarms"
 
@@ -80,6 +85,10 @@ class GateTopics:
     @property
     def site_counts(self) -> str:  # subscription filter: every gate's retained counts of this site
         return f"{self.prefix}/{self.site}/+/counts"
+
+    @property
+    def site_availability(self) -> str:  # subscription filter: every gate's availability in this site
+        return f"{self.prefix}/{self.site}/+/availability"
 
     @property
     def node_id(self) -> str:

@@ -85,10 +85,11 @@ class TrustStore:
     def _verify_pending_lists(self) -> None:
         still = []
         for doc, path in self._unverified_lists:
-            if doc.get("kid") not in self.pass_keys:
+            kid = doc.get("kid")
+            if isinstance(kid, str) and kid not in self.pass_keys:
                 still.append((doc, path))  # its key may come in a later trust file
                 continue
-            self.install_revocations(verify_list(doc, self.pass_keys, path))
+            self.install_revocations(verify_list(doc, self.pass_keys, path))  # a malformed list is refused here
         self._unverified_lists = still
 
     def install_revocations(self, revocations: RevocationList) -> None:

@@ -49,9 +49,14 @@ _CORE_TEXT: dict[str, tuple[str, str]] = {
     "holiday": ("Nghỉ lễ, đóng cửa", "Closed for holiday"),
     "lockdown": ("Phong tỏa: cấm vào", "Lockdown: no entry"),
     "clock_unsynced": ("Lỗi đồng hồ, gọi bảo vệ", "Clock not synced; call guard"),
+    "storage_fault": ("Lỗi lưu trữ, gọi bảo vệ", "Storage fault; call guard"),
     "site_partitioned": ("Mất liên lạc: chỉ cho ra", "Gates cut off: exit only"),
-    # what a guard, a dashboard or the CLI asked for (qrgate.actions)
+}
+
+# what a guard, a dashboard or the CLI asked for (qrgate.actions), and how it went
+ACTION_TEXT: dict[str, tuple[str, str]] = {
     "marked_left": ("Bảo vệ ghi nhận đã ra", "Marked as left by a guard"),
+    # exits no gate saw, and rules a partition let through (qrgate.site, docs/site.md)
     "presence_expired": ("Tự ghi ra: quá lâu không quét", "Counted as left: too long inside"),
     "daily_reset": ("Tự ghi ra: đặt lại cuối ngày", "Counted as left: daily reset"),
     "exit_button": ("Ra bằng nút mở cửa", "Left by the exit button"),
@@ -114,7 +119,8 @@ HEALTH_TEXT: dict[str, tuple[str, str]] = {
 }
 
 #: code -> (Vietnamese, English); a health code the core list already names keeps the core text
-GUARD_TEXT: dict[str, tuple[str, str]] = {**_CORE_TEXT, **{c: t for c, t in HEALTH_TEXT.items() if c not in _CORE_TEXT}}
+GUARD_TEXT: dict[str, tuple[str, str]] = {**_CORE_TEXT, **ACTION_TEXT,
+                                          **{c: t for c, t in HEALTH_TEXT.items() if c not in _CORE_TEXT}}
 
 #: every reason code, as one enumeration (a member compares equal to its code string)
 Reason = enum.StrEnum("Reason", {code.upper(): code for code in GUARD_TEXT})

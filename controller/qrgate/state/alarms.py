@@ -35,6 +35,8 @@ REGISTRY: dict[str, AlarmSpec] = {spec.name: spec for spec in (
     AlarmSpec("camera_fault", "Mất tín hiệu camera", "Camera lost", "problem"),
     AlarmSpec("io_board_offline", "Mất kết nối bo mạch I/O", "I/O board offline", "problem"),
     AlarmSpec("clock_unsynced", "Đồng hồ chưa đồng bộ", "Clock not synchronised", "problem"),
+    AlarmSpec("storage_fault", "Không ghi được nhật ký (thẻ nhớ đầy hoặc hỏng)", "Event log cannot be written",
+              "problem"),
     # a partition let through movements that broke a site rule (qrgate.site.conflicts): latched for the guard
     AlarmSpec("site_conflict", "Vi phạm quy tắc khi các cổng mất liên lạc", "Site rule broken while gates were cut off",
               "problem"),

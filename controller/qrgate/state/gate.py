@@ -14,6 +14,7 @@ import logging
 import threading
 from typing import Callable
 
+from ..errors import LedgerError
 from ..ledger import COUNTER_NAMES, Ledger
 from .alarms import ACKED, ALARM_EVENT_TYPES, CLEARED, RAISED, AlarmBook, AlarmChange
 from .mode import GateMode
@@ -72,9 +73,15 @@ class GateState:
             for change in changes:
                 log.warning("alarm %s %s at gate %s", change.alarm, "raised" if change.active else "cleared",
                             self.gate_id)
-                self.ledger.record(at=change.at, gate_id=self.gate_id, type=RAISED if change.active else CLEARED,
-                                   reason=change.alarm)
-            self._fold()
+                row = dict(at=change.at, gate_id=self.gate_id, type=RAISED if change.active else CLEARED,
+                           reason=change.alarm)
+                try:
+                    self.ledger.record(**row)
+                except LedgerError:
+                    # the alarm shows now; its event waits in memory for the log (folding it later changes nothing)
+                    self.ledger.record_later(**row)
+                    self._book.apply(self._book.seq, row["type"], change.alarm, change.at)
+            self._fold_if_readable()
         self.tell()
 
     def acknowledge(self, name: str, at: float, by: str) -> bool:
@@ -92,16 +99,23 @@ class GateState:
     def alarms(self) -> dict:
         """name -> {on, active, latched, since, acked_at} of every alarm."""
         with self._lock:
-            self._fold()
+            self._fold_if_readable()
             return self._book.to_json()
 
     def active_alarms(self) -> list[str]:
         with self._lock:
-            self._fold()
+            self._fold_if_readable()
             return self._book.active()
 
     def is_active(self, name: str) -> bool:
         return name in self.active_alarms()
+
+    def _fold_if_readable(self) -> None:
+        """Fold what the log has; while it fails, the alarms known in memory still show."""
+        try:
+            self._fold()
+        except LedgerError as exc:
+            log.debug("alarms not refolded: %s", exc)
 
     def _fold(self) -> None:
         """Bring the latched alarms up to the newest ledger event; save the snapshot when an alarm

@@ -10,14 +10,15 @@ known distance, and each retry only costs time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 import zxingcpp
 
+from ..config.decoder import DecoderConfig
 from ..errors import CameraError
 
-BINARIZERS = {
+BINARIZERS = {  # the names the [decoder] config offers (a test keeps them equal)
     "global_histogram": zxingcpp.Binarizer.GlobalHistogram,
     "local_average": zxingcpp.Binarizer.LocalAverage,
     "fixed_threshold": zxingcpp.Binarizer.FixedThreshold,
@@ -34,32 +35,6 @@ class DecodedCode:
     corners: tuple[tuple[int, int], ...]  # top-left, top-right, bottom-right, bottom-left
 
 
-@dataclass(frozen=True)
-class DecoderSettings:
-    try_rotate: bool = False
-    try_invert: bool = False
-    try_downscale: bool = False
-    binarizer: str = "global_histogram"  # the fast first pass
-    fallback_binarizer: str | None = "local_average"  # None: one pass only
-    fallback_every: int = 3  # in a stream, the fallback runs on every n-th code-less frame
-
-    def __post_init__(self):
-        for name in (self.binarizer, self.fallback_binarizer):
-            if name is not None and name not in BINARIZERS:
-                raise CameraError(f"decoder: unknown binarizer {name!r}; choose one of {', '.join(BINARIZERS)}")
-        if self.fallback_every < 1:
-            raise CameraError("decoder: fallback_every must be at least 1")
-
-
-def settings_from(section) -> DecoderSettings:
-    """The live pipeline's settings from a [decoder] config section: the app and `qrgate decode` share it.
-
-    Fields the section does not have keep the measured defaults above.
-    """
-    names = [f.name for f in fields(DecoderSettings)]
-    return DecoderSettings(**{n: getattr(section, n) for n in names if hasattr(section, n)})
-
-
 @dataclass
 class DecoderStats:
     frames: int = 0
@@ -71,7 +46,8 @@ class DecoderStats:
 class Decoder:
     """Not thread-safe: one decoder per camera lane (it counts that lane's frames)."""
 
-    def __init__(self, settings: DecoderSettings = DecoderSettings()):
+    def __init__(self, settings: DecoderConfig = DecoderConfig()):
+        """`settings` is the [decoder] table of the config (its defaults are the measured ones)."""
         self.settings = settings
         self.stats = DecoderStats()
         common = dict(formats=QR_ONLY, try_rotate=settings.try_rotate,

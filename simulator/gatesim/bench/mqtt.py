@@ -89,7 +89,7 @@ def run(frames: int = 200) -> dict:
         controller = GateController(gate_id="g1", trust=TrustStore.from_files([keys["trust"]]), policy=Policy(),
                                     ledger=ledger, io=io, site_secret=b"s" * 32, relay_seconds=0.05)
         topics = GateTopics("qrgate", "bench", "g1")
-        reporter = MqttReporter(ledger=ledger, topics=topics, broker=BrokerSettings("127.0.0.1", broker.port),
+        reporter = MqttReporter(ledger=ledger, topics=topics, broker=BrokerSettings(host="127.0.0.1", port=broker.port),
                                 state=lambda: {})
         decided: dict[str, float] = {}
         controller.listeners.append(lambda o: (decided.__setitem__(o.event.id, time.perf_counter()),

@@ -12,13 +12,13 @@ vision_time_to_read_ms: a visitor raising a code over a second: how long until i
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
 
 import numpy as np
 import zxingcpp
 
+from qrgate.config.decoder import DecoderConfig
 from qrgate.vision.debounce import Debouncer
-from qrgate.vision.decoder import Decoder, DecoderSettings
+from qrgate.vision.decoder import Decoder
 from qrgate.vision.sources import FrameSource
 from .stats import percentiles
 
@@ -170,7 +170,7 @@ def run(frames: int = 200) -> dict:
     timing_n = max(20, min(frames, 100))
     detect_n = max(20, frames // 5)
     return {
-        "vision_decoder_settings": asdict(DecoderSettings()),
+        "vision_decoder_settings": DecoderConfig().model_dump(),
         "vision_decode_ms": decode_times(timing_n),
         "vision_detection": detection(detect_n),
         "vision_time_to_read_ms": time_to_read(max(4, frames // 25)),

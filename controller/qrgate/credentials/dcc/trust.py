@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.serialization import Encoding
-from cryptography.x509.oid import ExtensionOID
 
 from ...errors import KeyFileError
 
@@ -79,72 +79,26 @@ class SignerCertificate:
         return bool(kinds) and kinds <= self.allowed_kinds
 
 
+# An empty EKU list, as it stands in the DER: the extension's OID 2.5.29.37, the critical flag
+# or not, and a value holding an empty SEQUENCE. RFC 5280 wants at least one purpose, so
+# cryptography refuses to parse it; the EU test data (case CO15) reads it as naming no type.
+_EMPTY_EKU = (bytes.fromhex("0603551d25" "04023000"), bytes.fromhex("0603551d25" "0101ff" "04023000"))
+
+
 def _allowed_kinds(cert: x509.Certificate) -> frozenset[str]:
+    """The certificate types the DSC may sign, from its extended key usage (custom OIDs included)."""
     try:
-        eku = cert.extensions.get_extension_for_oid(ExtensionOID.EXTENDED_KEY_USAGE).value
-        oids = [oid.dotted_string for oid in eku]
+        usages = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     except x509.ExtensionNotFound:
-        oids = []
-    except ValueError:
-        # cryptography refuses some malformed extensions, e.g. an empty EKU list (case CO15)
-        oids = _eku_oids_from_der(cert.tbs_certificate_bytes)
-        if oids is None:
-            log.warning("certificate %s: unreadable extended key usage; it is trusted for no type",
+        usages = []
+    except ValueError:  # cryptography refuses an extension it cannot parse
+        if not any(empty in cert.tbs_certificate_bytes for empty in _EMPTY_EKU):
+            log.warning("certificate %s: unreadable extensions; it is trusted for no type",
                         cert.subject.rfc4514_string())
-            return frozenset()
-    kinds = {_KIND_BY_EKU[oid] for oid in oids if oid in _KIND_BY_EKU}
+            return frozenset()  # fail closed
+        usages = []
+    kinds = {_KIND_BY_EKU[oid.dotted_string] for oid in usages if oid.dotted_string in _KIND_BY_EKU}
     return frozenset(kinds) if kinds else frozenset(KINDS)
-
-
-_EKU_EXTENSION_ID = b"\x06\x03\x55\x1d\x25"  # DER of OID 2.5.29.37
-
-
-def _der_item(buf: bytes, pos: int) -> tuple[int, int, int]:
-    """(tag, start of content, end of content) of the DER item at pos."""
-    tag, first = buf[pos], buf[pos + 1]
-    if first < 0x80:
-        return tag, pos + 2, pos + 2 + first
-    n = first & 0x7F
-    length = int.from_bytes(buf[pos + 2:pos + 2 + n], "big")
-    return tag, pos + 2 + n, pos + 2 + n + length
-
-
-def _oid_text(body: bytes) -> str:
-    arcs, value = [], 0
-    for byte in body:
-        value = (value << 7) | (byte & 0x7F)
-        if not byte & 0x80:
-            arcs.append(value)
-            value = 0
-    first = min(arcs[0] // 40, 2)
-    return ".".join(str(a) for a in [first, arcs[0] - 40 * first, *arcs[1:]])
-
-
-def _eku_oids_from_der(tbs: bytes) -> list[str] | None:
-    """The EKU OIDs read straight from the DER, or None if they cannot be read."""
-    at = tbs.find(_EKU_EXTENSION_ID)
-    if at < 0:
-        return []
-    try:
-        pos = at + len(_EKU_EXTENSION_ID)
-        tag, start, end = _der_item(tbs, pos)
-        if tag == 0x01:  # the optional "critical" flag
-            tag, start, end = _der_item(tbs, end)
-        if tag != 0x04:
-            return None
-        tag, pos, seq_end = _der_item(tbs, start)
-        if tag != 0x30:
-            return None
-        oids = []
-        while pos < seq_end:
-            tag, start, end = _der_item(tbs, pos)
-            if tag != 0x06:
-                return None
-            oids.append(_oid_text(tbs[start:end]))
-            pos = end
-        return oids
-    except IndexError:
-        return None
 
 
 @dataclass
@@ -183,7 +137,9 @@ def add_trust(existing: DccTrust | None, path: str | Path, raw: bytes) -> DccTru
 def _add_der(trust: DccTrust, path: str | Path, der: bytes, kid: bytes | None) -> None:
     try:
         trust.add(SignerCertificate.from_der(der, kid))
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, x509.InvalidVersion, x509.DuplicateExtension, UnsupportedAlgorithm) as exc:
+        # InvalidVersion: not X.509 v1-v3; DuplicateExtension: an extension listed twice;
+        # UnsupportedAlgorithm: a key this gate cannot check (an unknown EC curve)
         raise KeyFileError(f"trust file {path}: not a usable X.509 certificate ({exc})") from None
 
 
