@@ -205,3 +205,15 @@ def test_the_sync_reserves_the_shares_of_unheard_gates_and_freezes_its_own_when_
              "direction": "entry", "holder": "hc", "format": None, "pass_id": None, "code_step": None}
     sync.handle(topics.of("c", "events"), json.dumps(event).encode(), False, publish)
     assert not ledger.is_inside("hc")
+
+
+def test_a_gate_may_not_be_called_sync_while_it_shares_presence():
+    from qrgate.config import Config
+    from qrgate.errors import ConfigError
+
+    table = {"gate": {"id": "sync"}, "readers": [{"kind": "camera"}]}
+    with pytest.raises(ConfigError, match="gate.id: 'sync' names the site's sync topics"):
+        validate(Config, table)
+    assert validate(Config, {**table, "site": {"sync": {"enabled": False}}}).gate.id == "sync"
+    with pytest.raises(ConfigError, match=r"site.sync.gates\[1\]: 'a' is listed twice"):
+        validate(Config, {"readers": [{"kind": "camera"}], "site": {"sync": {"gates": ["a", "a"]}}})

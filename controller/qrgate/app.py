@@ -152,8 +152,6 @@ class GateApp:
                 device_info=device_info(cfg), site_cap=cfg.policy.occupancy_cap)
         self.site: SiteSync | None = None
         if self.reporter is not None and cfg.site.sync.enabled:
-            if cfg.gate.id == "sync":
-                raise ConfigError("gate.id: 'sync' names the site's sync topics; choose another gate id")
             self.site = SiteSync(ledger=self.ledger, topics=SyncTopics(cfg.mqtt.topic_prefix, cfg.site.id),
                                  gate_id=cfg.gate.id, secret=site_secret, policy=self.controller.policy,
                                  gates=cfg.site.sync.gates, batch=cfg.site.sync.batch, clock=clock,
