@@ -266,8 +266,10 @@ def test_credential_reasons_from_real_passes(site):
     seen.append("bad_prefix")
     decided = {c[-1] for c in CASES}
     # health-certificate codes are each produced by tests/test_dcc_verify.py and tests/test_dcc_rules.py
-    from qrgate.policy.reasons import ACTION_TEXT, HEALTH_TEXT
+    from qrgate.policy.reasons import ACTION_TEXT, HEALTH_TEXT, SITE_TEXT
 
     # storage_fault: the pipeline's own refusal when the log fails (tests/test_storage_faults.py)
-    missing = set(GUARD_TEXT) - decided - set(seen) - set(HEALTH_TEXT) - set(ACTION_TEXT) - {"storage_fault"}
+    # SITE_TEXT: ledger events of the site (tests/test_site_logic.py, tests/test_site_sync.py)
+    missing = (set(GUARD_TEXT) - decided - set(seen) - set(HEALTH_TEXT) - set(ACTION_TEXT) - set(SITE_TEXT)
+               - {"storage_fault"})
     assert not missing, f"reason codes no test produces: {sorted(missing)}"

@@ -217,3 +217,25 @@ def test_a_gate_may_not_be_called_sync_while_it_shares_presence():
     assert validate(Config, {**table, "site": {"sync": {"enabled": False}}}).gate.id == "sync"
     with pytest.raises(ConfigError, match=r"site.sync.gates\[1\]: 'a' is listed twice"):
         validate(Config, {"readers": [{"kind": "camera"}], "site": {"sync": {"gates": ["a", "a"]}}})
+
+
+def test_every_site_reason_in_the_registry_is_produced(tmp_path, keys):
+    from qrgate.policy.reasons import SITE_TEXT
+
+    now = T
+    inside = [("a1", "a", now - 5 * 3600), ("a2", "a", now - 1)]
+    produced = {r for _h, r in expiry.expired(inside, "a", now, expiry_hours=2, reset_at=None, timezone="UTC")}
+    produced |= {r for _h, r in expiry.expired(inside, "a", now, expiry_hours=None, reset_at="07:59",
+                                                 timezone="UTC")}
+    produced |= {c.kind for c in conflicts.double_entries([("h", T, "e1", "a", "entry", "granted"),
+                                                           ("h", T + 1, "e2", "b", "entry", "granted")])}
+    produced |= {c.kind for c in conflicts.cap_exceeded([(T, "e1", "a", "entry", "h1")], cap=0)}
+    app, _pins = mock_gate_app(tmp_path, keys["trust"], gate="a")
+    try:
+        app.cfg = app.cfg.model_copy(update={"policy": validate(PolicyConfig, {"exit_button_as_exit": True})})
+        app.ledger.record(at=app.clock(), gate_id="a", type="entry", reason="granted", holder="h")
+        app._on_exit_button()
+        produced.add(app.ledger.events()[-1].reason)
+    finally:
+        app.stop()
+    assert produced == set(SITE_TEXT), sorted(produced ^ set(SITE_TEXT))

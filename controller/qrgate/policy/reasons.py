@@ -56,12 +56,6 @@ _CORE_TEXT: dict[str, tuple[str, str]] = {
 # what a guard, a dashboard or the CLI asked for (qrgate.actions), and how it went
 ACTION_TEXT: dict[str, tuple[str, str]] = {
     "marked_left": ("Bảo vệ ghi nhận đã ra", "Marked as left by a guard"),
-    # exits no gate saw, and rules a partition let through (qrgate.site, docs/site.md)
-    "presence_expired": ("Tự ghi ra: quá lâu không quét", "Counted as left: too long inside"),
-    "daily_reset": ("Tự ghi ra: đặt lại cuối ngày", "Counted as left: daily reset"),
-    "exit_button": ("Ra bằng nút mở cửa", "Left by the exit button"),
-    "double_entry": ("Vào hai cổng khi mất liên lạc", "Entered twice while cut off"),
-    "cap_exceeded": ("Quá số người khi mất liên lạc", "Cap exceeded while cut off"),
     "done": ("Đã thực hiện", "Done"),
     "not_inside": ("Không có ai với thẻ này ở bên trong", "Nobody with this pass is inside"),
     "not_latched": ("Không có cảnh báo cần xác nhận", "No alarm to acknowledge"),
@@ -73,6 +67,15 @@ ACTION_TEXT: dict[str, tuple[str, str]] = {
     "bad_direction": ("Hướng phải là vào hoặc ra", "Direction must be entry or exit"),
     "bad_value": ("Giá trị không hợp lệ", "Value not valid for this action"),
     "failed": ("Thao tác thất bại, xem nhật ký", "Action failed; see the log"),
+}
+
+# exits no gate saw, and rules a partition let through (qrgate.site, docs/site.md): ledger events
+SITE_TEXT: dict[str, tuple[str, str]] = {
+    "presence_expired": ("Tự ghi ra: quá lâu không quét", "Counted as left: too long inside"),
+    "daily_reset": ("Tự ghi ra: đặt lại cuối ngày", "Counted as left: daily reset"),
+    "exit_button": ("Ra bằng nút mở cửa", "Left by the exit button"),
+    "double_entry": ("Vào hai cổng khi mất liên lạc", "Entered twice while cut off"),
+    "cap_exceeded": ("Quá số người khi mất liên lạc", "Cap exceeded while cut off"),
 }
 
 #: reasons shown with the "full" light and tone (capacity, not a bad pass)
@@ -119,7 +122,7 @@ HEALTH_TEXT: dict[str, tuple[str, str]] = {
 }
 
 #: code -> (Vietnamese, English); a health code the core list already names keeps the core text
-GUARD_TEXT: dict[str, tuple[str, str]] = {**_CORE_TEXT, **ACTION_TEXT,
+GUARD_TEXT: dict[str, tuple[str, str]] = {**_CORE_TEXT, **ACTION_TEXT, **SITE_TEXT,
                                           **{c: t for c, t in HEALTH_TEXT.items() if c not in _CORE_TEXT}}
 
 #: every reason code, as one enumeration (a member compares equal to its code string)
@@ -128,6 +131,7 @@ Reason = enum.StrEnum("Reason", {code.upper(): code for code in GUARD_TEXT})
 
 GROUPS = (("Admitted", "granted"), ("The code itself", "empty"), ("The pass's binding", "wrong_site"),
           ("The policy", "already_inside"), ("Actions", "marked_left"),
+          ("The site: exits no gate saw, partitions", next(iter(SITE_TEXT))),
           ("Health certificates", next(iter(HEALTH_TEXT))))
 
 
