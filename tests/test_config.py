@@ -377,10 +377,3 @@ def test_any_toml_tree_is_a_config_or_one_clear_line(data):
         config.validate(config.Config, data)
     except ConfigError as exc:
         assert str(exc) and "\n" not in str(exc) and ": " in str(exc)
-
-
-def test_a_reader_this_build_cannot_open_stops_the_run():
-    from qrgate.app import open_reader
-
-    with pytest.raises(ConfigError, match=r"^readers\[2\].kind: serial readers are not available in this build$"):
-        open_reader(config.SerialReaderConfig(port="/dev/ttyACM0"), 2)

@@ -265,11 +265,13 @@ def test_credential_reasons_from_real_passes(site):
     assert native.verify("XX1:" + "0" * 10, site["trust"], NOW).reason == "bad_prefix"
     seen.append("bad_prefix")
     decided = {c[-1] for c in CASES}
-    # health-certificate codes are each produced by tests/test_dcc_verify.py and tests/test_dcc_rules.py
-    from qrgate.policy.reasons import ACTION_TEXT, HEALTH_TEXT, SITE_TEXT
+    # health-certificate codes are each produced by tests/test_dcc_verify.py and tests/test_dcc_rules.py,
+    # identity-code ones by tests/test_identity_codes.py and tests/test_identity_policy.py
+    from qrgate.policy.reasons import ACTION_TEXT, HEALTH_TEXT, IDENTITY_TEXT, SITE_TEXT
 
     # storage_fault: the pipeline's own refusal when the log fails (tests/test_storage_faults.py)
-    # SITE_TEXT: ledger events of the site (tests/test_site_logic.py, tests/test_site_sync.py)
-    missing = (set(GUARD_TEXT) - decided - set(seen) - set(HEALTH_TEXT) - set(ACTION_TEXT) - set(SITE_TEXT)
+    # SITE_TEXT: ledger events of the site (tests/test_site_logic.py)
+    missing = (set(GUARD_TEXT) - decided - set(seen) - set(HEALTH_TEXT) - set(ACTION_TEXT) - set(IDENTITY_TEXT)
+               - set(SITE_TEXT)
                - {"storage_fault"})
     assert not missing, f"reason codes no test produces: {sorted(missing)}"

@@ -54,6 +54,6 @@ def test_export_from_a_config_file(tmp_path, capsys, now):
     db = tmp_path / "l.db"
     fill(db, now)
     cfg = tmp_path / "gate.toml"
-    cfg.write_text(f'[ledger]\npath = "{db}"\n')
+    cfg.write_text(f'[ledger]\npath = "{db}"\n[[readers]]\nkind = "camera"\n')
     assert main(["export", "--config", str(cfg), "--from=-2h"]) == 0
     assert capsys.readouterr().out.count("\n") == 4

@@ -38,6 +38,9 @@ def test_short_scenario_is_consistent(path, tmp_path, mosquitto):
         kinds = {f["kind"] for f in report["faults"] if "skipped" not in f}
         assert {"broker_down", "camera_unplugged", "controller_restart"} <= kinds
         assert report["alarms"].get("camera_fault") == 1
+    if path.stem == "hospital-day":  # CCCD holders on the hospital's list and off it
+        assert report["decisions_by_reason"].get("granted: granted_listed", 0) > 0
+        assert report["decisions_by_reason"].get("denied: not_on_list", 0) > 0
     if path.stem == "three-gates":
         assert len(report["counts"]) == 3
 

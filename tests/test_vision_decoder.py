@@ -88,3 +88,29 @@ def test_the_decoder_takes_the_config_section_as_it_is(tmp_path):
     decoder = Decoder(config.load(path).decoder)
     assert decoder.settings.try_rotate is True and decoder.settings.fallback_binarizer is None
     assert decoder.settings.binarizer == DecoderConfig().binarizer
+
+
+def dark_mode(text: str, module_px: int = 4) -> np.ndarray:
+    """A phone in dark mode: light modules on a dark screen, in a grey room."""
+    code = 255 - render_qr(text, module_px=module_px)
+    return np.pad(code, 40, constant_values=120)
+
+
+def test_light_on_dark_codes_are_read_on_every_frame_of_a_stream():
+    decoder = Decoder()
+    frame = dark_mode("QG1:DARK-MODE")
+    assert [[c.text for c in decoder.decode(frame)] for _ in range(3)] == [["QG1:DARK-MODE"]] * 3
+    assert decoder.stats.fallbacks == 0  # the fast pass itself reads them
+    assert [c.text for c in Decoder().decode(frame, still=True)] == ["QG1:DARK-MODE"]
+
+
+def test_without_fast_invert_a_dark_code_waits_for_the_escalation():
+    decoder = Decoder(DecoderConfig(fast_invert=False, fallback_every=3))
+    frame = dark_mode("QG1:DARK-MODE")
+    results = [bool(decoder.decode(frame)) for _ in range(3)]
+    assert results[-1] and decoder.stats.read_by["escalate"] >= 1
+
+
+def test_a_negative_upscale_size_is_refused():
+    with pytest.raises(ValidationError, match="upscale_below"):
+        DecoderConfig(upscale_below=-1)

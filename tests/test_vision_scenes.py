@@ -78,3 +78,34 @@ def test_easy_scene_is_the_code_pasted_on_a_plain_background():
 def test_unknown_difficulty_is_refused():
     with pytest.raises(ValueError, match="unknown scene difficulty"):
         VirtualCamera(320, 240, difficulty="nightmare")
+
+
+@pytest.mark.parametrize("scene", ["moire", "glare_stripes", "dark_mode"])
+def test_phone_screen_scenes_are_read_and_never_misread(scene):
+    right = wrong = 0
+    for frame, text, shot in labelled_frames(8, difficulty=scene, width=640, height=480, seed=5):
+        assert shot.carrier == "phone"
+        texts = [c.text for c in Decoder().decode(frame, still=True)]
+        right += text in texts
+        wrong += bool(texts) and text not in texts
+    assert wrong == 0 and right >= 7
+
+
+def test_a_screen_blown_out_by_a_dim_lobby_exposure_is_read_once_metered_on_the_screen():
+    from dataclasses import replace
+
+    from gatesim.clutter import cluttered_background
+    from gatesim.scenes import render, sample_shot
+
+    rng = np.random.default_rng(8)
+    background = cluttered_background(640, 480, rng)
+    blown = metered = 0
+    for i in range(8):
+        shot = sample_shot(rng, "bright_screen")
+        assert shot.screen_gain > 1.5 and shot.ambient < 0.5
+        text = pass_like_text(rng)
+        for gain, count in ((shot.screen_gain, "blown"), (1.0, "metered")):
+            frame = render(text, replace(shot, screen_gain=gain), background, np.random.default_rng(i))
+            read = text in [c.text for c in Decoder().decode(frame, still=True)]
+            blown, metered = (blown + read, metered) if count == "blown" else (blown, metered + read)
+    assert metered == 8 and blown <= 4, (blown, metered)

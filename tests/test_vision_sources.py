@@ -128,3 +128,40 @@ def test_qrgate_decode_reports_a_video_without_codes(tmp_path):
                           capture_output=True, timeout=60)
     [summary] = [json.loads(s) for s in proc.stdout.decode().splitlines()]
     assert proc.returncode == 1 and summary["frames"] == 3 and summary["codes"] == []
+
+
+def test_v4l2_exposure_settings_for_screens():
+    import cv2
+
+    from qrgate.vision.sources import v4l2_exposure
+
+    assert v4l2_exposure(cv2, auto_exposure=None, exposure=None, gain=None) == []  # the driver's own
+    fixed = v4l2_exposure(cv2, auto_exposure=None, exposure=40, gain=2)
+    assert fixed == [("auto_exposure", cv2.CAP_PROP_AUTO_EXPOSURE, 1), ("exposure", cv2.CAP_PROP_EXPOSURE, 40.0),
+                     ("gain", cv2.CAP_PROP_GAIN, 2.0)]  # a fixed exposure turns auto off first
+    assert v4l2_exposure(cv2, auto_exposure=True, exposure=None, gain=None)[0][2] == 3
+    with pytest.raises(CameraError, match="needs an exposure"):
+        v4l2_exposure(cv2, auto_exposure=False, exposure=None, gain=None)
+    with pytest.raises(CameraError, match="exposure must be positive"):
+        v4l2_exposure(cv2, auto_exposure=None, exposure=0, gain=None)
+    with pytest.raises(CameraError, match="exposure must be positive"):  # checked before any device is touched
+        OpenCVCamera(device="/dev/video-qrgate-none", exposure=-5)
+
+
+def test_pi_camera_controls_for_screens():
+    from qrgate.vision.picamera import pi_controls
+
+    auto = pi_controls(fps=30)
+    assert auto == {"FrameRate": 30.0, "AeEnable": True, "AeMeteringMode": 0, "AeExposureMode": 1,
+                    "AeConstraintMode": 1, "ExposureValue": -0.5}
+    assert pi_controls(fps=30, metering="spot")["AeMeteringMode"] == 1
+    fixed = pi_controls(fps=30, exposure_time_us=4000, analogue_gain=2.0)
+    assert fixed == {"FrameRate": 30.0, "AeEnable": False, "ExposureTime": 4000, "AnalogueGain": 2.0}
+    with pytest.raises(CameraError, match="between 1 and 33333"):
+        pi_controls(fps=30, exposure_time_us=50_000, analogue_gain=2.0)
+    with pytest.raises(CameraError, match="analogue_gain"):
+        pi_controls(fps=30, exposure_time_us=4000)
+    with pytest.raises(CameraError, match="unknown metering"):
+        pi_controls(fps=30, metering="evaluative")
+    with pytest.raises(CameraError, match="outside"):
+        PiCamera(exposure_value=-20)  # refused before picamera2 is even looked for

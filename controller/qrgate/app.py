@@ -23,17 +23,21 @@ from .comms.wiring import connect_gate
 from .config import Config
 from .config.readers import CameraReaderConfig, ReaderConfig
 from .credentials import TrustStore
-from .errors import ConfigError, LedgerError, QrgateError, SiteError
+from .errors import ConfigError, LedgerError, PendingError, QrgateError, SiteError
 from .export import purge_expired
 from .gate import GateIO, open_gate_io, signals
 from .gate.base import LedPattern
 from .ledger import Ledger
 from .model import Direction
-from .pipeline import CameraLane, GateController, Outcome
+from .pipeline import CameraLane, GateController, Outcome, ScannerLane
 from .policy.config import to_policy
 from .policy.decide import ALARM_CLOCK
 from .policy.rules import GuardOverride
+from .lists import SiteLists, lists_path
+from .policy.identity import IDENTITY_FORMATS
 from .pseudonym import load_or_create_secret
+from .readers.base import DeviceReader
+from .readers.serial_reader import SerialReader
 from .runner import LaneRunner
 from .site import conflicts
 from .site.expiry import expired as expired_presence
@@ -80,12 +84,9 @@ def open_io(cfg: Config) -> GateIO:
                         tamper_input=gate.osdp_tamper_input, max_relay_seconds=gate.max_relay_seconds)
 
 
-def open_reader(reader: ReaderConfig, index: int = 0) -> FrameSource | Callable[[], FrameSource]:
-    """The code source of readers[index]. A replay is opened now; a camera is opened by its runner,
-    so a missing one is a fault that heals."""
-    if not isinstance(reader, CameraReaderConfig):
-        raise ConfigError(f"readers[{index}].kind: {reader.kind} readers are not available in this build")
-    camera = reader
+def open_camera(camera: CameraReaderConfig) -> FrameSource | Callable[[], FrameSource]:
+    """The frame source of a camera reader. A replay is opened now; a camera is opened by its
+    runner, so a missing one is a fault that heals."""
     if camera.source == "files":
         return ImageFiles(camera.files, fps=camera.fps)
     if camera.source == "video":
@@ -93,9 +94,24 @@ def open_reader(reader: ReaderConfig, index: int = 0) -> FrameSource | Callable[
     if camera.source == "picamera2":
         from .vision.picamera import PiCamera
 
-        return lambda: PiCamera(camera=int(camera.device), width=camera.width, height=camera.height, fps=camera.fps)
+        return lambda: PiCamera(camera=int(camera.device), width=camera.width, height=camera.height, fps=camera.fps,
+                                metering=camera.metering, exposure_mode=camera.exposure_mode,
+                                constraint=camera.constraint, exposure_value=camera.exposure_value,
+                                exposure_time_us=camera.exposure_time_us, analogue_gain=camera.analogue_gain)
     device = int(camera.device) if camera.device.isdigit() else camera.device
-    return lambda: OpenCVCamera(device=device, width=camera.width, height=camera.height, fps=camera.fps)
+    return lambda: OpenCVCamera(device=device, width=camera.width, height=camera.height, fps=camera.fps,
+                                auto_exposure=camera.auto_exposure, exposure=camera.exposure, gain=camera.gain)
+
+
+def open_scanner(reader: ReaderConfig, *, name: str, on_code, clock: Callable[[], float],
+                 when_changed: Callable[[bool, str], None]) -> DeviceReader:
+    """A scanner module's reader (not started): serial over pyserial, a keyboard wedge over evdev."""
+    if reader.kind == "serial":
+        return SerialReader(reader.port, baud=reader.baud, max_length=reader.max_line_bytes, name=name,
+                            on_code=on_code, clock=clock, when_changed=when_changed)
+    from .readers.hid import HidReader  # evdev only where a keyboard-wedge scanner is configured
+
+    return HidReader(reader.device, name=name, on_code=on_code, clock=clock, when_changed=when_changed)
 
 
 def device_info(cfg: Config) -> DeviceInfo:
@@ -131,12 +147,16 @@ class GateApp:
         self.gate_state = GateState(self.ledger, cfg.gate.id)
         #: called after any change of mode or alarms (the MQTT reporter, the gate's screen)
         self.changed = self.gate_state.changed
+        self.lists = None
+        if any(cfg.policy.identity.to_rules().mode(f) != "deny" for f in IDENTITY_FORMATS):
+            # lists to match, and the ID codes seen for `qrgate list check`: beside the log, never in it
+            self.lists = SiteLists(lists_path(Path(cfg.ledger.path).parent), site_secret)
         self.io = io or open_io(cfg)
         self.door = DoorMonitor(held_open_seconds=cfg.gate.door_held_seconds)
         self.controller = GateController(
             gate_id=cfg.gate.id, trust=self.trust, policy=to_policy(cfg.policy, cfg.gate.id),
             ledger=self.ledger, io=self.io, site_secret=site_secret,
-            relay_seconds=cfg.gate.relay_seconds, mode=lambda: self.gate_state.mode,
+            relay_seconds=cfg.gate.relay_seconds, mode=lambda: self.gate_state.mode, lists=self.lists,
             clock_synced=kernel_clock_synced if cfg.gate.clock_check == "kernel" else (lambda: True))
         self._next_purge = float("-inf")
         self.controller.listeners.append(self._after_decision)
@@ -164,6 +184,12 @@ class GateApp:
         self.lanes = [CameraLane(self.controller, Direction(camera.direction), Decoder(cfg.decoder),
                                  Debouncer(cfg.decoder.gone_after, cfg.decoder.repeat_after))
                       for camera in self.cameras]
+        self.scanner_configs = [r for r in cfg.readers if not isinstance(r, CameraReaderConfig)]
+        self.scanner_lanes = [ScannerLane(self.controller, Direction(r.direction),
+                                          Debouncer(cfg.decoder.gone_after, cfg.decoder.repeat_after))
+                              for r in self.scanner_configs]
+        self.scanners: list[DeviceReader] = []
+        self._scanners_lost: set[int] = set()
         self._sources = sources
         self.runners: list[LaneRunner] = []
         self._cameras_lost: set[int] = set()
@@ -184,6 +210,8 @@ class GateApp:
         return {"mode": self.gate_state.mode.value, "lockdown": switches["lockdown"],
                 "free_exit": switches["free_exit"], "door": "open" if self.io.is_door_open else "closed",
                 "camera": "lost" if self._cameras_lost else "ok",
+                "readers": [{"kind": r.kind, "direction": r.direction, "ok": ok}
+                            for r, ok in self._reader_health()],
                 "storage": "fault" if self._storage_fault else "ok",
                 "clock": "unsynced" if "clock_unsynced" in alarms else "synced",
                 "lock": "unlocked" if self.io.is_relay_on else "locked",
@@ -194,6 +222,16 @@ class GateApp:
 
     def alarms(self) -> dict:
         return self.gate_state.alarms()
+
+    def _reader_health(self):
+        """Each configured reader, in config order, with whether it delivers now."""
+        cameras = iter(range(len(self.cameras)))
+        scanners = iter(range(len(self.scanner_configs)))
+        for reader in self.cfg.readers:
+            if isinstance(reader, CameraReaderConfig):
+                yield reader, next(cameras) not in self._cameras_lost
+            else:
+                yield reader, next(scanners) not in self._scanners_lost
 
     def counts(self, now: float | None = None) -> dict:
         return self.gate_state.counts(self.clock() if now is None else now)
@@ -238,7 +276,11 @@ class GateApp:
             return DONE
         if name == "mark_left":
             return self._mark_left(action, now)
-        return ActionResult(False, "no_pending")  # "confirm": no credential waits for a guard at this gate
+        try:  # "confirm": a guard answers a credential that waits for them
+            outcome = self.controller.confirm(str(action.value or ""), action.by, action.allow, now)
+        except PendingError:
+            return ActionResult(False, "no_pending")
+        return ActionResult(True, "done", outcome.event.id)
 
     def _mark_left(self, action: Action, now: float) -> ActionResult:
         """A guard records that someone left unseen (the exit button, a tailgate, a forgotten scan)."""
@@ -260,7 +302,8 @@ class GateApp:
             self.io.release_relay()
             self.io.set_idle(IDLE_LOCKDOWN)
         else:
-            self.io.set_idle(signals.IDLE_FAULT if self._cameras_lost or self._storage_fault else signals.IDLE_READY)
+            fault = self._cameras_lost or self._scanners_lost or self._storage_fault
+            self.io.set_idle(signals.IDLE_FAULT if fault else signals.IDLE_READY)
 
     # -- inputs ------------------------------------------------------------------------
     def _after_decision(self, outcome: Outcome) -> None:
@@ -275,6 +318,10 @@ class GateApp:
         if unsynced != self.gate_state.is_active("clock_unsynced"):  # raised by a scan that met it, cleared likewise
             self._record_alarms([AlarmChange("clock_unsynced", unsynced, outcome.scan.at)])
         self._notify()
+
+    def confirm(self, pending_id: str, by: str, allow: bool, at: float | None = None) -> Outcome:
+        """A guard's answer to a scan waiting for them; the console, MQTT and the CLI reach it through perform()."""
+        return self.controller.confirm(pending_id, by, allow, self.clock() if at is None else at)
 
     def _on_door(self, is_open: bool) -> None:
         now = self.clock()
@@ -355,12 +402,25 @@ class GateApp:
         log.warning("camera %d %s%s", lane, "back" if ok else "lost", f" ({reason})" if reason else "")
         self._record_alarms([AlarmChange("camera_fault", lost, self.clock())])
 
+    def scanner_changed(self, index: int, ok: bool, reason: str = "") -> None:
+        """A scanner module was unplugged or came back: fault light, state and an alarm, as for a camera."""
+        with self._lock:
+            was_lost = bool(self._scanners_lost)
+            (self._scanners_lost.discard if ok else self._scanners_lost.add)(index)
+            lost = bool(self._scanners_lost)
+        if lost == was_lost:
+            return
+        self._show_mode(self.gate_state.mode)
+        log.warning("scanner %d %s%s", index, "back" if ok else "lost", f" ({reason})" if reason else "")
+        self._record_alarms([AlarmChange("reader_fault", lost, self.clock())])
+
     def tick(self, now: float | None = None) -> None:
         """Time-driven checks (a door held open); the simulator calls this with its own clock."""
         now = self.clock() if now is None else now
         with self._lock:
             changes = self.door.tick(now)
         self._record_alarms(changes)
+        self.controller.expire_pending(now)  # no answer from the guard is a refusal
         if self._storage_fault or self.ledger.queued:
             self._storage_check(now)
             return  # no purge on a log that just failed
@@ -370,6 +430,8 @@ class GateApp:
             purged = purge_expired(self.ledger, self.cfg.ledger.retention_days, now)
             if purged:
                 log.info("purged %d events older than %g days", purged, self.cfg.ledger.retention_days)
+            if self.lists is not None:
+                self.lists.purge_sightings(now - self.cfg.ledger.retention_days * 86400)
 
     def _record_alarms(self, changes: list[AlarmChange]) -> None:
         self.gate_state.record_alarms(changes)
@@ -433,9 +495,8 @@ class GateApp:
     def start(self, *, cameras: bool = True) -> "GateApp":
         """Start reporting and, unless the caller feeds the lanes itself, the camera threads."""
         sources = None
-        if cameras:  # first: a reader this build cannot open stops the start before anything runs
-            sources = (self._sources if self._sources is not None
-                       else [open_reader(r, i) for i, r in enumerate(self.cfg.readers)])
+        if cameras:  # first: a replay that cannot be read stops the start before anything runs
+            sources = self._sources if self._sources is not None else [open_camera(c) for c in self.cameras]
         self.tick()
         if self._web_cfg is not None and self._web_cfg.enabled:
             from .web.server import GateWebServer  # Starlette and uvicorn only when asked for
@@ -455,9 +516,15 @@ class GateApp:
                            loss_after=self.cameras[i].lost_after,
                            when_camera_changed=lambda ok, reason, i=i: self.camera_changed(i, ok, reason)).start()
                 for i, (lane, source) in enumerate(zip(self.lanes, sources))]
+            self.scanners = [
+                open_scanner(reader, name=f"{self.cfg.gate.id}-{reader.kind}{i}", on_code=lane.on_code,
+                             clock=self.clock,
+                             when_changed=lambda ok, reason, i=i: self.scanner_changed(i, ok, reason)).start()
+                for i, (reader, lane) in enumerate(zip(self.scanner_configs, self.scanner_lanes))]
             self._ticker = threading.Thread(target=self._tick_loop, name="gate-ticker", daemon=True)
             self._ticker.start()
-        log.info("gate %s/%s running with %d camera(s)", self.cfg.site.id, self.cfg.gate.id, len(self.lanes))
+        log.info("gate %s/%s running with %d camera(s) and %d scanner(s)", self.cfg.site.id, self.cfg.gate.id,
+                 len(self.lanes), len(self.scanner_lanes))
         return self
 
     def _tick_loop(self) -> None:
@@ -473,10 +540,14 @@ class GateApp:
             self.web.stop()
         for runner in self.runners:
             runner.stop()
+        for scanner in self.scanners:
+            scanner.stop()
         if self.reporter:
             self.reporter.stop()
         self.io.close()
         self.ledger.close()
+        if self.lists is not None:
+            self.lists.close()
 
     def run_until_signalled(self) -> None:
         stop = threading.Event()
@@ -485,8 +556,8 @@ class GateApp:
         self.start()
         try:
             while not stop.wait(1.0):
-                if not any(runner.is_alive for runner in self.runners):
-                    log.warning("every camera has ended; stopping")
+                if not any(reader.is_alive for reader in [*self.runners, *self.scanners]):
+                    log.warning("every reader has ended; stopping")
                     break
         finally:
             self.stop()

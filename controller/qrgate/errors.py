@@ -41,5 +41,17 @@ class WebError(QrgateError):
     """The gate's web pages or their local API: a guard file, a login, a request."""
 
 
+class ReaderError(QrgateError):
+    """A scanner (serial module, keyboard wedge) cannot be opened or read."""
+
+
+class ListError(QrgateError):
+    """A site list (file to import, the lists store, its key) cannot be used."""
+
+
+class PendingError(QrgateError):
+    """A guard answered a confirmation that is not waiting (unknown id, already answered, timed out)."""
+
+
 class SiteError(QrgateError):
     """This gate cannot join its site (another site secret than its peers')."""

@@ -39,6 +39,9 @@ class Credential:
     valid_from: float | None = None
     valid_until: float | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
+    #: formats whose holders are the same people share a scope (a CCCD scan and a PC-Covid code
+    #: of one ID number): the log's pseudonym is keyed on it instead of the format
+    holder_scope: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,8 @@ class Decision:
     direction: Direction
     holder: str | None = None
     flags: tuple[str, ...] = ()
+    #: neither a grant nor a refusal yet: the guard must confirm (policy.identity guard_confirm)
+    pending: bool = False
 
 
 @dataclass(frozen=True)

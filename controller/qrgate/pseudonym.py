@@ -33,3 +33,14 @@ def load_or_create_secret(path: str | Path) -> bytes:
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
     return data
+
+
+def credential_pseudonym(secret: bytes, credential) -> str | None:
+    """The log's pseudonym of a verified credential's holder (None without a credential).
+
+    Keyed on the credential's holder scope when it has one, so formats that name the same
+    people (a CCCD card and a PC-Covid code of one ID number) give the same pseudonym.
+    """
+    if credential is None:
+        return None
+    return pseudonym(secret, credential.holder_scope or credential.format, credential.holder)

@@ -18,7 +18,7 @@ from qrgate.errors import CameraError
 from qrgate.vision.sources import FrameSource
 
 from .qrimage import render_qr
-from .scenes import DIFFICULTIES, Shot, approach, render, sample_shot
+from .scenes import SCENES, Shot, approach, render, sample_shot
 
 __all__ = ["VirtualCamera", "render_qr"]
 
@@ -30,8 +30,8 @@ class VirtualCamera(FrameSource):
 
     def __init__(self, width: int = 1280, height: int = 720, *, fps: float = 30.0, module_px: int = 4,
                  noise: float = 6.0, seed: int = 0, difficulty: str = "easy"):
-        if difficulty not in DIFFICULTIES:
-            raise ValueError(f"unknown scene difficulty {difficulty!r}; choose one of {', '.join(DIFFICULTIES)}")
+        if difficulty not in SCENES:
+            raise ValueError(f"unknown scene difficulty {difficulty!r}; choose one of {', '.join(SCENES)}")
         self._rng = np.random.default_rng(seed)  # frames: capture thread only
         self._pose_rng = np.random.default_rng([seed, 1])  # visitors' poses: under the lock in show()
         self.width, self.height, self.module_px = width, height, module_px
@@ -106,7 +106,7 @@ class VirtualCamera(FrameSource):
                 frame[y:y + h, x:x + w] = code
             return frame
         if text is None:
-            shot = Shot(noise=self.noise, jpeg_quality=85)
+            shot = Shot(noise=self.noise, jpeg_quality=85, ambient=0.3 if self.difficulty == "bright_screen" else 1.0)
         else:
             if approach_frames and since < approach_frames:
                 shot = approach(shot, since / approach_frames)

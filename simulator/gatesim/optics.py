@@ -69,6 +69,38 @@ def add_moire(frame: np.ndarray, cover: np.ndarray, amplitude: float, rng: np.ra
     return out
 
 
+def add_glare_stripes(frame: np.ndarray, cover: np.ndarray, stripes: int, strength: float,
+                      rng: np.random.Generator) -> np.ndarray:
+    """A window or strip light mirrored in the glass: soft bright bands across the screen only."""
+    ys, xs = np.nonzero(cover > 0.5)
+    if not len(xs):
+        return frame
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    size = float(max(x1 - x0, y1 - y0))
+    out = frame.copy()
+    for _ in range(stripes):
+        angle = rng.uniform(0, math.pi)
+        offset = rng.uniform(-0.3, 0.3) * size
+        width = size * rng.uniform(0.06, 0.16)
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        dist = (xx - cx) * math.cos(angle) + (yy - cy) * math.sin(angle) - offset
+        band = strength * np.exp(-(dist * dist) / (2 * width * width))
+        out[y0:y1, x0:x1] += band * cover[y0:y1, x0:x1]
+    return out
+
+
+def bloom(frame: np.ndarray, module_px: float) -> np.ndarray:
+    """Light above the sensor's full scale spills into its neighbours (lens flare, charge
+    overflow): a blown-out screen's bright modules swallow its dark ones."""
+    import cv2
+
+    excess = np.maximum(frame - 255.0, 0.0)
+    if not excess.any():
+        return frame
+    return frame + cv2.GaussianBlur(excess, (0, 0), max(1.0, 0.6 * module_px))
+
+
 def defocus(frame: np.ndarray, sigma: float) -> np.ndarray:
     if sigma < 0.3:
         return frame

@@ -14,9 +14,10 @@ DAY = 24 * HOUR
 
 @dataclass
 class Person:
-    who: str  # a simulator pseudonym: "app-012", "paper-003", "health-007"
-    credential: str  # "app_pass", "paper_pass", "health_certificate"
+    who: str  # a simulator pseudonym: "app-012", "paper-003", "health-007", "cccd-004"
+    credential: str  # "app_pass", "paper_pass", "health_certificate", "cccd_listed", "cccd_unlisted"
     payload: str  # exactly what their QR code holds
+    citizen: object | None = None  # a CCCD holder's made-up identity (gatesim.vietnam.FakeCitizen)
 
 
 class HealthAuthority:
@@ -51,7 +52,23 @@ def make_population(office: PassOffice, health: HealthAuthority | None, counts, 
                              office.issue(f"paper-{i:03d}", now - HOUR, now + 2 * DAY)))
     for i in range(counts.health_certificates):
         people.append(Person(f"health-{i:03d}", "health_certificate", health.certificate(i, now, rng)))
+    people += cccd_holders(counts.cccd_holders, counts.cccd_listed_share, now, rng)
     rng.shuffle(people)
+    return people
+
+
+def cccd_holders(count: int, listed_share: float, now: float, rng: random.Random) -> list[Person]:
+    """Made-up people with a CCCD card; the first `listed_share` of them are on the site's list."""
+    from qrgate.credentials.citizen_id import today
+
+    from .vietnam import cccd_text, fake_citizen
+
+    listed = round(count * listed_share)
+    people = []
+    for i in range(count):
+        citizen = fake_citizen(rng, today(now))
+        kind = "cccd_listed" if i < listed else "cccd_unlisted"
+        people.append(Person(f"cccd-{i:03d}", kind, cccd_text(citizen, empty_fields=i % 2), citizen))
     return people
 
 

@@ -14,6 +14,8 @@ from pydantic import Field, model_validator
 from qrgate.config import ConfigModel, describe, fail, read_toml, validate
 from qrgate.errors import ConfigError
 
+from .scenes import SCENES
+
 FAULT_KINDS = ("broker_down", "camera_unplugged", "io_link_cut", "controller_restart")
 
 
@@ -22,6 +24,9 @@ class SiteSpec(ConfigModel):
     occupancy_cap: int | None = Field(None, ge=0, description="Most people inside each gate's count at once; "
                                                               "none: no cap")
     anti_passback: Literal["off", "hard"] = Field("hard", description="Anti-passback mode of every gate")
+    cccd: Literal["deny", "listed", "register"] = Field(
+        "deny", description="What the gates make of a CCCD card's QR (policy.identity.cccd); guard_confirm needs "
+                            "a guard, whom the simulated world does not have")
 
 
 class GateSpec(ConfigModel):
@@ -36,6 +41,10 @@ class PopulationSpec(ConfigModel):
     app_passes: int = Field(100, ge=0, description="Visitors with a pass in a phone app")
     paper_passes: int = Field(0, ge=0, description="Visitors with a printed pass (no smartphone)")
     health_certificates: int = Field(0, ge=0, description="Visitors admitted on an EU digital COVID certificate")
+    cccd_holders: int = Field(0, ge=0, description="Visitors who show their citizen ID card's QR (synthetic CCCD "
+                                                   "codes)")
+    cccd_listed_share: float = Field(0.5, ge=0, le=1, description="Share of the CCCD holders on the site's list "
+                                                                  "(staff, patients)")
 
 
 class RushSpec(ConfigModel):
@@ -80,9 +89,10 @@ class Scenario(ConfigModel):
     duration_minutes: float = Field(60.0, ge=0, description="Simulated length")
     speed: float = Field(0.0, ge=0, description="Simulated seconds per real second; 0: as fast as possible, "
                                                 "1: real time")
-    camera: Literal["easy", "normal", "hard"] = Field(
+    camera: Literal[SCENES] = Field(
         "easy", description="What the cameras see: easy (a flat scene), normal or hard (phones and paper cards "
-                            "with blur, glare, noise, perspective)")
+                            "with blur, glare, noise, perspective), or a phone-screen scene: moire, glare_stripes, "
+                            "dark_mode, bright_screen")
     relay_seconds: float = Field(3.0, ge=0.1, description="Relay pulse after a grant")
     door_held_seconds: float = Field(30.0, ge=1, description="Door open longer than this raises an alarm")
     site: SiteSpec = Field(default_factory=SiteSpec, description="The site")
@@ -106,7 +116,7 @@ class Scenario(ConfigModel):
             if fault.gate and fault.gate not in gate_ids:
                 fail(f"no gate {fault.gate!r}", f"faults[{i}].gate")
         p = self.population
-        if p.app_passes + p.paper_passes + p.health_certificates == 0:
+        if p.app_passes + p.paper_passes + p.health_certificates + p.cccd_holders == 0:
             fail("nobody comes", "population")
         return self
 

@@ -12,11 +12,14 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .optics import (add_glare, add_moire, add_noise, apply_lighting, defocus, jpeg_roundtrip, motion_blur,
-                     need_cv2)
+from .optics import (add_glare, add_glare_stripes, add_moire, add_noise, apply_lighting, bloom, defocus,
+                     jpeg_roundtrip, motion_blur, need_cv2)
 from .qrimage import qr_modules
 
 DIFFICULTIES = ("easy", "normal", "hard")
+# phone screens at their worst, each a scene of its own (the virtual camera takes them as a difficulty)
+SCREEN_SCENES = ("moire", "glare_stripes", "dark_mode", "bright_screen")
+SCENES = DIFFICULTIES + SCREEN_SCENES
 
 
 @dataclass(frozen=True)
@@ -38,12 +41,21 @@ class Shot:
     jpeg_quality: int | None = None
     moire: float = 0.0  # screen-pattern amplitude (phones), in grey levels
     brightness: float = 1.0  # screen brightness / paper albedo
+    inverted: bool = False  # dark mode: light modules on a dark screen
+    stripes: int = 0  # glare stripes: a window or a strip light reflected across the glass
+    stripe_strength: float = 0.0
+    screen_gain: float = 1.0  # the screen's light over what the exposure was set for (>1: blown out)
+    ambient: float = 1.0  # the scene's light: 0.3 is a dim lobby
+    damage: float = 0.0  # a scratch or sticker over the code, as a fraction of its side
+    damage_at: tuple[float, float] = (0.5, 0.5)  # its centre, in fractions of the code
 
 
 def sample_shot(rng: np.random.Generator, difficulty: str, module_px: float | None = None) -> Shot:
     """A random visitor's pose for a difficulty: "easy", "normal" or "hard"."""
-    if difficulty not in DIFFICULTIES:
-        raise ValueError(f"unknown scene difficulty {difficulty!r}; choose one of {', '.join(DIFFICULTIES)}")
+    if difficulty not in SCENES:
+        raise ValueError(f"unknown scene difficulty {difficulty!r}; choose one of {', '.join(SCENES)}")
+    if difficulty in SCREEN_SCENES:
+        return screen_shot(rng, difficulty, module_px)
     if difficulty == "easy":
         return Shot(module_px=module_px or 4.0)
     hard = difficulty == "hard"
@@ -66,6 +78,20 @@ def sample_shot(rng: np.random.Generator, difficulty: str, module_px: float | No
         moire=(u(6, 16) if hard else u(0, 6)) if carrier == "phone" else 0.0,
         brightness=u(0.6, 0.9) if hard else u(0.75, 1.0),
     )
+
+
+def screen_shot(rng: np.random.Generator, scene: str, module_px: float | None = None) -> Shot:
+    """A phone screen, posed as a "normal" visitor holds it, with one screen trouble made strong."""
+    base = replace(sample_shot(rng, "normal", module_px), carrier="phone", glare=0, moire=0.0)
+    u = rng.uniform
+    if scene == "moire":  # the screen's pixel grid beating against the sensor's
+        return replace(base, moire=u(14, 30), defocus_sigma=u(0.0, 0.5))
+    if scene == "glare_stripes":
+        return replace(base, stripes=int(rng.integers(1, 3)), stripe_strength=u(60, 140))
+    if scene == "dark_mode":
+        return replace(base, inverted=True, brightness=u(0.6, 0.9), moire=u(0, 8))
+    # full brightness against a dim lobby: an exposure set for the room blows the screen out
+    return replace(base, screen_gain=u(2.0, 3.5), ambient=u(0.2, 0.4), moire=u(0, 6))
 
 
 def approach(shot: Shot, progress: float) -> Shot:
@@ -107,7 +133,13 @@ def carrier_image(content: str | np.ndarray, shot: Shot) -> tuple[np.ndarray, np
     px = max(2, int(math.ceil(shot.module_px)))  # draw near the final size: no aliasing when warped
     light = 235 * shot.brightness
     dark = 25 if shot.carrier == "phone" else 40
+    if shot.inverted:  # dark mode: the app draws its code light on the dark background
+        light, dark = 22.0, 215 * shot.brightness
     code = np.where(np.kron(modules, np.ones((px, px), dtype=bool)), dark, light).astype(np.float32)
+    if shot.damage > 0:  # a sticker: flat, halfway between the code's two tones
+        side, half = code.shape[0], int(code.shape[0] * shot.damage / 2)
+        cy, cx = (int(f * side) for f in reversed(shot.damage_at))
+        code[max(0, cy - half):cy + half, max(0, cx - half):cx + half] = (light + dark) / 2
     quiet = 4 * px if shot.carrier == "phone" else 6 * px
     face = np.pad(code, quiet, constant_values=light)
     if shot.carrier == "phone":
@@ -128,9 +160,11 @@ def render(content: str | np.ndarray | None, shot: Shot, background: np.ndarray,
     composited, then the camera's flaws."""
     cv2 = need_cv2()
     height, width = background.shape
-    frame = background.copy()
+    frame = background * shot.ambient if shot.ambient != 1.0 else background.copy()
     if content is not None and len(content):
         face, inner, n = carrier_image(content, shot)
+        if shot.screen_gain != 1.0:  # a self-lit screen: its light does not follow the room's
+            face = face * shot.screen_gain
         dst = quad_for(shot, n, width, height)
         warp = cv2.getPerspectiveTransform(inner, dst)
         fh, fw = face.shape
@@ -142,6 +176,10 @@ def render(content: str | np.ndarray | None, shot: Shot, background: np.ndarray,
             frame = add_moire(frame, cover, shot.moire, rng)
         if shot.glare:
             frame = add_glare(frame, dst, shot.glare, shot.glare_strength, rng)
+        if shot.stripes:
+            frame = add_glare_stripes(frame, cover, shot.stripes, shot.stripe_strength, rng)
+        if shot.screen_gain > 1.0:
+            frame = bloom(frame, shot.module_px)
     frame = apply_lighting(frame, shot.gradient, rng)
     frame = defocus(frame, shot.defocus_sigma)
     frame = motion_blur(frame, shot.motion_px, shot.motion_deg)

@@ -22,6 +22,8 @@ class Truth:
     uncertain_alarms: collections.Counter = field(default_factory=collections.Counter)
     mismatches: list[dict] = field(default_factory=list)
     answers: collections.Counter = field(default_factory=collections.Counter)
+    #: holder -> (admitted?, reason) that the identity policy gives their unsigned ID code on entry
+    identity: dict[str, tuple[bool, str]] = field(default_factory=dict)
 
     def inside(self, gate: str) -> set[str]:
         return self.recorded.setdefault(gate, set())
@@ -37,11 +39,14 @@ class Truth:
             return False, "bad_signature", direction
         if direction == "exit":
             return True, ("granted" if holder in inside else "granted_not_inside"), direction
+        admitted, reason = self.identity.get(holder, (True, "granted"))
+        if not admitted:  # the identity policy speaks before presence and capacity
+            return False, reason, direction
         if self.anti_passback == "hard" and holder in inside:
             return False, "already_inside", direction
         if self.occupancy_cap is not None and len(inside) >= self.occupancy_cap:
             return False, "occupancy_full", direction
-        return True, "granted", direction
+        return True, reason, direction
 
     def record(self, gate: str, direction: str, holder: str, granted: bool) -> None:
         if not granted:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from qrgate.policy.config import PolicyConfig
+from qrgate.policy.config import IdentityConfig, PolicyConfig
 from qrgate.pipeline import Outcome
 
 from .arrivals import arrival_minutes
@@ -81,7 +81,8 @@ class World:
             trust_files.append(str(self.health.trust_file))
         self.people = make_population(self.office, self.health, scenario.population, start, self.rng)
         self.gates: dict[str, GatePlace] = {}
-        policy = PolicyConfig(anti_passback=scenario.site.anti_passback, occupancy_cap=scenario.site.occupancy_cap)
+        policy = PolicyConfig(anti_passback=scenario.site.anti_passback, occupancy_cap=scenario.site.occupancy_cap,
+                              identity=IdentityConfig(cccd=scenario.site.cccd))
         for spec in scenario.gates:
             timers = ManualTimers(self.clock)
             sim = SimGate(workdir, broker.host, broker.port, trust_files=trust_files, clock=self.clock,
@@ -91,6 +92,25 @@ class World:
             place = GatePlace(spec, sim, timers, DoorPhysics(sim.set_door_contact))
             sim.app.controller.listeners.append(self._note_decision)
             self.gates[spec.id] = place
+        self._enrol_cccd_holders(workdir, start)
+
+    def _enrol_cccd_holders(self, workdir: Path, start: float) -> None:
+        """The site's list goes to every gate; the simulator's account knows what each holder is owed."""
+        holders = [p for p in self.people if p.credential.startswith("cccd")]
+        if not holders:
+            return
+        from .vietnam import enrol
+
+        listed = [p.citizen for p in holders if p.credential == "cccd_listed"]
+        for place in self.gates.values():
+            if place.sim.app.lists is not None:
+                enrol(place.sim.app.lists, "site", listed, workdir / "lists.key", start)
+        mode = self.scenario.site.cccd
+        for p in holders:
+            self.truth.identity[p.who] = {
+                "deny": (False, "identity_not_accepted"), "register": (True, "granted_registered"),
+                "listed": (True, "granted_listed") if p.credential == "cccd_listed" else (False, "not_on_list"),
+            }[mode]
 
     # -- the event queue -----------------------------------------------------------------
     def at(self, t: float, fn: Callable[[], None]) -> None:

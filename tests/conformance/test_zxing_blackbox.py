@@ -11,7 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
+import zxingcpp
 
+from qrgate.config.decoder import DecoderConfig
 from qrgate.vision.decoder import Decoder
 from qrgate.vision.sources import load_gray
 
@@ -65,3 +67,32 @@ def test_qrgate_decode_cli_meets_the_same_minimum():
     print("\n".join(f"{f}: {p}/{n} (minimum {MINIMUM[f]}), misreads {len(m)}" for f, p, n, m in report))
     assert all(not m for *_, m in report), report
     assert all(p >= MINIMUM[f] for f, p, _n, _m in report), report
+
+
+@needs_corpus
+def test_the_cascade_reads_every_image_plain_zxing_reads():
+    """Plain zxing-cpp with its default options (every retry on) is the floor for a still."""
+    missed, misread = [], []
+    for png in sorted(ZXING.glob("*/*.png")):
+        gray, want = load_gray(png), expected(png)
+        plain = [r.text for r in zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode,
+                                                        text_mode=zxingcpp.TextMode.Plain)]
+        ours = [c.text for c in Decoder().decode(gray, still=True)]
+        if want in plain and want not in ours:
+            missed.append(f"{png.parent.name}/{png.name}")
+        if ours and want not in ours:
+            misread.append(f"{png.parent.name}/{png.name}")
+    assert not misread, f"wrong text from {misread}"
+    assert not missed, f"plain zxing-cpp reads {missed}, the cascade does not"
+
+
+@needs_corpus
+@pytest.mark.parametrize("name", ["qrcode-2/12.png", "qrcode-2/28.png"])
+def test_small_stills_nothing_else_reads_are_read_at_twice_their_size(name):
+    decoder = Decoder()
+    gray = load_gray(ZXING / name)
+    codes = decoder.decode(gray, still=True)
+    assert [c.text for c in codes] == [expected(ZXING / name)]
+    assert decoder.stats.read_by == {"upscaled": 1}
+    assert Decoder(DecoderConfig(upscale_below=0)).decode(gray, still=True) == []  # the setting turns it off
+    assert all(0 <= x <= gray.shape[1] and 0 <= y <= gray.shape[0] for x, y in codes[0].corners)

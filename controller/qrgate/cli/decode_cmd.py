@@ -3,7 +3,7 @@
 Images: one line per file. Videos: one line per frame that holds a code (with "frame"),
 then one summary line per file (with "frames" and the distinct "codes"). The decoder
 settings are the live pipeline's (from --config, or the measured defaults); an image is
-decoded as a still, a video as the stream a camera would give.
+decoded as a still (the whole cascade), a video as the stream a camera would give.
 """
 
 from __future__ import annotations

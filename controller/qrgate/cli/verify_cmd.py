@@ -7,6 +7,7 @@ import time
 
 from .. import credentials
 from ..credentials import TrustStore
+from ..credentials.summary import summary
 from ..policy.reasons import guard_text
 from .output import emit
 from .timeparse import parse_time
@@ -39,5 +40,9 @@ def run(args) -> int:
     steps = ", ".join(f"{k} {'ok' if v else 'FAILED' if v is False else '-'}" for k, v in result.checks.items())
     text = f"{'VALID' if result.valid else 'INVALID'} {result.format}: {result.reason} " \
            f"({guard_text(result.reason, 'en')})\n  {steps}"
-    emit(args, result.to_json(), text)
+    data = result.to_json()
+    if result.credential is not None:  # what the guard sees: never a name, birth date or ID number
+        data["summary"] = summary(result.credential)
+        text += f"\n  {data['summary']}"
+    emit(args, data, text)
     return 0 if result.valid else 1

@@ -43,12 +43,37 @@ class CameraReaderConfig(ConfigModel):
     files: list[str] = Field(default_factory=list, description="Image files to replay (files source), or one "
                                                                "video file (video source)")
     lost_after: float = Field(1.0, ge=0.1, description="Seconds without a frame before the camera counts as lost")
+    # exposure for phone screens (docs/vision.md): V4L2 cameras through OpenCV
+    auto_exposure: bool | None = Field(None, description="opencv source: the driver's auto exposure on or off; "
+                                                         "none: leave the driver's own setting")
+    exposure: float | None = Field(None, gt=0, description="opencv source: a fixed exposure in 100 µs units "
+                                                           "(40 = 4 ms); switches auto exposure off")
+    gain: float | None = Field(None, ge=0, description="opencv source: a fixed gain, in the driver's units")
+    # the Pi camera (picamera2): meter and limit so that a lit phone screen does not clip
+    metering: Literal["centre", "spot", "matrix"] = Field(
+        "centre", description="picamera2 source: where auto exposure measures")
+    exposure_mode: Literal["normal", "short", "long"] = Field(
+        "short", description="picamera2 source: short prefers gain over long exposures (less motion blur)")
+    constraint: Literal["normal", "highlight", "shadows"] = Field(
+        "highlight", description="picamera2 source: highlight keeps the brightest part (a screen) from clipping")
+    exposure_value: float = Field(-0.5, ge=-8, le=8, description="picamera2 source: exposure compensation in stops")
+    exposure_time_us: int | None = Field(None, ge=1, description="picamera2 source: a fixed exposure time; needs "
+                                                                 "analogue_gain too")
+    analogue_gain: float | None = Field(None, ge=1, le=16, description="picamera2 source: a fixed gain; needs "
+                                                                       "exposure_time_us too")
 
     @field_validator("device", mode="before")
     @classmethod
     def _device_number(cls, value):
         # `device = 0` reads naturally in TOML; the source takes the text
         return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @model_validator(mode="after")
+    def _fixed_exposure_in_pairs(self) -> "CameraReaderConfig":
+        if (self.exposure_time_us is None) != (self.analogue_gain is None):
+            missing = "analogue_gain" if self.analogue_gain is None else "exposure_time_us"
+            fail("a fixed Pi-camera exposure needs both exposure_time_us and analogue_gain", missing)
+        return self
 
     @model_validator(mode="after")
     def _replay_files_exist(self) -> "CameraReaderConfig":

@@ -1,7 +1,9 @@
 """Credential formats: the payload's prefix picks the module that parses and verifies it.
 
-Each format module has PREFIX and verify(payload, trust, now) -> Verification, and is
-imported only when a payload of its kind arrives.
+Each format module has verify(payload, trust, now) -> Verification, and is imported only
+when a payload of its kind arrives. Vietnam's identity codes (the CCCD card, PC-Covid) have
+no prefix: when no prefix matches, their shape (`looks_like`) routes them, and anything
+else stays `unknown_format`.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import importlib
 from ..model import Verification
 from .trust import TrustStore
 
-__all__ = ["FORMATS", "TrustStore", "verify", "format_of"]
+__all__ = ["FORMATS", "TrustStore", "verify", "format_of", "personal_fields"]
 
 # prefix -> (format name, module)
 FORMATS = {
@@ -20,12 +22,21 @@ FORMATS = {
     "HC1:": ("dcc", "qrgate.credentials.dcc.verify"),
 }
 
+# unprefixed formats, tried in this order after every prefix failed: (format name, module)
+SHAPED = (
+    ("pccovid", "qrgate.credentials.pccovid"),  # first: its full CCCD number also starts the CCCD shape
+    ("cccd", "qrgate.credentials.cccd"),
+)
+
 MAX_PAYLOAD_CHARS = 4296  # the most a QR code can hold; anything longer did not come from one
 
 
 def format_of(payload: str) -> str | None:
     for prefix, (name, _module) in FORMATS.items():
         if payload.startswith(prefix):
+            return name
+    for name, module_name in SHAPED:
+        if importlib.import_module(module_name).looks_like(payload):
             return name
     return None
 
@@ -40,4 +51,18 @@ def verify(payload: str, trust: TrustStore, now: float) -> Verification:
         if payload.startswith(prefix):
             module = importlib.import_module(module_name)
             return module.verify(payload, trust, now)
+    for _name, module_name in SHAPED:
+        module = importlib.import_module(module_name)
+        if module.looks_like(payload):
+            return module.verify(payload, trust, now)
     return Verification("unknown", False, "unknown_format", {"prefix": False})
+
+
+def personal_fields(payload: str) -> dict | None:
+    """Name and birth date of an unsigned identity code that verify() accepted, for sealing to the
+    staff terminal's key (qrgate.lists); None for any other format."""
+    for name, module_name in SHAPED:
+        module = importlib.import_module(module_name)
+        if module.looks_like(payload):
+            return module.personal_fields(payload)
+    return None

@@ -20,3 +20,13 @@ def feedback(granted: bool, full: bool = False) -> tuple[LedPattern, BeepPattern
     if granted:
         return GRANTED
     return FULL if full else DENIED
+
+
+# waiting for the guard to check an ID against its holder: amber, slow, until the guard answers
+AWAITING = (LedPattern("amber", on_ms=700, off_ms=300), BeepPattern(on_ms=60, off_ms=120, count=2))
+
+
+def awaiting_guard(seconds: float) -> tuple[LedPattern, BeepPattern]:
+    """The amber 'wait for the guard' signal, repeated for as long as the confirmation may take."""
+    led, beep = AWAITING
+    return LedPattern(led.color, led.on_ms, led.off_ms, max(1, int(seconds * 1000 // (led.on_ms + led.off_ms)))), beep

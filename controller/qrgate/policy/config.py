@@ -18,6 +18,8 @@
     [policy.gates.north]
     number = 1
     zone = "lab"
+    [policy.identity]
+    cccd = "guard_confirm"
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from pydantic import Field, field_validator, model_validator
 from ..config.base import ConfigModel, fail
 from ..credentials.native import KINDS
 from .health import HealthRules
+from .identity import IDENTITY_MODES, IdentityRules
 from .hours import WEEKDAYS, OpeningHours, parse_spans, zone
 from .rules import ANTI_PASSBACK_MODES, ON_PARTITION_MODES, Policy
 
@@ -86,6 +89,24 @@ class GatePolicyConfig(ConfigModel):
     zone: str | None = Field(None, description="Name of the zone (under policy.zones) this gate leads into")
 
 
+class IdentityConfig(ConfigModel):
+    """[policy.identity]: what an unsigned ID code (CCCD card, PC-Covid) is worth (docs/vietnam.md)."""
+
+    cccd: Literal[IDENTITY_MODES] = Field(
+        "deny", description="The CCCD card's QR: deny, listed (site lists only), guard_confirm (amber light, the "
+                            "guard decides) or register (admit, kept for contact tracing)")
+    pccovid: Literal[IDENTITY_MODES] = Field(
+        "deny", description="PC-Covid's personal QR: deny, listed, guard_confirm or register (a code with a "
+                            "masked ID number never matches a list)")
+    lists: list[str] = Field(default_factory=list, description="Site lists whose holders 'listed' admits; "
+                                                               "empty: any list")
+    confirm_seconds: float = Field(30.0, ge=1, description="How long guard_confirm waits for the guard; then it is "
+                                                           "a refusal")
+
+    def to_rules(self) -> IdentityRules:
+        return IdentityRules(self.cccd, self.pccovid, tuple(self.lists), self.confirm_seconds)
+
+
 class PolicyConfig(ConfigModel):
     anti_passback: Literal[ANTI_PASSBACK_MODES] = Field(
         "hard", description="off: ignore presence; soft: admit and flag; hard: no second entry before an exit; "
@@ -112,6 +133,9 @@ class PolicyConfig(ConfigModel):
     zones: dict[str, ZoneConfig] = Field(default_factory=dict, description="Zones by name: number and occupancy cap")
     health: HealthRulesConfig = Field(default_factory=HealthRulesConfig,
                                       description="What an EU digital COVID certificate must show to enter")
+    identity: IdentityConfig = Field(default_factory=IdentityConfig,
+                                     description="What an unsigned ID code (CCCD card, PC-Covid) is worth: deny, "
+                                                 "listed, guard_confirm or register (docs/vietnam.md)")
     gates: dict[str, GatePolicyConfig] = Field(default_factory=dict,
                                                description="Gates by id: number and the zone each leads into")
     on_partition: Literal[ON_PARTITION_MODES] = Field(
@@ -208,4 +232,5 @@ def to_policy(cfg: PolicyConfig, gate_id: str) -> Policy:
         site_number=cfg.site_number, gate_number=gate.number, zone_number=zone_cfg.number if zone_cfg else 0,
         zone_gates=zone_gates, hours=opening_hours(cfg), hours_exempt_kinds=frozenset(cfg.hours_exempt_kinds),
         entries_per_day=cfg.entries_per_day, health_declaration_hours=cfg.health_declaration_hours,
-        free_exit=cfg.free_exit, timezone=cfg.timezone, health=cfg.health.to_rules(), on_partition=cfg.on_partition)
+        free_exit=cfg.free_exit, timezone=cfg.timezone, health=cfg.health.to_rules(),
+        identity=cfg.identity.to_rules(), on_partition=cfg.on_partition)

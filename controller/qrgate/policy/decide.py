@@ -8,6 +8,7 @@ gives the order of the checks; every reason is in qrgate.policy.reasons.
 from __future__ import annotations
 
 from .health import evaluate as evaluate_health
+from .identity import PENDING_REASON, judge as judge_identity
 from ..credentials.validity import window_reason
 from ..model import Decision, Direction, Verification
 from ..state.mode import GateMode
@@ -26,13 +27,15 @@ REENTRY_REASONS = ("granted_reentry", "passback_flagged")
 
 def decide(verification: Verification | None, direction: Direction, presence: Presence, policy: Policy,
            now: float, *, mode: GateMode | str = GateMode.NORMAL, clock_synced: bool = True,
-           override: GuardOverride | None = None) -> Decision:
+           override: GuardOverride | None = None, listed: bool | None = None, confirmed: bool = False) -> Decision:
     """Whether the gate opens for this scan, and the reason code.
 
     mode: normal, lockdown or free_exit (remote command). clock_synced: False when the
     gate's clock is not known to be right; time-bound passes then fail closed on entry
     and the decision carries ALARM_CLOCK. override: a guard opens the gate whatever
-    the pass says (verification may then be None).
+    the pass says (verification may then be None). listed: whether the holder is on a site
+    list (policy.identity "listed"; None: unknown). confirmed: a guard confirmed this identity
+    scan (policy.identity "guard_confirm"); without it such a scan gives a pending Decision.
     """
     mode = GateMode(mode)
     credential = verification.credential if verification is not None else None
@@ -43,7 +46,7 @@ def decide(verification: Verification | None, direction: Direction, presence: Pr
         return Decision(False, "empty", direction)
     if direction is Direction.EXIT:
         return _exit(verification, presence, policy, now, mode, clock_synced)
-    return _entry(verification, presence, policy, now, mode, clock_synced)
+    return _entry(verification, presence, policy, now, mode, clock_synced, listed, confirmed)
 
 
 def _time_bound(credential) -> bool:
@@ -74,7 +77,7 @@ def _exit(verification: Verification, presence: Presence, policy: Policy, now: f
 
 
 def _entry(verification: Verification, presence: Presence, policy: Policy, now: float, mode: GateMode,
-           clock_synced: bool) -> Decision:
+           clock_synced: bool, listed: bool | None = None, confirmed: bool = False) -> Decision:
     credential = verification.credential
     holder = credential.holder if credential is not None else None
 
@@ -92,6 +95,9 @@ def _entry(verification: Verification, presence: Presence, policy: Policy, now: 
     binding = _binding_reason(credential.attributes, policy)
     if binding:
         return deny(binding)
+    refused, identity_grant, waits = judge_identity(credential, policy.identity, listed, confirmed)
+    if refused:
+        return deny(refused)
     if credential.format == "dcc":
         unfit = evaluate_health(credential, policy.health, now)
         if unfit:
@@ -123,10 +129,12 @@ def _entry(verification: Verification, presence: Presence, policy: Policy, now: 
             return deny("zone_full")
         if policy.zone_cap is not None and presence.zone_room is not None and presence.zone_room <= 0:
             return deny("zone_full")
+    if waits:  # every other rule admits: the guard's word decides
+        return Decision(False, PENDING_REASON, Direction.ENTRY, holder, pending=True)
     if passback is not None:
         reason = passback[1]
         return Decision(True, reason, Direction.ENTRY, holder, (FLAG_PASSBACK,) if reason == "passback_flagged" else ())
-    return Decision(True, "granted", Direction.ENTRY, holder)
+    return Decision(True, identity_grant or "granted", Direction.ENTRY, holder)
 
 
 def _binding_reason(attributes: dict, policy: Policy) -> str | None:

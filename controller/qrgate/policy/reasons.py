@@ -78,6 +78,9 @@ SITE_TEXT: dict[str, tuple[str, str]] = {
     "cap_exceeded": ("Quá số người khi mất liên lạc", "Cap exceeded while cut off"),
 }
 
+#: decisions that wait for the guard (amber light): neither a grant nor a refusal yet
+PENDING_REASONS = frozenset({"awaiting_guard"})
+
 #: reasons shown with the "full" light and tone (capacity, not a bad pass)
 FULL_REASONS = frozenset({"occupancy_full", "zone_full"})
 
@@ -121,9 +124,50 @@ HEALTH_TEXT: dict[str, tuple[str, str]] = {
     "internal_error": ("Lỗi hệ thống — gọi quản lý", "System error — call a manager"),
 }
 
+# identity codes without a signature (the CCCD card, PC-Covid) and what [policy.identity] makes of them
+IDENTITY_TEXT: dict[str, tuple[str, str]] = {
+    # the policy's outcomes
+    "granted_listed": ("Mời qua (có trong danh sách)", "Please pass (on the site list)"),
+    "granted_registered": ("Mời qua — đã ghi nhận để truy vết", "Please pass — recorded for tracing"),
+    "guard_confirmed": ("Bảo vệ đã xác nhận giấy tờ", "ID checked by the guard"),
+    "awaiting_guard": ("Chờ bảo vệ đối chiếu giấy tờ", "Wait: the guard checks the ID"),
+    "guard_refused": ("Bảo vệ không xác nhận giấy tờ", "The guard did not accept the ID"),
+    "guard_timeout": ("Hết thời gian chờ bảo vệ — quét lại", "No guard answer in time — scan again"),
+    "identity_not_accepted": ("Không nhận giấy tờ này tại cổng", "This ID is not accepted at this gate"),
+    "not_on_list": ("Không có trong danh sách của cơ sở", "Not on the site's list"),
+    "masked_not_listable": ("Mã che số, không đối chiếu danh sách",
+                            "Masked ID: no list match; show full code"),
+    # the CCCD card's QR
+    "cccd_bad_fields": ("QR CCCD sai số trường", "ID card QR: wrong number of fields"),
+    "cccd_bad_number": ("QR CCCD: số định danh không đủ 12 chữ số", "ID card QR: the number is not 12 digits"),
+    "cccd_bad_province": ("QR CCCD: mã tỉnh không tồn tại", "ID card QR: no such province code"),
+    "cccd_bad_century_sex": ("QR CCCD: mã thế kỷ/giới tính không khớp", "ID card QR: century/sex digit disagrees"),
+    "cccd_bad_birth_year": ("QR CCCD: mã năm sinh không khớp", "ID card QR: birth-year digits disagree"),
+    "cccd_bad_old_number": ("QR CCCD: số CMND cũ sai", "ID card QR: old ID number malformed"),
+    "cccd_bad_name": ("QR CCCD: họ tên sai", "ID card QR: name malformed"),
+    "cccd_bad_birth_date": ("QR CCCD: ngày sinh sai", "ID card QR: birth date not a date"),
+    "cccd_bad_sex": ("QR CCCD: giới tính sai", "ID card QR: sex field malformed"),
+    "cccd_bad_address": ("QR CCCD: nơi thường trú sai", "ID card QR: address malformed"),
+    "cccd_bad_issue_date": ("QR CCCD: ngày cấp sai", "ID card QR: issue date not a date"),
+    "cccd_issued_before_birth": ("QR CCCD: ngày cấp trước ngày sinh", "ID card QR: issued before birth"),
+    "cccd_issued_in_future": ("QR CCCD: ngày cấp ở tương lai", "ID card QR: issue date in the future"),
+    "cccd_expired": ("CCCD đã hết hạn — cần đổi thẻ", "ID card expired — due for renewal"),
+    # PC-Covid's personal QR
+    "pccovid_bad_fields": ("QR PC-Covid sai số trường", "PC-Covid QR: wrong number of fields"),
+    "pccovid_bad_number": ("QR PC-Covid: số giấy tờ sai", "PC-Covid QR: ID number malformed"),
+    "pccovid_bad_province": ("QR PC-Covid: mã tỉnh không tồn tại", "PC-Covid QR: no such province code"),
+    "pccovid_bad_century": ("QR PC-Covid: mã thế kỷ không khớp", "PC-Covid QR: century digit disagrees"),
+    "pccovid_bad_birth_year": ("QR PC-Covid: mã năm sinh không khớp", "PC-Covid QR: birth-year digits disagree"),
+    "pccovid_bad_name": ("QR PC-Covid: họ tên sai", "PC-Covid QR: name malformed"),
+    "pccovid_bad_birth_date": ("QR PC-Covid: ngày sinh sai", "PC-Covid QR: birth date malformed"),
+    "pccovid_bad_id_type": ("QR PC-Covid: loại định danh sai", "PC-Covid QR: declaration type malformed"),
+    "pccovid_bad_qid": ("QR PC-Covid: mã QID sai", "PC-Covid QR: QID malformed"),
+}
+
 #: code -> (Vietnamese, English); a health code the core list already names keeps the core text
 GUARD_TEXT: dict[str, tuple[str, str]] = {**_CORE_TEXT, **ACTION_TEXT, **SITE_TEXT,
-                                          **{c: t for c, t in HEALTH_TEXT.items() if c not in _CORE_TEXT}}
+                                          **{c: t for c, t in HEALTH_TEXT.items() if c not in _CORE_TEXT},
+                                          **IDENTITY_TEXT}
 
 #: every reason code, as one enumeration (a member compares equal to its code string)
 Reason = enum.StrEnum("Reason", {code.upper(): code for code in GUARD_TEXT})
@@ -132,7 +176,8 @@ Reason = enum.StrEnum("Reason", {code.upper(): code for code in GUARD_TEXT})
 GROUPS = (("Admitted", "granted"), ("The code itself", "empty"), ("The pass's binding", "wrong_site"),
           ("The policy", "already_inside"), ("Actions", "marked_left"),
           ("The site: exits no gate saw, partitions", next(iter(SITE_TEXT))),
-          ("Health certificates", next(iter(HEALTH_TEXT))))
+          ("Health certificates", next(iter(HEALTH_TEXT))),
+          ("Identity codes (CCCD card, PC-Covid)", next(iter(IDENTITY_TEXT))))
 
 
 def markdown() -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from .health import HealthRules
 from .hours import OpeningHours
+from .identity import IdentityRules
 
 ANTI_PASSBACK_MODES = ("off", "soft", "hard", "timed")
 #: what a gate cut off from its site's other gates does about anti-passback (caps always hold, by escrow):
@@ -34,6 +35,7 @@ class Policy:
     free_exit: bool = False  # exits never need a valid pass
     timezone: str = "UTC"  # the site's local time: days for entries_per_day
     health: HealthRules = HealthRules()  # what an EU digital COVID certificate must show to enter
+    identity: IdentityRules = IdentityRules()  # what an unsigned ID code (CCCD, PC-Covid) is worth
     on_partition: str = "hard"  # hard | soft | deny_entry, while the gate cannot reach its site's other gates
 
     def __post_init__(self):

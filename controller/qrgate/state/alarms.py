@@ -33,6 +33,7 @@ REGISTRY: dict[str, AlarmSpec] = {spec.name: spec for spec in (
     AlarmSpec("door_held_open", "Cửa mở quá lâu", "Door held open", "problem"),
     AlarmSpec("tamper", "Hộp thiết bị bị mở", "Enclosure tampered", "tamper"),
     AlarmSpec("camera_fault", "Mất tín hiệu camera", "Camera lost", "problem"),
+    AlarmSpec("reader_fault", "Mất kết nối máy quét mã", "Scanner module lost", "problem"),
     AlarmSpec("io_board_offline", "Mất kết nối bo mạch I/O", "I/O board offline", "problem"),
     AlarmSpec("clock_unsynced", "Đồng hồ chưa đồng bộ", "Clock not synchronised", "problem"),
     AlarmSpec("storage_fault", "Không ghi được nhật ký (thẻ nhớ đầy hoặc hỏng)", "Event log cannot be written",

@@ -157,14 +157,50 @@ class VideoFile(FrameSource):
             self._cap = None
 
 
+# V4L2's exposure_auto menu as OpenCV's V4L2 backend passes it through
+V4L2_EXPOSURE_MANUAL, V4L2_EXPOSURE_APERTURE_PRIORITY = 1, 3
+
+
+def v4l2_exposure(cv2, *, auto_exposure: bool | None, exposure: float | None,
+                  gain: float | None) -> list[tuple[str, int, float]]:
+    """The OpenCV properties to set, in order, as (name, property, value); pure.
+
+    None leaves the driver's own setting. A fixed `exposure` (V4L2 exposure_time_absolute,
+    in units of 100 µs: 40 = 4 ms) needs auto exposure off, so it turns it off unless told.
+    """
+    if auto_exposure is None and exposure is not None:
+        auto_exposure = False
+    if auto_exposure is False and exposure is None:
+        raise CameraError("camera: auto_exposure off needs an exposure value (in 100 µs units, e.g. 40 = 4 ms)")
+    props: list[tuple[str, int, float]] = []
+    if auto_exposure is not None:
+        props.append(("auto_exposure", cv2.CAP_PROP_AUTO_EXPOSURE,
+                      V4L2_EXPOSURE_APERTURE_PRIORITY if auto_exposure else V4L2_EXPOSURE_MANUAL))
+    if exposure is not None:
+        if exposure <= 0:
+            raise CameraError(f"camera: exposure must be positive, got {exposure}")
+        props.append(("exposure", cv2.CAP_PROP_EXPOSURE, float(exposure)))
+    if gain is not None:
+        if gain < 0:
+            raise CameraError(f"camera: gain must not be negative, got {gain}")
+        props.append(("gain", cv2.CAP_PROP_GAIN, float(gain)))
+    return props
+
+
 class OpenCVCamera(FrameSource):
-    """A V4L2/USB camera through OpenCV; MJPEG decoded straight to gray, no colour conversion."""
+    """A V4L2/USB camera through OpenCV; MJPEG decoded straight to gray, no colour conversion.
+
+    `auto_exposure`, `exposure` and `gain` (None: the driver's own) are for phone screens:
+    a camera that meters a dim lobby blows a lit screen out (docs/vision.md, camera settings).
+    """
 
     def __init__(self, *, device: int | str = 0, width: int = 1280, height: int = 720, fps: int = 30,
-                 pixel_format: str = "MJPG", read_timeout_ms: int = 1000):
+                 pixel_format: str = "MJPG", read_timeout_ms: int = 1000, auto_exposure: bool | None = None,
+                 exposure: float | None = None, gain: float | None = None):
         self._cv2 = need_cv2("the OpenCV camera")
         self.device, self.width, self.height, self.fps = device, width, height, fps
         self.pixel_format, self.read_timeout_ms = pixel_format, read_timeout_ms
+        self.exposure_settings = v4l2_exposure(self._cv2, auto_exposure=auto_exposure, exposure=exposure, gain=gain)
         self._cap = None
         self._open()
 
@@ -184,6 +220,11 @@ class OpenCVCamera(FrameSource):
         cap.set(cv2.CAP_PROP_CONVERT_RGB, 0)  # MJPEG stays compressed, YUYV stays YUYV: we take luma only
         if hasattr(cv2, "CAP_PROP_READ_TIMEOUT_MSEC"):
             cap.set(cv2.CAP_PROP_READ_TIMEOUT_MSEC, self.read_timeout_ms)  # a hung device must not hang us
+        for name, prop, value in self.exposure_settings:  # a camera without the control says no: log it, go on
+            if not cap.set(prop, value):
+                log.warning("camera %s does not take %s = %s", self.device, name, value)
+            else:
+                log.info("camera %s: %s = %s (reads back %s)", self.device, name, value, cap.get(prop))
         self._cap = cap
         log.info("camera %s open at %dx%d", self.device, int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)),
                  int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))

@@ -2,7 +2,7 @@
 
 vision_decode_ms: the gate's decoder against plain zxing-cpp (every retry on, as a
 caller gets it by default) on the same frames at 480p, 720p and 1080p, interleaved.
-vision_detection: share of frames read with the right text, by scene difficulty and by
+vision_detection: share of frames read with the right text, by scene (difficulties and phone-screen scenes) and by
 pixels per module, as a still (both passes) and as a stream (the live cadence).
 vision_cpu_share_30fps: CPU time over wall time while a 30 fps stream runs through the
 production LaneRunner (capture and decode threads), for our decoder and for raw zxing.
@@ -61,10 +61,11 @@ def _rates(frames: list) -> dict:
 
 
 def detection(count: int) -> dict:
+    from gatesim.scenes import SCENES
     from gatesim.sceneset import labelled_frames
 
     by_difficulty = {d: _rates(list(labelled_frames(count, difficulty=d, seed=2)))
-                     for d in ("easy", "normal", "hard")}
+                     for d in SCENES}  # the phone-screen scenes beside easy, normal and hard
     by_ppm = {str(p): _rates(list(labelled_frames(count, difficulty="normal", module_px=p, seed=3)))
               for p in PIXELS_PER_MODULE}
     return {"by_difficulty": by_difficulty, "by_pixels_per_module": by_ppm}
