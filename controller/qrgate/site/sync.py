@@ -98,12 +98,16 @@ class SiteSync:
     def disconnected(self) -> None:
         with self._lock:
             if self._connected or self._cut_at is None:
-                self._cut_at = self.clock()
-                self._frozen = dict(self._shares)
-                log.warning("site sync: cut off from the other gates; capacity shares %s", self._frozen or "none")
-            self._connected = False
+                self._cut_now()
             for peer in self.peers.values():
                 peer.online = False
+
+    def _cut_now(self) -> None:
+        """(Lock held.) The cut begins: freeze our shares; what we admit from now on counts against them."""
+        self._cut_at = self.clock()
+        self._frozen = dict(self._shares)
+        self._connected = False
+        log.warning("site sync: cut off from the other gates; capacity shares %s", self._frozen or "none")
 
     def handle(self, topic: str, payload: bytes, retained: bool, publish: Publish) -> bool:
         parsed = self.topics.parse(topic)
@@ -326,9 +330,9 @@ class SiteSync:
         """(cut off?, room under the site cap, room under the zone cap) for the next entry here."""
         pools = self._pools()
         with self._lock:
+            if self._connected and not self.link_up():
+                self._cut_now()  # just dropped, before the drain thread noticed: the cut starts now
             connected, cut_at, frozen = self._connected, self._cut_at, dict(self._frozen)
-            if connected and not self.link_up():  # just dropped: the drain thread will freeze the same shares
-                connected, cut_at, frozen = False, self.clock(), dict(self._shares)
             peers = {g: (p.online, dict(p.shares)) for g, p in self.peers.items()}
         seen = {"site": occupancy, "zone": zone_occupancy}
         rooms: dict[str, int | None] = {"site": None, "zone": None}
