@@ -113,7 +113,9 @@ def test_the_gate_expires_presence_and_counts_the_exit_button_as_the_last_entran
         app.ledger.record(at=now - 3 * 3600, gate_id="a", type="entry", reason="granted", holder="stale")
         app.ledger.record(at=now - 60, gate_id="a", type="entry", reason="granted", holder="first")
         app.ledger.record(at=now - 30, gate_id="a", type="entry", reason="granted", holder="last")
-        app.tick(now)
+        app.tick(now - 600, mono=1000.0)  # the first look at the clock
+        assert app.ledger.is_inside("stale")  # a clock not yet seen steady for 10 minutes expires nobody
+        app.tick(now, mono=1600.0)  # wall and monotonic time agreed for 10 minutes
         assert not app.ledger.is_inside("stale")
         assert [e.reason for e in app.ledger.events() if e.holder == "stale"][-1] == "presence_expired"
         app._on_exit_button()

@@ -156,8 +156,7 @@ def test_a_partition_keeps_caps_by_shares_and_its_conflict_is_recorded_once(gate
     ca, cb = conflicts(a)[0], conflicts(b)[0]
     assert ca.id == cb.id and ca.reason == "double_entry"  # the same site event at both gates
     assert sorted(a.ledger.details(ca.id)["gates"]) == ["a", "b"]
-    for app in (a, b):
-        assert app.alarms()["site_conflict"]["latched"]
+    assert wait(lambda: all(app.alarms()["site_conflict"]["latched"] for app in (a, b)))
     # after healing the shares are split anew: 1 free place, one gate holds it
     assert scan(a, others[1], IN).reason == "granted"
     assert wait(lambda: heard(b, a))
