@@ -113,7 +113,6 @@ class MqttReporter:
         self.extensions: list[Extension] = []
         self._fresh = threading.Event()  # a new connection the extensions have not been told of
         self._was_connected = False
-        self._cut = threading.Event()  # partition(): stay off the broker until heal()
         if gate is not None:
             gate.changed.append(self.notify)
 
@@ -127,8 +126,8 @@ class MqttReporter:
     # -- a network cut, for tests and the simulator ----------------------------------------
     def partition(self) -> None:
         """Lose the broker as a cut cable would: the socket dies (the broker sends our last will)
-        and no reconnect is tried until heal(). The gate keeps deciding alone."""
-        self._cut.set()
+        and no reconnect is tried until heal() (paho's loop, which would reconnect, is stopped).
+        The gate keeps deciding alone."""
         self.client.loop_stop()
         sock = self.client.socket()
         if sock is not None:
@@ -141,7 +140,6 @@ class MqttReporter:
 
     def heal(self) -> None:
         """Reach the broker again after partition(): reconnect, resubscribe, catch up."""
-        self._cut.clear()
         try:
             self.client.reconnect()
         except OSError as exc:
