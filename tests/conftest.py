@@ -98,3 +98,33 @@ def mock_gate_app(tmp_path, trust_file, *, site="site1", gate="g1", relay_second
     pins.pin(DEFAULT_PINS["door_contact"]).drive_low()  # shut (after the pull-ups are set)
     pins.pin(DEFAULT_PINS["tamper"]).drive_low()  # enclosure closed
     return GateApp(cfg, io=io), pins
+
+
+def site_gate_app(tmp_path, trust_file, port, site, gate, *, policy=None, gates=(), secret="site.secret",
+                  extra_trust=(), username=None, password=None, start=True):
+    """The production GateApp with its MQTT side and the site sync on, on MockFactory pins, for a
+    site of several gates on one broker: gates of one site share tmp_path's secret file by default."""
+    from gpiozero.pins.mock import MockFactory
+
+    from qrgate.app import GateApp
+    from qrgate.config import (CameraReaderConfig, Config, GateConfig, LedgerConfig, MqttConfig, SiteConfig,
+                               TrustConfig, validate)
+    from qrgate.gate.gpio import GpioGateIO
+    from qrgate.gate.pins import DEFAULT_PINS
+    from qrgate.policy.config import PolicyConfig
+    from qrgate.site.config import SiteSyncConfig
+
+    mqtt = {"port": port, "discovery_prefix": None, "username": username, "password": password}
+    cfg = Config(site=SiteConfig(id=site, secret_file=str(tmp_path / secret), sync=SiteSyncConfig(gates=list(gates))),
+                 gate=GateConfig(id=gate, relay_seconds=0.1), readers=[CameraReaderConfig()],
+                 trust=TrustConfig(files=[str(trust_file), *map(str, extra_trust)]),
+                 ledger=LedgerConfig(path=str(tmp_path / f"{gate}.db")),
+                 mqtt=validate(MqttConfig, {k: v for k, v in mqtt.items() if v is not None or k == "discovery_prefix"},
+                               "mqtt"),
+                 policy=validate(PolicyConfig, policy or {}, "policy"))
+    pins = MockFactory()
+    io = GpioGateIO(pin_factory=pins)
+    pins.pin(DEFAULT_PINS["door_contact"]).drive_low()
+    pins.pin(DEFAULT_PINS["tamper"]).drive_low()
+    app = GateApp(cfg, io=io)
+    return app.start(cameras=False) if start else app

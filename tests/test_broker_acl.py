@@ -18,7 +18,7 @@ import paho.mqtt.client as paho
 import pytest
 
 from gatesim.broker import MosquittoBroker
-from conftest import mock_gate_app
+from conftest import mock_gate_app, site_gate_app
 from qrgate.comms.mqtt import BrokerSettings, MqttReporter
 from qrgate.comms.topics import GateTopics
 from qrgate.gate.pins import DEFAULT_PINS
@@ -237,3 +237,48 @@ def test_only_the_admin_publishes_what_every_gate_takes(broker):
     finally:
         for c in (watcher, gate1, dash, admin):
             c.close()
+
+
+def test_sync_topics_are_for_the_sites_gates_alone(broker):
+    dashboard = Client(broker.port, "dashboard", subscribe="qrgate/#")
+    admin = Client(broker.port, "qrgate-admin", subscribe="qrgate/#")
+    gate2 = Client(broker.port, "site1-gate2", subscribe="qrgate/site1/sync/#")
+    other_site = Client(broker.port, "site2-gate1", subscribe="qrgate/+/sync/#")
+    gate1 = Client(broker.port, "site1-gate1")
+    try:
+        gate1.publish("qrgate/site1/sync/gate1/events", "sync-by-gate1")
+        gate1.publish("qrgate/site1/sync/gate2/hello", "spoofed-hello-by-gate1")
+        dashboard.publish("qrgate/site1/sync/gate1/events", "sync-by-dashboard")
+        admin.publish("qrgate/site1/sync/gate1/req", "sync-by-admin")
+        other_site.publish("qrgate/site1/sync/gate1/events", "sync-by-site2")
+        assert gate2.wait_seen("sync-by-gate1")
+        gate1.publish("qrgate/site1/gate1/events", "marker-2")
+        assert dashboard.wait_seen("marker-2") and admin.wait_seen("marker-2")
+        gate1.publish("qrgate/site1/sync/gate1/events", "marker-3")
+        assert gate2.wait_seen("marker-3")
+        assert gate2.payloads() == {b"sync-by-gate1", b"marker-3"}  # no spoof, nothing from outsiders
+        assert not [t for t, _p in dashboard.seen + admin.seen if "/sync/" in t], dashboard.seen + admin.seen
+        assert other_site.payloads() == set()
+    finally:
+        for c in (dashboard, admin, gate2, other_site, gate1):
+            c.close()
+
+
+def test_two_gates_share_presence_under_the_acl(broker, tmp_path, keys, office):
+    now = time.time()
+    apps = [site_gate_app(tmp_path, keys["trust"], broker.port, "site1", gate, username=f"site1-{gate}",
+                          password=password(f"site1-{gate}")) for gate in ("gate1", "gate2")]
+    gate1, gate2 = apps
+    try:
+        assert _wait(lambda: all(p.online and p.heard for a in apps for p in a.site.peers.values()
+                                 if p.gate in ("gate1", "gate2")) and len(gate1.site.peers) >= 1)
+        visitor = office.issue("v-acl", now - 3600, now + 3600)
+        from qrgate.model import Direction, Scan
+
+        assert gate1.controller.handle_scan(Scan(visitor, "gate1", Direction.ENTRY, time.time())).decision.granted
+        assert _wait(lambda: gate2.ledger.occupancy() == 1)
+        decision = gate2.controller.handle_scan(Scan(visitor, "gate2", Direction.ENTRY, time.time())).decision
+        assert decision.reason == "already_inside"
+    finally:
+        for app in apps:
+            app.stop()

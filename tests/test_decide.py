@@ -48,6 +48,7 @@ def P(inside=False, occupancy=3, zone=0, today=0, last=None):
 
 
 OUTSIDE, INSIDE = P(), P(inside=True)
+CUT = Presence(False, 0, partitioned=True)
 BOUND = Policy(site_number=7, gate_number=2, zone_number=3)
 EXPIRED_CRED = valid(valid_until=NOW - 1).credential
 
@@ -67,6 +68,21 @@ CASES = [
     ("timed later inside", valid(), IN, P(inside=True, last=NOW - 601),
      Policy(anti_passback="timed", passback_seconds=600), {}, True, "granted_reentry"),
     ("exit", valid(), OUT, INSIDE, Policy(), {}, True, "granted"),
+    # cut off from the site's other gates (qrgate.site): on_partition and the capacity shares
+    ("cut off, deny_entry", valid(), IN, CUT, Policy(on_partition="deny_entry"), {}, False, "site_partitioned"),
+    ("cut off, deny_entry, exit", valid(), OUT, CUT, Policy(on_partition="deny_entry"), {}, True,
+     "granted_not_inside"),
+    ("cut off, soft, inside", valid(), IN, Presence(True, 1, partitioned=True), Policy(on_partition="soft"), {},
+     True, "passback_flagged"),
+    ("cut off, hard, inside", valid(), IN, Presence(True, 1, partitioned=True), Policy(), {}, False,
+     "already_inside"),
+    ("connected, soft partition rule unused", valid(), IN, INSIDE, Policy(on_partition="soft"), {}, False,
+     "already_inside"),
+    ("share used up", valid(), IN, Presence(False, 3, cap_room=0), Policy(occupancy_cap=10), {}, False,
+     "occupancy_full"),
+    ("share left", valid(), IN, Presence(False, 3, cap_room=1), Policy(occupancy_cap=10), {}, True, "granted"),
+    ("zone share used up", valid(), IN, Presence(False, 3, 1, zone_room=0), Policy(zone_cap=5), {}, False,
+     "zone_full"),
     ("exit not inside", valid(), OUT, OUTSIDE, Policy(), {}, True, "granted_not_inside"),
     ("site full", valid(), IN, P(occupancy=3), Policy(occupancy_cap=3), {}, False, "occupancy_full"),
     ("site room", valid(), IN, P(occupancy=2), Policy(occupancy_cap=3), {}, True, "granted"),
@@ -251,9 +267,11 @@ def test_credential_reasons_from_real_passes(site):
     decided = {c[-1] for c in CASES}
     # health-certificate codes are each produced by tests/test_dcc_verify.py and tests/test_dcc_rules.py,
     # identity-code ones by tests/test_identity_codes.py and tests/test_identity_policy.py
-    from qrgate.policy.reasons import ACTION_TEXT, HEALTH_TEXT, IDENTITY_TEXT
+    from qrgate.policy.reasons import ACTION_TEXT, HEALTH_TEXT, IDENTITY_TEXT, SITE_TEXT
 
     # storage_fault: the pipeline's own refusal when the log fails (tests/test_storage_faults.py)
+    # SITE_TEXT: ledger events of the site (tests/test_site_logic.py)
     missing = (set(GUARD_TEXT) - decided - set(seen) - set(HEALTH_TEXT) - set(ACTION_TEXT) - set(IDENTITY_TEXT)
+               - set(SITE_TEXT)
                - {"storage_fault"})
     assert not missing, f"reason codes no test produces: {sorted(missing)}"

@@ -25,7 +25,7 @@ from .config import Config
 from .config.readers import CameraReaderConfig, ReaderConfig
 from .credentials.keeper import TrustKeeper
 from .credentials.revocation_store import beside_ledger
-from .errors import ConfigError, CredentialError, KeyFileError, LedgerError, PendingError, QrgateError
+from .errors import ConfigError, CredentialError, KeyFileError, LedgerError, PendingError, QrgateError, SiteError
 from .export import PurgeSchedule
 from .state.clock import ClockWatch
 from .gate import GateIO, open_gate_io, signals
@@ -42,6 +42,10 @@ from .pseudonym import load_or_create_secret
 from .readers.base import DeviceReader
 from .readers.serial_reader import SerialReader
 from .runner import LaneRunner
+from .site import conflicts
+from .site.expiry import expired as expired_presence
+from .site.sync import SiteSync
+from .site.topics import SyncTopics
 from .state.alarms import AlarmChange
 from .state.door import DoorMonitor
 from .state.gate import GateState
@@ -58,6 +62,8 @@ log = logging.getLogger(__name__)
 TICK_SECONDS = 0.5
 IDLE_LOCKDOWN = LedPattern("red")
 PASS_ID_LENGTH = 12
+LATE_EVENT_SECONDS = 5.0  # a merged movement older than this came late (a partition, a restart): check the cap
+EXIT_BUTTON_LOOKBACK_SECONDS = 24 * 3600  # the exit button counts as the exit of an entry this recent
 
 
 def open_io(cfg: Config) -> GateIO:
@@ -173,6 +179,17 @@ class GateApp:
                 command_secret_file=m.command_secret_file, site_aggregator=m.site_aggregator,
                 device_info=device_info(cfg), site_cap=cfg.policy.occupancy_cap)
             self.reporter.add_extension(TrustFeed(self.topics, self))
+        self.site: SiteSync | None = None
+        if self.reporter is not None and cfg.site.sync.enabled:
+            self.site = SiteSync(ledger=self.ledger, topics=SyncTopics(cfg.mqtt.topic_prefix, cfg.site.id),
+                                 gate_id=cfg.gate.id, secret=site_secret, policy=self.controller.policy,
+                                 gates=cfg.site.sync.gates, batch=cfg.site.sync.batch, clock=clock,
+                                 on_merged=self._after_merge, on_mismatch=self._secret_mismatch,
+                                 link_up=lambda: self.reporter.is_connected,
+                                 on_storage_failed=self._storage_failed)
+            self.reporter.add_extension(self.site)
+            self.controller.site = self.site
+        self._share_code_steps()
         self.lanes = [CameraLane(self.controller, Direction(camera.direction), Decoder(cfg.decoder),
                                  Debouncer(cfg.decoder.gone_after, cfg.decoder.repeat_after))
                       for camera in self.cameras]
@@ -313,8 +330,14 @@ class GateApp:
         self._trust_changed(now, "reloaded", "files", changed)
         return True
 
+    def _share_code_steps(self) -> None:
+        """A rotating-code step used at any gate of the site (or before a restart) is used here too."""
+        if self.trust.rotation is not None:
+            self.trust.rotation.used_elsewhere = self.ledger.last_code_step
+
     def _trust_changed(self, now: float, reason: str, source: str, changed: str) -> ActionResult:
         self.trust = self.controller.trust = self.trust_keeper.store
+        self._share_code_steps()  # a new trust store brings a new rotation checker
         log.info("trust %s from %s: %s", reason, source, changed)
         # the new trust is in use whatever the log does: a failing log keeps the event to write later
         self._log_or_keep(at=now, gate_id=self.cfg.gate.id, type="trust", reason=reason,
@@ -366,8 +389,15 @@ class GateApp:
         with self._lock:
             self.door.unlock(self.monotonic(), seconds)
         self.io.pulse_relay(seconds)
-        self._log_or_keep(at=now, gate_id=self.cfg.gate.id, type="exit_button", reason="exit_button",
-                          direction="exit")
+        event = dict(at=now, gate_id=self.cfg.gate.id, type="exit_button", reason="exit_button", direction="exit")
+        if self.cfg.policy.exit_button_as_exit:  # a one-door gate: the person let in last is leaving
+            try:
+                holder = self.ledger.last_entry_at(self.cfg.gate.id, now - EXIT_BUTTON_LOOKBACK_SECONDS)
+            except LedgerError:
+                holder = None
+            if holder is not None:
+                event.update(type="exit", holder=holder)
+        self._log_or_keep(**event)
         self._notify()
 
     def _log_or_keep(self, **event) -> None:
@@ -460,6 +490,8 @@ class GateApp:
             log.warning("the wall clock stepped by %+.1f s at gate %s", step, self.cfg.gate.id)
             self.ledger.record(at=now, gate_id=self.cfg.gate.id, type="clock_step", reason="clock_step",
                                detail={"seconds": round(step, 3)})
+        if self.clock_watch.settled(mono):  # a clock that just jumped expires nobody
+            self._expire_presence(now)
         cutoff = self.purges.cutoff(now, mono, self.clock_watch.settled(mono))
         if cutoff is not None:  # retention, once wall and monotonic time agree, then once a day
             purged = self.ledger.purge(cutoff)
@@ -474,6 +506,61 @@ class GateApp:
             changes = [AlarmChange(c.alarm, c.active, at) for c in changes]
         self.gate_state.record_alarms(changes)
 
+    # -- the site: exits no gate saw, movements from other gates, conflicts ----------------
+    def _expire_presence(self, now: float) -> None:
+        """People this gate let in whose presence ran out are counted as left (a shared exit event)."""
+        p = self.cfg.policy
+        if not p.presence_expiry_hours and not p.daily_reset_at:
+            return
+        before = now if p.daily_reset_at else now - p.presence_expiry_hours * 3600  # who may be due
+        due = expired_presence(self.ledger.inside_since(before), self.cfg.gate.id, now,
+                               expiry_hours=p.presence_expiry_hours, reset_at=p.daily_reset_at, timezone=p.timezone)
+        for holder, reason in due:
+            self.ledger.record(at=now, gate_id=self.cfg.gate.id, type="exit", reason=reason, direction="exit",
+                               holder=holder)
+        if due:
+            log.info("%d presence(s) ran out (%s)", len(due), ", ".join(sorted({r for _h, r in due})))
+            self._notify()
+
+    def _after_merge(self, events: list[dict]) -> None:
+        """Other gates' movements are in the ledger: look for rules a partition let them break."""
+        now = self.clock()
+        policy = self.controller.policy
+        found: list[conflicts.Conflict] = []
+        if policy.anti_passback != "off":
+            holders = sorted({e["holder"] for e in events if e.get("holder") and e["type"] == "entry"})
+            found += conflicts.double_entries(self.ledger.holder_movements(holders))
+        late = [e["at"] for e in events if e["type"] in ("entry", "exit") and e["at"] < now - LATE_EVENT_SECONDS]
+        if policy.occupancy_cap is not None and late:
+            start = min(late)
+            found += conflicts.cap_exceeded(self.ledger.movements_after(start), policy.occupancy_cap,
+                                            self.ledger.inside_at(start))
+        recorded = [c for c in found if self.ledger.record(
+            at=c.at, gate_id=self.cfg.gate.id, type="site_conflict", reason=c.kind, holder=c.holder,
+            detail=c.detail(), event_id=c.id) is not None]
+        for c in recorded:
+            log.warning("site conflict %s between gates %s", c.kind, ", ".join(c.gates))
+        if recorded:  # raised and at once cleared: latched until a guard acknowledges it
+            self._record_alarms([AlarmChange("site_conflict", True, now), AlarmChange("site_conflict", False, now)])
+        self._notify()
+
+    def _secret_mismatch(self, gate: str) -> None:
+        now = self.clock()
+        self._record_alarms([AlarmChange("site_secret_mismatch", True, now)])
+
+    def _check_site_secret(self) -> None:
+        """At start: wait briefly for the peers' fingerprints; refuse to run with another site secret."""
+        wait = self.cfg.site.sync.startup_check_seconds
+        if not self.site.checked.wait(wait):
+            log.warning("site sync: no answer from the broker within %g s; deciding alone until it answers", wait)
+            return
+        if self.site.mismatched:
+            gates = ", ".join(f"{g} ({fp})" for g, fp in sorted(self.site.mismatched.items()))
+            raise SiteError(
+                f"site.secret_file: {self.cfg.site.secret_file} is not the site secret the other gates use: "
+                f"this gate's fingerprint is {self.site.fingerprint}, gate(s) {gates} differ. Copy the site's "
+                "secret with 'qrgate site secret export' on a working gate and 'qrgate site secret import' here")
+
     # -- lifecycle ---------------------------------------------------------------------
     def start(self, *, cameras: bool = True) -> "GateApp":
         """Start reporting and, unless the caller feeds the lanes itself, the camera threads."""
@@ -487,6 +574,12 @@ class GateApp:
             self.web = GateWebServer(self, self._web_cfg).start()
         if self.reporter:
             self.reporter.start()
+            if self.site is not None:
+                try:
+                    self._check_site_secret()
+                except SiteError:
+                    self.reporter.stop(timeout=0.2)
+                    raise
         if cameras:
             self.runners = [
                 LaneRunner(source, lane, name=f"{self.cfg.gate.id}-{lane.direction.value}{i}", clock=self.clock,

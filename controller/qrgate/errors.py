@@ -51,3 +51,7 @@ class ListError(QrgateError):
 
 class PendingError(QrgateError):
     """A guard answered a confirmation that is not waiting (unknown id, already answered, timed out)."""
+
+
+class SiteError(QrgateError):
+    """This gate cannot join its site (another site secret than its peers')."""

@@ -81,6 +81,10 @@ CREATE TABLE IF NOT EXISTS gate_modes (
     value INTEGER NOT NULL,
     at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS sync_heads (
+    origin TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS count_offsets (
     day TEXT NOT NULL,
     name TEXT NOT NULL,
@@ -95,9 +99,27 @@ CREATE TABLE IF NOT EXISTS command_requests (
 #: below this much free space the log counts as full: a day of a busy gate's events, with room to spare
 MIN_FREE_BYTES = 1 << 20
 #: columns added after the first release, with their type: added to older logs on open
-ADDED_COLUMNS = (("detail", "TEXT"), ("pass_id", "TEXT"))
+ADDED_COLUMNS = {"events": (("detail", "TEXT"), ("pass_id", "TEXT"), ("origin", "TEXT"), ("origin_seq", "INTEGER"),
+                            ("code_step", "INTEGER"), ("order_at", "REAL")),
+                 "presence": (("event_id", "TEXT"),)}
+INDEXES = """
+CREATE UNIQUE INDEX IF NOT EXISTS events_origin ON events(origin, origin_seq) WHERE origin_seq IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_pass ON events(pass_id) WHERE pass_id IS NOT NULL;
+"""
+#: the events every gate of a site shares (site/): movements, and any event that used a rotating code's step
+SYNC_TYPES = ("entry", "exit")
+SYNC_COLUMNS = ("id", "origin", "origin_seq", "at", "order_at", "gate", "type", "reason", "direction", "holder",
+                "format", "pass_id", "code_step")
+#: the newer movement wins, whatever order events arrive in: newer by order_at, the event's time
+#: pushed just past the holder's previous movement at the gate that recorded it (so a gate's own
+#: order holds even when its clock steps back); at the same instant, the one merged later wins
+PRESENCE_UPSERT = (
+    "INSERT INTO presence (holder, inside, gate, since, event_id) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT(holder) DO UPDATE SET inside = excluded.inside, gate = excluded.gate, since = excluded.since, event_id = excluded.event_id "
+    "WHERE excluded.since >= presence.since")
 
 TOTAL = "total"
+ORDER_STEP = 1e-3  # how far past the holder's previous movement a movement recorded with an older clock goes
 COUNTER_OF_TYPE = {"entry": "entries", "exit": "exits", "denied": "denials"}
 COUNTER_NAMES = ("entries", "exits", "denials")
 
@@ -159,10 +181,12 @@ class Ledger:
             if damage != ["ok"]:
                 raise sqlite3.DatabaseError("; ".join(line for text in damage for line in text.splitlines()))
             self._conn.executescript(SCHEMA)
-            columns = {row[1] for row in self._conn.execute("PRAGMA table_info(events)")}
-            for name, kind in ADDED_COLUMNS:
-                if name not in columns:
-                    self._conn.execute(f"ALTER TABLE events ADD COLUMN {name} {kind}")
+            for table, added in ADDED_COLUMNS.items():
+                columns = {row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")}
+                for name, kind in added:
+                    if name not in columns:
+                        self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+            self._conn.executescript(INDEXES)
         except sqlite3.DatabaseError as exc:
             self._conn.close()
             raise LedgerError(open_problem(self.path, exc)) from None
@@ -367,16 +391,22 @@ class Ledger:
     # -- writing -------------------------------------------------------------------
     def record(self, *, at: float, gate_id: str, type: str, reason: str, direction: str | None = None,
                holder: str | None = None, format: str | None = None, detail: dict | None = None,
-               pass_id: str | None = None, event_id: str | None = None) -> Event:
+               pass_id: str | None = None, code_step: int | None = None, event_id: str | None = None,
+               origin: str | None = None) -> Event | None:
         """Commit one event with its presence change, counters and outbox row; durable on return.
 
         detail: extra facts kept in the log only (a guard override's who and why), never a visitor's.
+        code_step: the rotating-code step this event used (shared with the site's other gates).
+        event_id: a deterministic id (a site conflict every gate records alike); the event is then
+        recorded once, and None is returned when it already was. origin: the gate whose log
+        this is (default gate_id); its site-shared events get the next origin_seq.
         Writes kept back by record_later() go first, so the log keeps the order things happened in.
         """
         if self._queued:
             self.flush()
         return self._record(at=at, gate_id=gate_id, type=type, reason=reason, direction=direction, holder=holder,
-                            format=format, detail=detail, pass_id=pass_id, event_id=event_id)
+                            format=format, detail=detail, pass_id=pass_id, code_step=code_step, event_id=event_id,
+                            origin=origin)
 
     def record_later(self, **event) -> Event:
         """An event the log could not take now: kept in memory with its time and id, written by flush().
@@ -415,24 +445,36 @@ class Ledger:
 
     def _record(self, *, at: float, gate_id: str, type: str, reason: str, direction: str | None = None,
                 holder: str | None = None, format: str | None = None, detail: dict | None = None,
-                pass_id: str | None = None, event_id: str | None = None) -> Event:
+                pass_id: str | None = None, code_step: int | None = None, event_id: str | None = None,
+                origin: str | None = None) -> Event | None:
         event_id = event_id or uuid.uuid4().hex
+        origin = origin or gate_id
         counter = COUNTER_OF_TYPE.get(type)
+        shared = type in SYNC_TYPES or code_step is not None
         with self._lock:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
+                if self._conn.execute("SELECT 1 FROM events WHERE id = ?", (event_id,)).fetchone():
+                    self._conn.execute("ROLLBACK")
+                    return None
+                origin_seq = order_at = None
+                if holder is not None and type in ("entry", "exit"):
+                    row = self._conn.execute("SELECT since FROM presence WHERE holder = ?", (holder,)).fetchone()
+                    order_at = at if row is None or at > row[0] else row[0] + ORDER_STEP
+                if shared:
+                    origin_seq = self._conn.execute(
+                        "INSERT INTO sync_heads (origin, seq) VALUES (?, 1) ON CONFLICT(origin) "
+                        "DO UPDATE SET seq = seq + 1 RETURNING seq", (origin,)).fetchone()[0]
                 cur = self._conn.execute(
-                    "INSERT INTO events (id, at, gate, type, reason, direction, holder, format, detail, pass_id) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO events (id, at, gate, type, reason, direction, holder, format, detail, pass_id, "
+                    "origin, origin_seq, code_step, order_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (event_id, at, gate_id, type, reason, direction, holder, format,
-                     json.dumps(detail, ensure_ascii=False) if detail else None, pass_id))
+                     json.dumps(detail, ensure_ascii=False) if detail else None, pass_id,
+                     origin, origin_seq, code_step, order_at))
                 event = Event(id=event_id, seq=cur.lastrowid, at=at, gate_id=gate_id, type=type,
                               reason=reason, direction=direction, holder=holder, format=format, pass_id=pass_id)
-                if holder is not None and type in ("entry", "exit"):
-                    self._conn.execute(
-                        "INSERT INTO presence (holder, inside, gate, since) VALUES (?, ?, ?, ?) "
-                        "ON CONFLICT(holder) DO UPDATE SET inside = excluded.inside, gate = excluded.gate, "
-                        "since = excluded.since", (holder, int(type == "entry"), gate_id, at))
+                if order_at is not None:
+                    self._conn.execute(PRESENCE_UPSERT, (holder, int(type == "entry"), gate_id, order_at, event_id))
                 if counter:
                     for day in (day_of(at, self.timezone), TOTAL):
                         self._conn.execute(
@@ -445,6 +487,163 @@ class Ledger:
                 self._rollback()
                 raise LedgerError(f"cannot write to the event log {self.path}: {exc}") from None
         return event
+
+    # -- the site: events shared with the other gates (qrgate.site) -----------------------
+    def merge(self, events: list[dict]) -> list[dict]:
+        """Insert other gates' shared events by id, in one transaction; returns those that were new.
+
+        Presence follows each holder's newest movement by event time, so a late, older event
+        never overrides a newer one; counters (this gate's own counts) and the outbox are not
+        touched. The contiguous seq held from each origin advances past every seq now held.
+        """
+        new: list[dict] = []
+        with self._lock:
+            try:
+                # no fsync of its own: a power cut can only lose merged events together with the head
+                # that counts them (one transaction), and the gate then asks its peers for them again;
+                # the gate's next own event (synchronous=FULL) makes them durable too
+                self._conn.execute("PRAGMA synchronous=NORMAL")
+                self._conn.execute("BEGIN IMMEDIATE")
+                for ev in events:
+                    cur = self._conn.execute(
+                        f"INSERT OR IGNORE INTO events ({', '.join(SYNC_COLUMNS)}) "
+                        f"VALUES ({', '.join('?' * len(SYNC_COLUMNS))})",
+                        tuple(ev.get(c) for c in SYNC_COLUMNS))
+                    if cur.rowcount != 1:
+                        continue
+                    new.append(ev)
+                    if ev.get("holder") is not None and ev["type"] in ("entry", "exit"):
+                        order_at = ev.get("order_at") if ev.get("order_at") is not None else ev["at"]
+                        self._conn.execute(PRESENCE_UPSERT, (ev["holder"], int(ev["type"] == "entry"), ev["gate"],
+                                                             order_at, ev["id"]))
+                for origin in {ev["origin"] for ev in new}:
+                    self._advance_head(origin)
+                self._conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback()
+                raise LedgerError(f"cannot merge {len(events)} site events into {self.path}: {exc}") from None
+            finally:
+                try:
+                    self._conn.execute("PRAGMA synchronous=FULL")
+                except sqlite3.Error:
+                    pass
+        return new
+
+    def _advance_head(self, origin: str) -> None:
+        row = self._conn.execute("SELECT seq FROM sync_heads WHERE origin = ?", (origin,)).fetchone()
+        head = row[0] if row else 0
+        while self._conn.execute("SELECT 1 FROM events WHERE origin = ? AND origin_seq = ?",
+                                 (origin, head + 1)).fetchone():
+            head += 1
+        self._set_head(origin, head)
+
+    def _set_head(self, origin: str, head: int) -> None:
+        self._conn.execute("INSERT INTO sync_heads (origin, seq) VALUES (?, ?) ON CONFLICT(origin) "
+                           "DO UPDATE SET seq = MAX(seq, excluded.seq)", (origin, head))
+
+    def hold_through(self, origin: str, seq: int) -> None:
+        """A peer said it has no shared events from `origin` up to `seq` other than those merged:
+        count them as held (events purged at the peer are never asked for again)."""
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                self._set_head(origin, seq)
+                self._advance_head(origin)
+                self._conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback()
+                raise LedgerError(f"cannot update the site heads in {self.path}: {exc}") from None
+
+    @_reads
+    def last_seq_from(self, origin: str) -> int:
+        """The seq up to which every shared event of `origin` is held (for itself: the last one made)."""
+        with self._lock:
+            row = self._conn.execute("SELECT seq FROM sync_heads WHERE origin = ?", (origin,)).fetchone()
+        return row[0] if row else 0
+
+    @_reads
+    def heads(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._conn.execute("SELECT origin, seq FROM sync_heads").fetchall())
+
+    @_reads
+    def events_of(self, origin: str, after_seq: int, limit: int = 500) -> list[dict]:
+        """Shared events of `origin` with origin_seq > after_seq, oldest first, as sync payloads."""
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {', '.join(SYNC_COLUMNS)} FROM events WHERE origin = ? AND origin_seq > ? "
+                "ORDER BY origin_seq LIMIT ?", (origin, after_seq, limit)).fetchall()
+        return [dict(zip(SYNC_COLUMNS, row)) for row in rows]
+
+    @_reads
+    def last_code_step(self, pass_id: str) -> int | None:
+        """The newest rotating-code step any gate of the site used for this pass, or None."""
+        with self._lock:
+            row = self._conn.execute("SELECT MAX(code_step) FROM events WHERE pass_id = ?", (pass_id,)).fetchone()
+        return row[0] if row else None
+
+    @_reads
+    def holder_movements(self, holders: list[str]) -> list[tuple]:
+        """(holder, at, id, gate, type, reason) of these holders' movements, by holder then time."""
+        if not holders:
+            return []
+        marks = ", ".join("?" * len(holders))
+        with self._lock:
+            return self._conn.execute(
+                f"SELECT holder, at, id, gate, type, reason FROM events WHERE type IN ('entry', 'exit') "
+                f"AND holder IN ({marks}) ORDER BY holder, at, seq", tuple(holders)).fetchall()
+
+    @_reads
+    def net_admitted(self, gate_id: str, since: float) -> int:
+        """Entries at `gate_id` since `since` that added someone, less its exits of people inside."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT COALESCE(SUM(type = 'entry' AND reason NOT IN ('granted_reentry', 'passback_flagged')), 0) - "
+                "COALESCE(SUM(type = 'exit' AND reason != 'granted_not_inside'), 0) FROM events "
+                "WHERE gate = ? AND at >= ? AND type IN ('entry', 'exit')", (gate_id, since)).fetchone()
+        return int(row[0])
+
+    @_reads
+    def inside_at(self, at: float) -> list[str]:
+        """Holders whose latest movement before `at` was an entry (the site's presence at that moment)."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT holder, type FROM (SELECT holder, type, ROW_NUMBER() OVER (PARTITION BY holder "
+                "ORDER BY at DESC, seq DESC) AS n FROM events WHERE type IN ('entry', 'exit') "
+                "AND holder IS NOT NULL AND at < ?) WHERE n = 1", (at,)).fetchall()
+        return [h for h, t in rows if t == "entry"]
+
+    @_reads
+    def movements_after(self, start: float) -> list[tuple]:
+        """(at, id, gate, type, holder) of movements at or after `start`, in time order."""
+        with self._lock:
+            return self._conn.execute(
+                "SELECT at, id, gate, type, holder FROM events WHERE type IN ('entry', 'exit') AND at >= ? "
+                "ORDER BY at, seq", (start,)).fetchall()
+
+    @_reads
+    def presence_rows(self) -> dict[str, tuple[bool, str, float]]:
+        """holder -> (inside, gate, since): the whole presence table (tests, the simulator's checks)."""
+        with self._lock:
+            rows = self._conn.execute("SELECT holder, inside, gate, since FROM presence").fetchall()
+        return {h: (bool(i), g, s) for h, i, g, s in rows}
+
+    @_reads
+    def inside_since(self, before: float) -> list[tuple[str, str, float]]:
+        """(holder, gate, since) of holders inside whose latest movement is older than `before`."""
+        with self._lock:
+            return self._conn.execute("SELECT holder, gate, since FROM presence WHERE inside = 1 AND since < ? "
+                                      "ORDER BY since", (before,)).fetchall()
+
+    @_reads
+    def last_entry_at(self, gate_id: str, since: float) -> str | None:
+        """The holder of the newest entry at `gate_id` at or after `since`, if still inside."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT e.holder FROM events e JOIN presence p ON p.holder = e.holder AND p.inside = 1 "
+                "WHERE e.gate = ? AND e.type = 'entry' AND e.at >= ? ORDER BY e.at DESC, e.seq DESC LIMIT 1",
+                (gate_id, since)).fetchone()
+        return row[0] if row else None
 
     # -- commands already acted on ---------------------------------------------------
     def remember_request(self, request_id: str, at: float, forget_before: float) -> bool:

@@ -25,6 +25,7 @@ from .gate import signals
 from .errors import LedgerError, PendingError
 from .ledger import Ledger
 from .model import Decision, Direction, Event, Scan, Verification
+from .credentials.rotating import PREFIX as ROTATING_PREFIX
 from .pending import PendingConfirmations, PendingScan
 from .policy.reasons import FULL_REASONS
 from .policy.rules import GuardOverride, Presence
@@ -65,6 +66,8 @@ class GateController:
     mode: Callable[[], GateMode] = lambda: GateMode.NORMAL
     #: whether the clock can be trusted for time-bound passes (qrgate.clock_sync)
     clock_synced: Callable[[], bool] = lambda: True
+    #: the site's shared presence (qrgate.site.SiteSync): partition state and capacity shares
+    site: object | None = None
     #: told when the log cannot be read or written (the gate raises its storage alarm)
     when_storage_failed: Callable[[LedgerError], None] = lambda exc: None
     #: the site lists (qrgate.lists.SiteLists) that policy.identity "listed" matches; None: no lists
@@ -80,7 +83,7 @@ class GateController:
         credential = verification.credential
         holder = credential_pseudonym(self.site_secret, credential)
         try:
-            presence = gather_presence(self.ledger, holder, self.policy, scan.at)
+            presence = gather_presence(self.ledger, holder, self.policy, scan.at, self.site)
         except LedgerError as exc:  # who is inside is unknown: entries fail closed, exits stay open
             self.when_storage_failed(exc)
             presence = None
@@ -96,7 +99,7 @@ class GateController:
         event_type = "pending" if decision.pending else direction.value if decision.granted else "denied"
         row = dict(at=scan.at, gate_id=self.gate_id, type=event_type, reason=decision.reason,
                    direction=direction.value, holder=holder, format=verification.format,
-                   pass_id=credential.pass_id if credential else None)
+                   pass_id=credential.pass_id if credential else None, code_step=self._code_step(scan, credential))
         try:
             event = self.ledger.record(**row)
         except LedgerError as exc:
@@ -147,7 +150,7 @@ class GateController:
             raise PendingError(f"no scan {pending_id!r} is waiting for a guard at gate {self.gate_id} "
                                "(unknown, already answered or timed out)")
         if allow:
-            presence = gather_presence(self.ledger, item.holder, self.policy, at)
+            presence = gather_presence(self.ledger, item.holder, self.policy, at, self.site)
             decision = decide(item.verification, item.direction, presence, self.policy, at, mode=self.mode(),
                               clock_synced=self.clock_synced(), listed=item.listed, confirmed=True)
         else:
@@ -169,6 +172,14 @@ class GateController:
                  self.gate_id, decision.reason)
         scan = Scan(item.scan.text, self.gate_id, direction, at)
         return self._act(Outcome(scan, item.verification, decision, event, item.id))
+
+    def _code_step(self, scan: Scan, credential) -> int | None:
+        """The rotating-code step a good QG2 scan used: recorded so the site's other gates refuse it."""
+        if credential is None or credential.pass_id is None or self.trust.rotation is None:
+            return None
+        if not scan.text.startswith(ROTATING_PREFIX):
+            return None
+        return self.trust.rotation.accepted_step(credential.pass_id)
 
     def force(self, guard: GuardOverride, direction: Direction, at: float, *, kind: str = "override",
               holder: str | None = None, detail: dict | None = None) -> Outcome:

@@ -55,6 +55,8 @@ class MosquittoBroker:
             f"listener {self.port} 127.0.0.1\n"
             # as root, mosquitto would switch to its own user and could not write our temp folder
             "user root\n"
+            # small messages (a gate's movement for its peers) go out at once, not after Nagle's wait
+            "set_tcp_nodelay true\n"
             f"allow_anonymous {'true' if anonymous else 'false'}\n"
             + (f"persistence true\npersistence_location {self._dir.name}/\nautosave_interval 1\n"
                if persistent else "persistence false\n") +

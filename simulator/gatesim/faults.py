@@ -208,6 +208,7 @@ def storage_break(world, gate, record) -> None:
     else:  # a read-only log, as SQLite says when it cannot write (the filesystem stays mounted)
         place.sim.ledger._conn.execute("PRAGMA query_only = 1")
     world.truth.storage_faults.add(gate)
+    world.truth.isolated.add(gate)  # its log can neither take its peers' movements nor hand out its own
     record["_decisions_before"] = len(place.sim.outcomes)
     _say(world, f"the log of {gate} takes no writes ({record['kind']})")
 
@@ -232,6 +233,9 @@ def storage_mend(world, gate, record) -> None:
     app.tick(world.clock.now + place.wall_offset, mono=world.clock.now)  # the kept events are written now
     record["cleared"] = app.state()["storage"] == "ok" and not place.sim.ledger.queued
     record["recovery_seconds"] = round(time.monotonic() - began, 3) if record["cleared"] else None
+    world.truth.isolated.discard(gate)
+    if world.shared:  # the kept movements reach the peers, and theirs are asked for again
+        _converged(world, f"the log of {gate} takes writes again", record)
     _say(world, f"the log of {gate} takes writes again ({record['kept_in_memory']} events kept meanwhile)")
 
 

@@ -44,6 +44,8 @@ class MqttObserver:
             raise TimeoutError("observer could not subscribe")
 
     def _on_message(self, client, userdata, msg) -> None:
+        if "/sync/" in msg.topic:
+            return  # gate-to-gate traffic (docs/site.md): a dashboard's ACL never lets it read this
         text = msg.payload.decode("utf-8", "replace")
         try:
             payload = json.loads(text)

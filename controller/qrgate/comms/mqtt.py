@@ -61,13 +61,16 @@ class GateView(Protocol):
 
 
 class Extension(Protocol):
-    """Traffic of its own on the gate's one connection (comms.trust_feed.TrustFeed is one):
-    its subscriptions are made on every connect, and `handle()` runs on the drain thread for
-    each message, returning True when the message was its own. `publish(topic, payload,
-    qos=1, retain=False)` sends at once."""
+    """Traffic of its own on the gate's one connection (qrgate.site.SiteSync and comms.trust_feed.TrustFeed are).
+
+    Every method but subscriptions() runs on the drain thread; `publish(topic, payload,
+    qos=1, retain=False)` sends at once and returns whether paho took the message."""
 
     def subscriptions(self) -> list[tuple[str, int]]: ...
+    def connected(self, publish: Callable[..., bool]) -> None: ...
+    def disconnected(self) -> None: ...
     def handle(self, topic: str, payload: bytes, retained: bool, publish: Callable[..., bool]) -> bool: ...
+    def pump(self, publish: Callable[..., bool]) -> None: ...
 
 
 class MqttReporter:
@@ -107,14 +110,12 @@ class MqttReporter:
         self._stall_logged = False
         self._last_status: str | None = None
         self._last_site: str | None = None
-        self.extensions: list[Extension] = []
         self._drainer = threading.Thread(target=self._drain_loop, name="mqtt-drain", daemon=True)
+        self.extensions: list[Extension] = []
+        self._fresh = threading.Event()  # a new connection the extensions have not been told of
+        self._was_connected = False
         if gate is not None:
             gate.changed.append(self.notify)
-
-    @property
-    def is_connected(self) -> bool:
-        return self._connected.is_set()
 
     def add_extension(self, extension: Extension) -> None:
         """Before start(): its subscriptions are made on every connect, its messages handed to it."""
@@ -122,6 +123,33 @@ class MqttReporter:
 
     def _publish(self, topic: str, payload: str | bytes, qos: int = 1, retain: bool = False) -> bool:
         return self.client.publish(topic, payload, qos=qos, retain=retain).rc == paho.MQTT_ERR_SUCCESS
+
+    # -- a network cut, for tests and the simulator ----------------------------------------
+    def partition(self) -> None:
+        """Lose the broker as a cut cable would: the socket dies (the broker sends our last will)
+        and no reconnect is tried until heal() (paho's loop, which would reconnect, is stopped).
+        The gate keeps deciding alone."""
+        self.client.loop_stop()
+        sock = self.client.socket()
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self._connected.clear()
+        self._wake.set()
+
+    def heal(self) -> None:
+        """Reach the broker again after partition(): reconnect, resubscribe, catch up."""
+        try:
+            self.client.reconnect()
+        except OSError as exc:
+            log.warning("could not reach the broker again yet (%s); retrying", exc)
+        self.client.loop_start()
+
+    @property
+    def is_connected(self) -> bool:
+        return self._connected.is_set()
 
     def start(self) -> None:
         self._waiting_since = time.monotonic()
@@ -202,6 +230,7 @@ class MqttReporter:
             subscriptions += extension.subscriptions()
         if subscriptions:
             client.subscribe(subscriptions)
+        self._fresh.set()
         self._last_status = None  # republish counts and state from the ledger after every reconnect
         if self._stall_logged:
             log.warning("connected to the broker after %.0f s without an answer",
@@ -247,7 +276,16 @@ class MqttReporter:
             self._inflight.clear()  # unacknowledged rows stay in the outbox and go again
             self._inbox.clear()  # commands are never acted on late (the session is clean anyway)
             self._check_stall()
+            if self._was_connected:
+                self._was_connected = False
+                for extension in self.extensions:
+                    extension.disconnected()
             return
+        if self._fresh.is_set():
+            self._fresh.clear()
+            self._was_connected = True
+            for extension in self.extensions:
+                extension.connected(self._publish)
         while self._inbox:
             self._handle_message(*self._inbox.popleft())
         if self._announce.is_set():
@@ -262,6 +300,8 @@ class MqttReporter:
             if info.rc != paho.MQTT_ERR_SUCCESS:
                 return
             self._inflight[info.mid] = seq
+        for extension in self.extensions:
+            extension.pump(self._publish)
         self._publish_status()
 
     def _settle_acks(self) -> None:

@@ -8,6 +8,7 @@ from pydantic import Field, field_validator, model_validator
 
 from ..comms.topics import check_level
 from ..pseudonym import MIN_SECRET_BYTES
+from ..site.config import SiteSyncConfig
 from .base import ConfigModel, fail
 
 
@@ -22,7 +23,10 @@ def topic_level(value: str) -> str:
 class SiteConfig(ConfigModel):
     id: str = Field("site1", description="Site name, used in MQTT topics (1-64 letters, digits, '_' or '-')")
     secret_file: str = Field("/var/lib/qrgate/site.secret",
-                             description="Secret that keys holder pseudonyms in the log; made on first start")
+                             description="Secret that keys holder pseudonyms in the log, the same at every gate of "
+                                         "the site (qrgate site secret export|import); made on first start")
+    sync: SiteSyncConfig = Field(default_factory=SiteSyncConfig,
+                                 description="Shared presence with the site's other gates (docs/site.md)")
 
     @field_validator("id")
     @classmethod

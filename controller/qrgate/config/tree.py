@@ -40,6 +40,12 @@ class Config(ConfigModel):
     web: WebConfig = Field(default_factory=WebConfig, description="The visitor's screen and the guard's console")
 
     @model_validator(mode="after")
+    def _gate_id_not_the_sync_level(self) -> "Config":
+        if self.site.sync.enabled and self.mqtt.enabled and self.gate.id == "sync":
+            fail("'sync' names the site's sync topics (docs/site.md); choose another gate id", "gate.id")
+        return self
+
+    @model_validator(mode="after")
     def _has_a_reader(self) -> "Config":
         if not self.readers:
             fail("a gate needs at least one [[readers]] table (kind = \"camera\", \"serial\" or \"hid\")", "readers")

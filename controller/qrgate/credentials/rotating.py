@@ -6,7 +6,8 @@ code is an RFC 6238 TOTP (HMAC-SHA-256, 8 digits, T0 = 0, step STEP_SECONDS) und
 per-pass secret: HMAC-SHA-256(site rotation key, "qrgate-rotating-v1" ‖ key id ‖ pass id).
 The phone holds only its pass and its per-pass secret; the gate holds the site rotation
 key (rotation.json), derives the per-pass secret and checks offline. A code is accepted
-within ±1 step and only once: a gate remembers, per pass, the newest step it accepted and
+within ±1 step and only once at the site: a gate remembers, per pass, the newest step it accepted
+(and reads the steps the site's other gates used from its ledger, qrgate.site) and
 refuses that step and any older one ("code_reused"). Threat model: docs/passes.md.
 """
 

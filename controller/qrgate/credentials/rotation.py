@@ -1,7 +1,9 @@
 """The site rotation key and the time-step codes of rotating passes (RFC 6238, HMAC-SHA-256).
 
 A gate holds the site rotation key (rotation.json) and remembers, per pass, the newest step
-it accepted, so that each step's code is accepted once ("code_reused"). qrgate.credentials.rotating
+it accepted, so that each step's code is accepted once ("code_reused"). At a site, the steps
+other gates used reach this gate's ledger (qrgate.site) and `used_elsewhere` reads them, so
+a step accepted at any gate is refused at every other once they have heard of it. qrgate.credentials.rotating
 is the QG2 payload that carries a code.
 """
 
@@ -16,6 +18,7 @@ import stat
 import struct
 import threading
 from pathlib import Path
+from typing import Callable
 
 from ..errors import KeyFileError
 from .filetypes import ROTATION_TYPE
@@ -57,6 +60,8 @@ class RotationState:
         self.memory = memory
         self._last_step: dict[str, int] = {}
         self._lock = threading.Lock()
+        #: pass id -> the newest step any other gate of the site used (the ledger's shared events)
+        self.used_elsewhere: Callable[[str], int | None] = lambda pass_id: None
 
     @classmethod
     def from_doc(cls, doc: dict, path: Path) -> "RotationState":
@@ -74,13 +79,19 @@ class RotationState:
         if not matched:
             return "bad_rotating_code"
         step = matched[-1]
+        elsewhere = self.used_elsewhere(pass_id_hex)
         with self._lock:
-            if self._last_step.get(pass_id_hex, -1) >= step:
+            if max(self._last_step.get(pass_id_hex, -1), -1 if elsewhere is None else elsewhere) >= step:
                 return "code_reused"
             if len(self._last_step) >= self.memory:
                 self._forget_before(current - self.window)
             self._last_step[pass_id_hex] = step
         return None
+
+    def accepted_step(self, pass_id_hex: str) -> int | None:
+        """The newest step this gate accepted for the pass (the one just checked, after a good check)."""
+        with self._lock:
+            return self._last_step.get(pass_id_hex)
 
     def _forget_before(self, step: int) -> None:
         # steps this old can no longer match any code, so forgetting them admits no replay

@@ -35,7 +35,7 @@ from ..credentials.native import KINDS
 from .health import HealthRules
 from .identity import IDENTITY_MODES, IdentityRules
 from .hours import WEEKDAYS, OpeningHours, parse_spans, zone
-from .rules import ANTI_PASSBACK_MODES, Policy
+from .rules import ANTI_PASSBACK_MODES, ON_PARTITION_MODES, Policy
 
 _RULE_FIELDS = {f.name: f for f in dataclasses.fields(HealthRules)}
 _DEFAULT_RULES = HealthRules()
@@ -138,6 +138,17 @@ class PolicyConfig(ConfigModel):
                                                  "listed, guard_confirm or register (docs/vietnam.md)")
     gates: dict[str, GatePolicyConfig] = Field(default_factory=dict,
                                                description="Gates by id: number and the zone each leads into")
+    on_partition: Literal[ON_PARTITION_MODES] = Field(
+        "hard", description="While a gate cannot reach the site's other gates: hard: anti-passback on what it "
+                            "knows; soft: admit a holder it believes inside, flagged; deny_entry: exits only. "
+                            "Caps always hold by capacity shares (docs/site.md)")
+    presence_expiry_hours: float | None = Field(
+        None, gt=0, description="Someone inside with no movement for this many hours is counted as left "
+                                "(a presence_expired exit); none: never")
+    daily_reset_at: str | None = Field(None, description="HH:MM (site time zone): everyone still inside is counted "
+                                                         "as left (a daily_reset exit); none: no reset")
+    exit_button_as_exit: bool = Field(False, description="One-door gate: the exit button is the exit of the person "
+                                                         "this gate let in last, if still inside")
 
     @field_validator("timezone")
     @classmethod
@@ -168,6 +179,16 @@ class PolicyConfig(ConfigModel):
                 dt.date.fromisoformat(date)
             except ValueError:
                 fail(f"{date!r} is not a date (YYYY-MM-DD)", f"[{i}]")
+        return value
+
+    @field_validator("daily_reset_at")
+    @classmethod
+    def _time_of_day(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                dt.time.fromisoformat(value)
+            except ValueError:
+                fail(f"{value!r} is not a time of day (HH:MM)")
         return value
 
     @model_validator(mode="after")
@@ -212,4 +233,4 @@ def to_policy(cfg: PolicyConfig, gate_id: str) -> Policy:
         zone_gates=zone_gates, hours=opening_hours(cfg), hours_exempt_kinds=frozenset(cfg.hours_exempt_kinds),
         entries_per_day=cfg.entries_per_day, health_declaration_hours=cfg.health_declaration_hours,
         free_exit=cfg.free_exit, timezone=cfg.timezone, health=cfg.health.to_rules(),
-        identity=cfg.identity.to_rules())
+        identity=cfg.identity.to_rules(), on_partition=cfg.on_partition)

@@ -108,6 +108,8 @@ def _entry(verification: Verification, presence: Presence, policy: Policy, now: 
         return deny("declaration_too_old")
     if mode is GateMode.LOCKDOWN:
         return deny("lockdown")
+    if presence.partitioned and policy.on_partition == "deny_entry":
+        return deny("site_partitioned")
     if policy.hours is not None and credential.kind not in policy.hours_exempt_kinds:
         closed = policy.hours.closed_reason(now)
         if closed:
@@ -121,7 +123,11 @@ def _entry(verification: Verification, presence: Presence, policy: Policy, now: 
     if not presence.holder_inside:  # a re-entry adds nobody, so caps do not apply to it
         if policy.occupancy_cap is not None and presence.occupancy >= policy.occupancy_cap:
             return deny("occupancy_full")
+        if policy.occupancy_cap is not None and presence.cap_room is not None and presence.cap_room <= 0:
+            return deny("occupancy_full")  # the places left are held by other gates (escrow)
         if policy.zone_cap is not None and presence.zone_occupancy >= policy.zone_cap:
+            return deny("zone_full")
+        if policy.zone_cap is not None and presence.zone_room is not None and presence.zone_room <= 0:
             return deny("zone_full")
     if waits:  # every other rule admits: the guard's word decides
         return Decision(False, PENDING_REASON, Direction.ENTRY, holder, pending=True)
@@ -147,6 +153,8 @@ def _binding_reason(attributes: dict, policy: Policy) -> str | None:
 def _passback(presence: Presence, policy: Policy, now: float) -> tuple[bool, str] | None:
     """None: no anti-passback question; else (admit?, reason)."""
     mode = policy.anti_passback
+    if presence.partitioned and policy.on_partition == "soft" and mode == "hard":
+        mode = "soft"  # cut off, the gate may not know of an exit at another gate: admit and flag
     if mode == "timed":
         last = presence.last_entry_at
         # a clock stepped back (now < last) is also "too soon": fail closed

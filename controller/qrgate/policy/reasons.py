@@ -50,6 +50,7 @@ _CORE_TEXT: dict[str, tuple[str, str]] = {
     "lockdown": ("Phong tỏa: cấm vào", "Lockdown: no entry"),
     "clock_unsynced": ("Lỗi đồng hồ, gọi bảo vệ", "Clock not synced; call guard"),
     "storage_fault": ("Lỗi lưu trữ, gọi bảo vệ", "Storage fault; call guard"),
+    "site_partitioned": ("Mất liên lạc: chỉ cho ra", "Gates cut off: exit only"),
 }
 
 # what a guard, a dashboard or the CLI asked for (qrgate.actions), and how it went
@@ -66,6 +67,15 @@ ACTION_TEXT: dict[str, tuple[str, str]] = {
     "bad_direction": ("Hướng phải là vào hoặc ra", "Direction must be entry or exit"),
     "bad_value": ("Giá trị không hợp lệ", "Value not valid for this action"),
     "failed": ("Thao tác thất bại, xem nhật ký", "Action failed; see the log"),
+}
+
+# exits no gate saw, and rules a partition let through (qrgate.site, docs/site.md): ledger events
+SITE_TEXT: dict[str, tuple[str, str]] = {
+    "presence_expired": ("Tự ghi ra: quá lâu không quét", "Counted as left: too long inside"),
+    "daily_reset": ("Tự ghi ra: đặt lại cuối ngày", "Counted as left: daily reset"),
+    "exit_button": ("Ra bằng nút mở cửa", "Left by the exit button"),
+    "double_entry": ("Vào hai cổng khi mất liên lạc", "Entered twice while cut off"),
+    "cap_exceeded": ("Quá số người khi mất liên lạc", "Cap exceeded while cut off"),
 }
 
 #: decisions that wait for the guard (amber light): neither a grant nor a refusal yet
@@ -155,7 +165,7 @@ IDENTITY_TEXT: dict[str, tuple[str, str]] = {
 }
 
 #: code -> (Vietnamese, English); a health code the core list already names keeps the core text
-GUARD_TEXT: dict[str, tuple[str, str]] = {**_CORE_TEXT, **ACTION_TEXT,
+GUARD_TEXT: dict[str, tuple[str, str]] = {**_CORE_TEXT, **ACTION_TEXT, **SITE_TEXT,
                                           **{c: t for c, t in HEALTH_TEXT.items() if c not in _CORE_TEXT},
                                           **IDENTITY_TEXT}
 
@@ -165,6 +175,7 @@ Reason = enum.StrEnum("Reason", {code.upper(): code for code in GUARD_TEXT})
 
 GROUPS = (("Admitted", "granted"), ("The code itself", "empty"), ("The pass's binding", "wrong_site"),
           ("The policy", "already_inside"), ("Actions", "marked_left"),
+          ("The site: exits no gate saw, partitions", next(iter(SITE_TEXT))),
           ("Health certificates", next(iter(HEALTH_TEXT))),
           ("Identity codes (CCCD card, PC-Covid)", next(iter(IDENTITY_TEXT))))
 

@@ -11,6 +11,9 @@ from .hours import OpeningHours
 from .identity import IdentityRules
 
 ANTI_PASSBACK_MODES = ("off", "soft", "hard", "timed")
+#: what a gate cut off from its site's other gates does about anti-passback (caps always hold, by escrow):
+#: hard: decides on what it knows; soft: admits a holder it believes inside, flagged; deny_entry: exits only
+ON_PARTITION_MODES = ("hard", "soft", "deny_entry")
 
 
 @dataclass(frozen=True)
@@ -33,10 +36,13 @@ class Policy:
     timezone: str = "UTC"  # the site's local time: days for entries_per_day
     health: HealthRules = HealthRules()  # what an EU digital COVID certificate must show to enter
     identity: IdentityRules = IdentityRules()  # what an unsigned ID code (CCCD, PC-Covid) is worth
+    on_partition: str = "hard"  # hard | soft | deny_entry, while the gate cannot reach its site's other gates
 
     def __post_init__(self):
         if self.anti_passback not in ANTI_PASSBACK_MODES:
             raise ValueError(f"anti_passback must be one of {ANTI_PASSBACK_MODES}")
+        if self.on_partition not in ON_PARTITION_MODES:
+            raise ValueError(f"on_partition must be one of {ON_PARTITION_MODES}")
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,9 @@ class Presence:
     zone_occupancy: int = 0
     entries_today: int = 0  # this holder's entries since local midnight (policy timezone)
     last_entry_at: float | None = None  # this holder's latest entry
+    partitioned: bool = False  # the gate cannot reach its site's other gates (qrgate.site)
+    cap_room: int | None = None  # places this gate may still fill under the site cap's escrow; None: no escrow
+    zone_room: int | None = None  # the same for its zone's cap
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,11 @@ REGISTRY: dict[str, AlarmSpec] = {spec.name: spec for spec in (
     AlarmSpec("clock_unsynced", "Đồng hồ chưa đồng bộ", "Clock not synchronised", "problem"),
     AlarmSpec("storage_fault", "Không ghi được nhật ký (thẻ nhớ đầy hoặc hỏng)", "Event log cannot be written",
               "problem"),
+    # a partition let through movements that broke a site rule (qrgate.site.conflicts): latched for the guard
+    AlarmSpec("site_conflict", "Vi phạm quy tắc khi các cổng mất liên lạc", "Site rule broken while gates were cut off",
+              "problem"),
+    AlarmSpec("site_secret_mismatch", "Cổng khác dùng khóa địa điểm khác", "Another gate has a different site secret",
+              "problem"),
 )}
 ALARM_NAMES = tuple(REGISTRY)
 

@@ -22,6 +22,7 @@ from .mode import GateMode
 log = logging.getLogger(__name__)
 
 MODE_SWITCHES = ("lockdown", "free_exit")
+SNAPSHOT_EVERY_EVENTS = 1000
 
 
 class GateState:
@@ -31,6 +32,7 @@ class GateState:
         self._lock = threading.RLock()
         saved, seq = ledger.saved_alarms()
         self._book = AlarmBook(saved, seq)
+        self._saved_seq = seq
         self._switches = {name: False for name in MODE_SWITCHES} | ledger.modes()
         self.changed: list[Callable[[], None]] = []
         self.mode_changed: list[Callable[[GateMode], None]] = []
@@ -116,13 +118,16 @@ class GateState:
             log.debug("alarms not refolded: %s", exc)
 
     def _fold(self) -> None:
-        """Bring the latched alarms up to the newest ledger event; save the snapshot if it moved."""
+        """Bring the latched alarms up to the newest ledger event; save the snapshot when an alarm
+        event was folded in, or when the log has moved far past it (a start then refolds little),
+        not on every event: a save is a durable write."""
         rows, newest = self.ledger.alarm_events(self._book.seq, ALARM_EVENT_TYPES)
         for seq, type_, name, at in rows:
             self._book.apply(seq, type_, name, at)
-        if newest != self._book.seq or rows:
-            self._book.seq = newest
-            self.ledger.save_alarms(self._book.to_json(), newest)
+        self._book.seq = max(self._book.seq, newest)
+        if rows or self._book.seq - self._saved_seq >= SNAPSHOT_EVERY_EVENTS:
+            self.ledger.save_alarms(self._book.to_json(), self._book.seq)
+            self._saved_seq = self._book.seq
 
     # -- counts ----------------------------------------------------------------------------
     def counts(self, now: float) -> dict:
