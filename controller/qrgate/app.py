@@ -45,6 +45,7 @@ from .state.alarms import AlarmChange
 from .state.door import DoorMonitor
 from .state.gate import GateState
 from .state.mode import GateMode
+from .supervisor import Supervisor
 from .vision.debounce import Debouncer
 from .vision.decoder import Decoder
 from .vision.sources import FrameSource, ImageFiles, OpenCVCamera, VideoFile
@@ -486,10 +487,13 @@ class GateApp:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
         self.start()
+        supervisor = Supervisor(self).started()  # systemd: READY=1, then watchdog pets while healthy
         try:
             while not stop.wait(1.0):
+                supervisor.tick()
                 if not any(reader.is_alive for reader in [*self.runners, *self.scanners]):
                     log.warning("every reader has ended; stopping")
                     break
         finally:
+            supervisor.stopping()
             self.stop()
