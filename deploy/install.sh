@@ -90,6 +90,9 @@ tar -C "$SRC" --exclude=.git --exclude=.venv --exclude=.cache --exclude='*.egg-i
 "$PREFIX/venv/bin/pip" install --quiet --disable-pip-version-check --upgrade --prefer-binary \
     --only-binary=lgpio,zxing-cpp,numpy,cryptography,pillow,opencv-python-headless "$BUILD[$EXTRAS]" \
     || die "pip install failed; see the lines above"
+# the same version number again (an upgrade from a newer checkout) must still replace the code
+"$PREFIX/venv/bin/pip" install --quiet --disable-pip-version-check --no-deps --force-reinstall "$BUILD" \
+    || die "pip install of qrgate itself failed; see the lines above"
 install -m 0755 "$SRC/deploy/qrgate-kiosk" "$PREFIX/bin/qrgate-kiosk"
 install -m 0644 "$SRC/docs/deploy-pi.md" "$PREFIX/docs/deploy-pi.md"
 ln -sf "$PREFIX/venv/bin/qrgate" /usr/local/bin/qrgate
