@@ -132,9 +132,9 @@ python3 - "$CACHE/doctor.json" <<'PY' || die "qrgate doctor's JSON is not what i
 import json, sys
 report = json.load(open(sys.argv[1]))
 checks = {c["check"]: c for c in report["checks"]}
-for name in ("camera", "gpio", "ledger", "disk", "clock", "site secret"):
+for name in ("camera 0", "pin map", "gpio", "broker", "clock", "disk", "ledger", "site secret", "secret peers"):
     assert name in checks, f"no {name} check"
-assert checks["camera"]["status"] == "fail" and checks["camera"]["fix"], checks["camera"]
+assert checks["camera 0"]["status"] == "fail" and checks["camera 0"]["fix"], checks["camera 0"]
 assert checks["gpio"]["status"] == "fail" and checks["gpio"]["fix"], checks["gpio"]
 print("pi-check: doctor said:", "; ".join(f"{c['check']} {c['status']}" for c in report["checks"]))
 PY

@@ -89,6 +89,9 @@ def test_the_gate_service_is_supervised_and_hardened():
     for key, value in {"NoNewPrivileges": "yes", "ProtectSystem": "strict", "ReadWritePaths": "/var/lib/qrgate",
                        "PrivateTmp": "yes", "ProtectHome": "yes", "DevicePolicy": "closed"}.items():
         assert s[key] == value, key
+    # ProtectClock's seccomp filter would also deny the read-only adjtimex() of clock_sync.py
+    assert "ProtectClock" not in s
+    assert s["WorkingDirectory"] == s["ReadWritePaths"]  # lgpio writes its pipes in the working directory
     allowed = {entry.split()[0] for entry in s["DeviceAllow"].split(" | ")}
     assert allowed == {"char-video4linux", "char-media", "char-dma_heap", "char-gpiochip",
                        "char-ttyAMA", "char-ttyS", "char-ttyUSB", "char-ttyACM"}

@@ -345,27 +345,26 @@ def check_ledger(cfg: Config) -> list[Finding]:
 
 
 def check_secret(cfg: Config) -> list[Finding]:
-    path = Path(cfg.site.secret_file)
+    return [_secret_here(Path(cfg.site.secret_file)), Finding("secret peers", SKIP, "not checked: no site sync yet")]
+
+
+def _secret_here(path: Path) -> Finding:
     if not path.exists():
-        return [Finding("site secret", WARN, f"{path}: absent; the gate makes a new one on first start",
-                        "on a site with other gates, copy theirs here first (mode 0600, owner qrgate), "
-                        "or this gate's pseudonyms will not match theirs")]
+        return Finding("site secret", WARN, f"{path}: absent; the gate makes a new one on first start",
+                       "on a site with other gates, copy theirs here first (mode 0600, owner qrgate), "
+                       "or this gate's pseudonyms will not match theirs")
     try:
         size = len(path.read_bytes())
     except OSError as exc:
-        return [Finding("site secret", FAIL, f"{path}: cannot read ({exc.strerror})",
-                        "run doctor as the gate's user: sudo -u qrgate qrgate doctor")]
-    findings = []
+        return Finding("site secret", FAIL, f"{path}: cannot read ({exc.strerror})",
+                       "run doctor as the gate's user: sudo -u qrgate qrgate doctor")
     if size < 16:
-        findings.append(Finding("site secret", FAIL, f"{path}: {size} bytes, at least 16 needed",
-                                "restore the site's secret from a backup or another gate"))
-    elif path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-        findings.append(Finding("site secret", FAIL, f"{path}: readable by others (mode {path.stat().st_mode & 0o777:o})",
-                                f"chmod 600 {path}"))
-    else:
-        findings.append(Finding("site secret", OK, f"{path}: present ({size} bytes, mode 600)"))
-    findings.append(Finding("secret peers", SKIP, "not checked: no site sync yet"))
-    return findings
+        return Finding("site secret", FAIL, f"{path}: {size} bytes, at least 16 needed",
+                       "restore the site's secret from a backup or another gate")
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        return Finding("site secret", FAIL, f"{path}: readable by others (mode {mode & 0o777:o})", f"chmod 600 {path}")
+    return Finding("site secret", OK, f"{path}: present ({size} bytes, mode {mode & 0o777:o})")
 
 
 def check_trust(cfg: Config):

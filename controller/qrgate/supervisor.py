@@ -47,7 +47,11 @@ class Supervisor:
         return self
 
     def tick(self) -> Verdict:
-        verdict = self.watch.assess(sample_gate(self.app), self.monotonic())
+        try:
+            verdict = self.watch.assess(sample_gate(self.app), self.monotonic())
+        except Exception as exc:  # a check that cannot run is no proof of health: no pet this time
+            log.exception("gate health check failed")
+            verdict = Verdict(False, (f"health check failed: {type(exc).__name__}",))
         if verdict.status != self.verdict.status:
             (log.info if verdict.healthy else log.error)("gate health: %s", verdict.status)
             self.notifier.status(verdict.status)
