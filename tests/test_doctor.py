@@ -83,7 +83,7 @@ def test_a_sound_gate_passes_every_check(gate_dir):
     assert "at " in checks["camera 0"]["detail"] and "fps" in checks["camera 0"]["detail"]
     assert checks["camera 0"]["detail"].startswith("files ") and "x" in checks["camera 0"]["detail"]
     assert checks["gpio"]["status"] == "ok" and checks["pin map"]["status"] == "ok"
-    assert checks["broker"]["status"] == "ok" and "qrgate/site1/gate1/cmd/open" in checks["broker"]["detail"]
+    assert checks["broker"]["status"] == "ok" and "write and read qrgate/site1/gate1/result" in checks["broker"]["detail"]
     assert checks["ledger"]["status"] == "ok" and "5 events" in checks["ledger"]["detail"]
     assert checks["site secret"]["status"] == "ok"
     assert checks["secret peers"] == {"check": "secret peers", "status": "skip",
@@ -216,3 +216,25 @@ def test_a_silent_osdp_line_fails_with_the_fix():
     assert finding.status == "fail" and "no answer" in finding.detail and "A/B wires" in finding.fix
     (finding,) = doctor.check_osdp(config.Config(gate=config.GateConfig(backend="osdp", osdp_port="/dev/ttyNONE")))
     assert finding.status == "fail" and "no such serial device" in finding.detail
+
+
+def test_broker_acl_refusing_the_gates_topics_is_a_failed_check(tmp_path):
+    import shutil
+
+    tool = shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd"
+    pwfile = tmp_path / "passwd"
+    subprocess.run([tool, "-b", "-c", str(pwfile), "site2-gate1", "pw"], check=True, capture_output=True)
+    acl = REPO / "hardware" / "mosquitto" / "acl"
+    broker = MosquittoBroker(anonymous=False, extra_conf=f"password_file {pwfile}\nacl_file {acl}\n")
+    try:
+        own = config.Config(site=config.SiteConfig(id="site2"),
+                            mqtt=config.MqttConfig(host=broker.host, port=broker.port, username="site2-gate1",
+                                                   password="pw"))
+        (finding,) = doctor.check_broker(own)
+        assert finding.status == "ok", finding
+        # the same user configured as a gate of site1: the ACL does not let it read site1's commands
+        other = config.Config(mqtt=own.mqtt)
+        (finding,) = doctor.check_broker(other)
+    finally:
+        broker.close()
+    assert finding.status == "fail" and "a message on qrgate/site1/gate1/result did not come back" in finding.detail, finding

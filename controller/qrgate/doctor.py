@@ -3,12 +3,14 @@
 Every check runs against the real part named in the config (the camera, the pins, the OSDP
 board, the broker, the clock, the disk, the ledger, the site secret) and turns whatever goes
 wrong into a Finding; a missing part is a failed check, never a crash. Nothing here writes:
-the ledger is opened read-only, the site secret is never created, the broker gets no publish.
+the ledger is opened read-only, the site secret is never created, and the broker gets one
+message: an answer on the gate's own result topic, which tests the ACL.
 Run it with the gate's service stopped, or the camera and the pins are busy.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -249,18 +251,24 @@ def check_broker(cfg: Config, *, timeout: float = 5.0) -> list[Finding]:
                              BrokerSettings(m.host, m.port, m.username, m.password, m.ca_file, m.cert_file, m.key_file))
     except QrgateError as exc:
         return [Finding("broker", FAIL, str(exc), "fix the mqtt.* TLS paths")]
-    connected, subscribed = threading.Event(), threading.Event()
+    connected, subscribed, echoed = threading.Event(), threading.Event(), threading.Event()
     result: dict = {}
+    topic = GateTopics(m.topic_prefix, cfg.site.id, cfg.gate.id).result
+    probe = json.dumps({"request_id": f"doctor-{os.urandom(6).hex()}", "command": "doctor", "ok": True,
+                        "reason": "acl_check", "gate": cfg.gate.id, "at": round(time.time(), 3)})
 
     def on_connect(_c, _u, _flags, reason, _props):
         result["connect"] = reason
         connected.set()
 
-    def on_subscribe(_c, _u, _mid, reasons, _props):
-        result["subscribe"] = reasons
+    def on_subscribe(_c, _u, _mid, _reasons, _props):
         subscribed.set()
 
-    client.on_connect, client.on_subscribe = on_connect, on_subscribe
+    def on_message(_c, _u, message):
+        if message.payload.decode("utf-8", "replace") == probe:
+            echoed.set()
+
+    client.on_connect, client.on_subscribe, client.on_message = on_connect, on_subscribe, on_message
     try:
         client.connect(m.host, m.port, keepalive=10)
     except (OSError, ValueError) as exc:
@@ -275,17 +283,19 @@ def check_broker(cfg: Config, *, timeout: float = 5.0) -> list[Finding]:
         if reason.is_failure:
             return [Finding("broker", FAIL, f"{where}: refused ({reason})",
                             "check mqtt.username and mqtt.password against the broker's password file")]
-        # the gate must read its own command topic; the broker's ACL answers in the SUBACK
-        topic = GateTopics(m.topic_prefix, cfg.site.id, cfg.gate.id).command("open")
+        # Mosquitto grants any SUBACK and silently drops what the ACL denies, so the ACL is tested by
+        # a round trip: one answer on the gate's own result topic (dashboards match answers by
+        # request_id, so an unasked one is ignored), which the gate must be allowed to write and read
         client.subscribe(topic, qos=1)
         if not subscribed.wait(timeout):
             return [Finding("broker", FAIL, f"{where}: connected, but no SUBACK in {timeout:g} s", "")]
-        granted = result["subscribe"][0]
-        if granted.is_failure:
-            return [Finding("broker", FAIL, f"{where}: connected, but the ACL refuses {topic} ({granted})",
-                            "give this gate's user read on its topics (hardware/mosquitto/acl)")]
+        client.publish(topic, probe, qos=1)
+        if not echoed.wait(timeout):
+            return [Finding("broker", FAIL, f"{where}: connected, but a message on {topic} did not come back: "
+                                            "the ACL refuses this user writing or reading its own topics",
+                            "give this gate's user its topics (a 'user <site>-<gate>' block in hardware/mosquitto/acl)")]
         return [Finding("broker", OK, f"{where}: connected{' over TLS' if m.ca_file or m.cert_file else ''}; "
-                                      f"may subscribe to {topic}")]
+                                      f"the ACL lets it write and read {topic}")]
     finally:
         client.disconnect()
         client.loop_stop()
