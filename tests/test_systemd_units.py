@@ -10,6 +10,7 @@ from __future__ import annotations
 import configparser
 import os
 import shutil
+import sys
 import subprocess
 from pathlib import Path
 
@@ -29,7 +30,7 @@ def installed(tmp_path_factory):
     prefix = root / "opt"
     (prefix / "venv" / "bin").mkdir(parents=True)
     (prefix / "bin").mkdir()
-    qrgate = shutil.which("qrgate", path=str(Path(os.sys.executable).parent)) or shutil.which("qrgate")
+    qrgate = shutil.which("qrgate", path=str(Path(sys.executable).parent)) or shutil.which("qrgate")
     assert qrgate, "the qrgate command is not installed in this venv"
     (prefix / "venv" / "bin" / "qrgate").symlink_to(qrgate)
     shutil.copy2(REPO / "deploy" / "qrgate-kiosk", prefix / "bin" / "qrgate-kiosk")
