@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 import uuid
 
 import pytest
@@ -68,3 +69,12 @@ def test_watchdog_interval_is_half_of_watchdog_usec_for_this_process():
     assert watchdog_interval({"WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "1"}, pid=4242) is None
     assert watchdog_interval({}) is None
     assert watchdog_interval({"WATCHDOG_USEC": "soon"}) is None
+
+
+def test_a_reader_that_stopped_reading_never_blocks_the_gate(listener):
+    path, _sock = listener  # nobody reads: the socket's queue fills up
+    notifier = Notifier(environ={"NOTIFY_SOCKET": path})
+    started = time.monotonic()
+    results = [notifier.watchdog() for _ in range(500)]
+    assert time.monotonic() - started < 2
+    assert results[0] and not results[-1]  # the first went out; once the queue is full, sends fail at once

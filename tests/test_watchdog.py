@@ -113,6 +113,7 @@ def test_a_stalled_decoder_thread_stops_the_pets(tmp_path, keys, listener):
         deadline = time.monotonic() + 10
         while supervisor.tick().healthy:
             assert time.monotonic() < deadline, "the stalled decoder was never noticed"
+            drain(sock)
             time.sleep(0.1)
         assert "decoder stuck" in supervisor.verdict.status
         drain(sock)

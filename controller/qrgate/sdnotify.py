@@ -40,6 +40,7 @@ class Notifier:
         try:
             if self._sock is None:
                 self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+                self._sock.setblocking(False)  # a reader that stopped reading must never hang the gate
             self._sock.sendto(message, self.address)
             return True
         except OSError as exc:
