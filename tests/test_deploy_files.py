@@ -16,15 +16,22 @@ DEPLOY = REPO / "deploy"
 
 def test_the_template_is_a_valid_config_for_a_pi():
     cfg = config.load(DEPLOY / "gate.toml")
-    assert cfg.cameras[0].source == "picamera2"
+    assert cfg.readers[0].kind == "camera" and cfg.readers[0].source == "picamera2"
     assert cfg.gate.clock_check == "kernel"  # no battery clock on a Pi
+
+
+def test_the_kiosk_shows_the_page_the_template_serves():
+    cfg = config.load(DEPLOY / "gate.toml")
+    unit = (DEPLOY / "systemd" / "qrgate-kiosk.service").read_text()
+    assert cfg.web.enabled
+    assert f"http://{cfg.web.host}:{cfg.web.port}/" in re.search(r"^ExecStart=.*$", unit, re.M).group(0)
 
 
 def test_everything_the_gate_writes_is_under_the_units_writable_path():
     unit = (DEPLOY / "systemd" / "qrgate.service").read_text()
     (writable,) = re.findall(r"^ReadWritePaths=(\S+)$", unit, re.M)
     cfg = config.load(DEPLOY / "gate.toml")
-    for path in (cfg.ledger.path, cfg.site.secret_file):
+    for path in (cfg.ledger.path, cfg.site.secret_file, cfg.web.guards_file):
         assert Path(path).is_relative_to(writable), path
     assert "--config /etc/qrgate/gate.toml" in unit
     assert "/etc/qrgate/gate.toml" in (DEPLOY / "install.sh").read_text()

@@ -19,9 +19,15 @@ from PIL import Image
 from gatesim.broker import MosquittoBroker
 from gatesim.camera import render_qr
 from qrgate import config, doctor
+from qrgate.config import validate
 from qrgate.ledger import Ledger
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def gate_config(**tables) -> config.Config:
+    """A validated config with one camera reader, plus the given tables."""
+    return validate(config.Config, {"readers": [{"kind": "camera", "source": "opencv"}], **tables})
 
 
 def write_png(path: Path, text: str | None) -> str:
@@ -49,7 +55,8 @@ def gate_dir(tmp_path, keys, office, mosquitto):
 secret_file = "{secret}"
 [gate]
 clock_check = "off"
-[[cameras]]
+[[readers]]
+kind = "camera"
 source = "files"
 files = {json.dumps(frames)}
 fps = 30
@@ -138,7 +145,8 @@ def test_camera_and_pins_absent_are_reported_not_crashed(tmp_path):
     cfg.write_text(f"""
 [site]
 secret_file = "{tmp_path / 's'}"
-[[cameras]]
+[[readers]]
+kind = "camera"
 source = "opencv"
 device = "/dev/video-none"
 [ledger]
@@ -165,7 +173,7 @@ def test_usage_errors_exit_2(tmp_path):
 
 
 def test_pins_held_by_another_program_are_not_free(tmp_path):
-    cfg = config.Config()
+    cfg = gate_config()
     factory = MockFactory()
     holder = OutputDevice(17, pin_factory=factory)  # something else drives the relay pin
     try:
@@ -174,7 +182,7 @@ def test_pins_held_by_another_program_are_not_free(tmp_path):
         holder.close()
     assert findings["gpio"].status == "fail" and "not free" in findings["gpio"].detail
     assert "systemctl stop qrgate" in findings["gpio"].fix
-    moved = config.Config(gate=config.GateConfig(pins={"relay": 23}))
+    moved = gate_config(gate={"pins": {"relay": 23}})
     findings = {f.check: f for f in doctor.check_gpio(moved, pin_factory=MockFactory())}
     assert findings["pin map"].status == "warn" and "relay GPIO 23 (map: 17)" in findings["pin map"].detail
     assert findings["gpio"].status == "ok"
@@ -183,13 +191,13 @@ def test_pins_held_by_another_program_are_not_free(tmp_path):
 def test_broker_refusing_the_credentials_is_a_failed_check(tmp_path):
     broker = MosquittoBroker(anonymous=False)
     try:
-        cfg = config.Config(mqtt=config.MqttConfig(host=broker.host, port=broker.port, username="site1-gate1",
-                                                   password="wrong"))
+        cfg = gate_config(mqtt={"host": broker.host, "port": broker.port, "username": "site1-gate1",
+                                "password": "wrong"})
         (finding,) = doctor.check_broker(cfg)
     finally:
         broker.close()
     assert finding.status == "fail" and "refused" in finding.detail and "mqtt.password" in finding.fix
-    (finding,) = doctor.check_broker(config.Config(mqtt=config.MqttConfig(port=broker.port)))
+    (finding,) = doctor.check_broker(gate_config(mqtt={"port": broker.port}))
     assert finding.status == "fail" and "cannot connect" in finding.detail
 
 
@@ -197,8 +205,8 @@ def test_osdp_board_answers_in_the_secure_channel():
     from test_osdp_backend import ADDR, KEY, libosdp_pd
 
     with libosdp_pd(key=KEY) as (_pd, path, _commands):
-        cfg = config.Config(gate=config.GateConfig(backend="osdp", osdp_port=path, osdp_address=ADDR,
-                                                   osdp_scbk=KEY.hex()))
+        cfg = gate_config(gate={"backend": "osdp", "osdp_port": path, "osdp_address": ADDR,
+                                "osdp_scbk": KEY.hex()})
         (finding,) = doctor.check_osdp(cfg, wait=8)
     assert finding.status == "ok" and "secure channel on" in finding.detail, finding
 
@@ -208,13 +216,13 @@ def test_a_silent_osdp_line_fails_with_the_fix():
 
     master, slave, path = raw_pty()
     try:
-        cfg = config.Config(gate=config.GateConfig(backend="osdp", osdp_port=path))
+        cfg = gate_config(gate={"backend": "osdp", "osdp_port": path})
         (finding,) = doctor.check_osdp(cfg, wait=1.5)
     finally:
         os.close(master)
         os.close(slave)
     assert finding.status == "fail" and "no answer" in finding.detail and "A/B wires" in finding.fix
-    (finding,) = doctor.check_osdp(config.Config(gate=config.GateConfig(backend="osdp", osdp_port="/dev/ttyNONE")))
+    (finding,) = doctor.check_osdp(gate_config(gate={"backend": "osdp", "osdp_port": "/dev/ttyNONE"}))
     assert finding.status == "fail" and "no such serial device" in finding.detail
 
 
@@ -227,14 +235,32 @@ def test_broker_acl_refusing_the_gates_topics_is_a_failed_check(tmp_path):
     acl = REPO / "hardware" / "mosquitto" / "acl"
     broker = MosquittoBroker(anonymous=False, extra_conf=f"password_file {pwfile}\nacl_file {acl}\n")
     try:
-        own = config.Config(site=config.SiteConfig(id="site2"),
-                            mqtt=config.MqttConfig(host=broker.host, port=broker.port, username="site2-gate1",
-                                                   password="pw"))
+        own = gate_config(site={"id": "site2"}, mqtt={"host": broker.host, "port": broker.port,
+                                                       "username": "site2-gate1", "password": "pw"})
         (finding,) = doctor.check_broker(own)
         assert finding.status == "ok", finding
         # the same user configured as a gate of site1: the ACL does not let it read site1's commands
-        other = config.Config(mqtt=own.mqtt)
+        other = gate_config(mqtt=own.mqtt.model_dump())
         (finding,) = doctor.check_broker(other)
     finally:
         broker.close()
     assert finding.status == "fail" and "a message on qrgate/site1/gate1/result did not come back" in finding.detail, finding
+
+
+def test_serial_and_hid_readers_are_opened_or_named_missing():
+    from test_osdp_interop import raw_pty
+
+    master, slave, path = raw_pty()
+    try:
+        cfg = validate(config.Config, {"readers": [
+            {"kind": "serial", "port": path}, {"kind": "serial", "port": "/dev/ttyNONE"},
+            {"kind": "hid", "device": "/dev/input/by-id/none-event-kbd"}]})
+        findings = doctor.check_readers(cfg, wait_seconds=3, camera_seconds=0.1, trust=None)
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert [(f.check, f.status) for f in findings] == [
+        ("reader 0", "ok"), ("reader 1", "fail"), ("reader 2", "fail"), ("code", "skip")]
+    assert "opens at 9600 baud" in findings[0].detail
+    assert "no such device" in findings[1].detail and "dialout" in findings[1].fix
+    assert "cannot open" in findings[2].detail and "input group" in findings[2].fix

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Callable
 
 from .clock_sync import kernel_clock_synced
-from .config import CameraConfig, Config
+from .config import Config
+from .config.readers import CameraReaderConfig, HidReaderConfig, SerialReaderConfig
 from .errors import QrgateError
 from .gate.pins import DEFAULT_PINS
 
@@ -83,10 +84,10 @@ CAMERA_FIX = {
 }
 
 
-def open_camera(camera: CameraConfig):
-    from .app import open_source
+def open_camera(camera: CameraReaderConfig, index: int = 0):
+    from .app import open_reader
 
-    source = open_source(camera)
+    source = open_reader(camera, index)
     return source if hasattr(source, "read") else source()
 
 
@@ -104,12 +105,12 @@ def measure_camera(source, seconds: float, clock: Callable[[], float] = time.mon
     return frames, clock() - started, shape
 
 
-def check_camera(index: int, camera: CameraConfig, *, seconds: float = CAMERA_SECONDS,
+def check_camera(index: int, camera: CameraReaderConfig, *, seconds: float = CAMERA_SECONDS,
                  opener: Callable = open_camera) -> tuple[Finding, object | None]:
     """The camera opens and delivers frames: resolution and frame rate. Returns the open source."""
     name, fix = f"camera {index}", CAMERA_FIX.get(camera.source, "")
     where = camera.device if camera.source in ("opencv", "picamera2") else ", ".join(camera.files[:2])
-    source, error = _in_thread(lambda: opener(camera), OPEN_TIMEOUT)
+    source, error = _in_thread(lambda: opener(camera, index), OPEN_TIMEOUT)
     if error is not None:
         return Finding(name, FAIL, f"{camera.source} {where}: not found or cannot be opened ({_reason(error)})",
                        fix), None
@@ -131,9 +132,9 @@ def wait_for_code(source, cfg: Config, trust, seconds: float, *, clock: Callable
     """Hold a QR code to the camera: it is read, and what the gate would make of it is shown
     by format and verdict only, never the code's text."""
     from .credentials import verify
-    from .vision.decoder import Decoder, settings_from
+    from .vision.decoder import Decoder
 
-    decoder = Decoder(settings_from(cfg.decoder))
+    decoder = Decoder(cfg.decoder)
     started = clock()
     while clock() - started < seconds:
         frame = source.read()
@@ -157,22 +158,14 @@ def wait_for_code(source, cfg: Config, trust, seconds: float, *, clock: Callable
 def check_gpio(cfg: Config, *, pin_factory=None) -> list[Finding]:
     if cfg.gate.backend != "gpio":
         return [Finding("gpio", SKIP, f"not used (gate.backend = {cfg.gate.backend!r})")]
-    pins = {**DEFAULT_PINS, **cfg.gate.pins}
+    pins = cfg.gate.pins.model_dump()  # the config already refuses unknown names and shared pins
     findings = []
-    unknown = sorted(set(cfg.gate.pins) - set(DEFAULT_PINS))
-    if unknown:
-        findings.append(Finding("pin map", FAIL, f"gate.pins has unknown names: {', '.join(unknown)}",
-                                f"use the names of hardware/pinmap.toml [pi]: {', '.join(DEFAULT_PINS)}"))
-    shared = sorted({n for n in pins.values() if list(pins.values()).count(n) > 1})
-    if shared:
-        findings.append(Finding("pin map", FAIL, f"GPIO {', '.join(map(str, shared))} used twice in gate.pins",
-                                "every signal needs its own pin (hardware/pinmap.toml [pi])"))
     moved = {k: v for k, v in pins.items() if DEFAULT_PINS.get(k) not in (None, v)}
     if moved:
         findings.append(Finding("pin map", WARN, "differs from hardware/pinmap.toml [pi]: " + ", ".join(
             f"{k} GPIO {v} (map: {DEFAULT_PINS[k]})" for k, v in sorted(moved.items())),
             "rewire to the pin map, or keep gate.pins and note the change in the cabinet"))
-    elif not findings:
+    else:
         findings.append(Finding("pin map", OK, "gate.pins agrees with hardware/pinmap.toml [pi]"))
     # GPIOZERO_PIN_FACTORY (gpiozero's own override, e.g. "mock") needs no GPIO device
     if pin_factory is None and not os.environ.get("GPIOZERO_PIN_FACTORY") and not any(Path("/dev").glob("gpiochip*")):
@@ -202,7 +195,7 @@ def _open_pins(pins: dict[str, int], pin_factory) -> Finding:
 def check_osdp(cfg: Config, *, wait: float = 8.0) -> list[Finding]:
     gate = cfg.gate
     if gate.backend != "osdp":
-        return [Finding("osdp", SKIP, "not used (gate.backend = 'gpio')")]
+        return [Finding("osdp", SKIP, f"not used (gate.backend = {gate.backend!r})")]
     port_fix = f"check the RS-485 adapter and gate.osdp_port; the gate's user needs the dialout group; {STOP_SERVICE}"
     if not gate.osdp_port.startswith(("/dev/pts/",)) and not Path(gate.osdp_port).exists():
         return [Finding("serial", FAIL, f"{gate.osdp_port}: no such serial device", port_fix)]
@@ -231,9 +224,29 @@ def check_osdp(cfg: Config, *, wait: float = 8.0) -> list[Finding]:
     return [Finding("osdp", OK, f"{where}: online, secure channel {'on' if state.get('secure_channel') else 'off'}")]
 
 
-def check_readers(cfg: Config) -> list[Finding]:
-    """Serial and HID QR readers: the config has only cameras today."""
-    return [Finding("readers", SKIP, "no serial or HID readers in the config (cameras only)")]
+def check_serial_reader(index: int, reader: SerialReaderConfig) -> Finding:
+    """A serial scanner module speaks only when it reads a code: the port must exist and open."""
+    name = f"reader {index}"
+    fix = f"check the scanner's cable and readers[{index}].port; the gate's user needs the dialout group"
+    if not Path(reader.port).exists():
+        return Finding(name, FAIL, f"serial {reader.port}: no such device", fix)
+    import serial
+
+    try:
+        serial.Serial(reader.port, reader.baud, timeout=0.2).close()
+    except (serial.SerialException, OSError) as exc:
+        return Finding(name, FAIL, f"serial {reader.port}: cannot open ({exc})", fix + "; " + STOP_SERVICE)
+    return Finding(name, OK, f"serial {reader.port} opens at {reader.baud} baud (a scanner speaks when it reads)")
+
+
+def check_hid_reader(index: int, reader: HidReaderConfig) -> Finding:
+    name = f"reader {index}"
+    fix = f"plug the scanner in; readers[{index}].device from 'ls /dev/input/by-id/'; the gate's user needs the input group"
+    try:
+        os.close(os.open(reader.device, os.O_RDONLY | os.O_NONBLOCK))
+    except OSError as exc:
+        return Finding(name, FAIL, f"hid {reader.device}: cannot open ({exc.strerror})", fix)
+    return Finding(name, OK, f"hid {reader.device} opens")
 
 
 # -- broker ------------------------------------------------------------------------------
@@ -242,13 +255,11 @@ def check_broker(cfg: Config, *, timeout: float = 5.0) -> list[Finding]:
     if not m.enabled:
         return [Finding("broker", SKIP, "mqtt.enabled = false")]
     from .comms.client import make_client
-    from .comms.mqtt import BrokerSettings
     from .comms.topics import GateTopics
 
     where = f"{m.host}:{m.port}" + (f" as {m.username}" if m.username else " without a user name")
     try:
-        client = make_client(f"qrgate-doctor-{cfg.gate.id}-{os.getpid()}",
-                             BrokerSettings(m.host, m.port, m.username, m.password, m.ca_file, m.cert_file, m.key_file))
+        client = make_client(f"qrgate-doctor-{cfg.gate.id}-{os.getpid()}", m)  # [mqtt] is a BrokerSettings
     except QrgateError as exc:
         return [Finding("broker", FAIL, str(exc), "fix the mqtt.* TLS paths")]
     connected, subscribed, echoed = threading.Event(), threading.Event(), threading.Event()
@@ -392,30 +403,50 @@ def check_trust(cfg: Config):
 
 
 # -- all of it ----------------------------------------------------------------------------
-def run_checks(cfg: Config, *, wait_seconds: float | None = None, pin_factory=None,
-               camera_seconds: float = CAMERA_SECONDS) -> list[Finding]:
+def check_readers(cfg: Config, *, wait_seconds: float | None, camera_seconds: float, trust) -> list[Finding]:
+    """Each reader in turn; with wait_seconds, the first camera also waits for a code."""
     findings: list[Finding] = []
-    trust_findings, trust = check_trust(cfg)
-    for i, camera in enumerate(cfg.cameras):
-        finding, source = check_camera(i, camera, seconds=camera_seconds)
+    waited = wait_seconds is None
+    for i, reader in enumerate(cfg.readers):
+        if isinstance(reader, SerialReaderConfig):
+            findings.append(check_serial_reader(i, reader))
+            continue
+        if isinstance(reader, HidReaderConfig):
+            findings.append(check_hid_reader(i, reader))
+            continue
+        finding, source = check_camera(i, reader, seconds=camera_seconds)
         findings.append(finding)
         try:
-            if i == 0 and wait_seconds is not None:
-                if finding.status == FAIL or source is None:
-                    findings.append(Finding("code", SKIP, "not tried: camera 0 delivers no frames"))
-                else:
-                    if not getattr(source, "is_live", True):  # a replay starts again from its first frame
-                        _in_thread(source.close, 5.0)
-                        source = open_camera(camera)
-                    print(f"hold a QR code to camera 0 (waiting up to {wait_seconds:g} s)", file=sys.stderr, flush=True)
-                    findings.append(wait_for_code(source, cfg, trust, wait_seconds))
+            if not waited:
+                waited = True
+                findings.append(_wait(i, reader, finding, source, cfg, trust, wait_seconds))
         finally:
             if source is not None:
                 _in_thread(source.close, 5.0)
-    if not cfg.cameras:
-        findings.append(Finding("camera", FAIL, "no [[cameras]] in the config", "add one (deploy/gate.toml)"))
+    if not waited:
+        findings.append(Finding("code", SKIP, "not tried: no camera reader"))
+    return findings
+
+
+def _wait(index: int, reader, finding: Finding, source, cfg: Config, trust, seconds: float) -> Finding:
+    if finding.status == FAIL or source is None:
+        return Finding("code", SKIP, f"not tried: camera {index} delivers no frames")
+    if not getattr(source, "is_live", True):  # a replay starts again from its first frame
+        _in_thread(source.close, 5.0)
+        source = open_camera(reader, index)
+    print(f"hold a QR code to camera {index} (waiting up to {seconds:g} s)", file=sys.stderr, flush=True)
+    try:
+        return wait_for_code(source, cfg, trust, seconds)
+    finally:
+        _in_thread(source.close, 5.0)
+
+
+def run_checks(cfg: Config, *, wait_seconds: float | None = None, pin_factory=None,
+               camera_seconds: float = CAMERA_SECONDS) -> list[Finding]:
+    trust_findings, trust = check_trust(cfg)
+    findings = check_readers(cfg, wait_seconds=wait_seconds, camera_seconds=camera_seconds, trust=trust)
     for check in (lambda: check_gpio(cfg, pin_factory=pin_factory), lambda: check_osdp(cfg),
-                  lambda: check_readers(cfg), lambda: check_broker(cfg), lambda: check_clock(cfg),
+                  lambda: check_broker(cfg), lambda: check_clock(cfg),
                   lambda: check_disk(cfg), lambda: check_ledger(cfg), lambda: check_secret(cfg)):
         try:
             findings.extend(check())

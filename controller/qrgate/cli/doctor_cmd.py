@@ -15,7 +15,7 @@ def add_parser(sub) -> None:
     doctor.add_argument("--config", default=DEFAULT_CONFIG, help=f"TOML config file (default {DEFAULT_CONFIG})")
     doctor.add_argument("--json", action="store_true", help="one JSON object: ok and every check")
     doctor.add_argument("--wait-for-code", type=float, metavar="SECONDS",
-                        help="also wait this long for a QR code held to camera 0")
+                        help="also wait this long for a QR code held to the first camera")
     doctor.set_defaults(handler=run)
 
 
