@@ -88,7 +88,7 @@ BUILD="$(mktemp -d)"
 trap 'rm -rf "$BUILD"' EXIT
 tar -C "$SRC" --exclude=.git --exclude=.venv --exclude=.cache --exclude='*.egg-info' -cf - . | tar -C "$BUILD" -xf -
 "$PREFIX/venv/bin/pip" install --quiet --disable-pip-version-check --upgrade --prefer-binary \
-    --only-binary=lgpio,zxing-cpp,numpy,cryptography,pillow,opencv-python-headless "$BUILD[$EXTRAS]" \
+    --only-binary=lgpio,zxing-cpp,numpy,cryptography,pillow,opencv-python-headless,pydantic-core,argon2-cffi-bindings,cffi "$BUILD[$EXTRAS]" \
     || die "pip install failed; see the lines above"
 # the same version number again (an upgrade from a newer checkout) must still replace the code
 "$PREFIX/venv/bin/pip" install --quiet --disable-pip-version-check --no-deps --force-reinstall "$BUILD" \
