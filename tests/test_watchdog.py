@@ -11,7 +11,7 @@ from gpiozero.pins.mock import MockFactory
 
 from gatesim.camera import VirtualCamera
 from qrgate.app import GateApp
-from qrgate.config import CameraConfig, Config, LedgerConfig, MqttConfig, SiteConfig, TrustConfig
+from qrgate.config import CameraReaderConfig, Config, LedgerConfig, MqttConfig, SiteConfig, TrustConfig
 from qrgate.gate.gpio import GpioGateIO
 from qrgate.gate.pins import DEFAULT_PINS
 from qrgate.gate_health import GateSample, HealthWatch, LaneSample
@@ -81,7 +81,7 @@ def drain(sock) -> list[bytes]:
 def test_a_stalled_decoder_thread_stops_the_pets(tmp_path, keys, listener):
     path, sock = listener
     pins = MockFactory()
-    cfg = Config(site=SiteConfig(secret_file=str(tmp_path / "s")), cameras=[CameraConfig(source="files")],
+    cfg = Config(site=SiteConfig(secret_file=str(tmp_path / "s")), readers=[CameraReaderConfig()],
                  trust=TrustConfig(files=[keys["trust"]]), ledger=LedgerConfig(path=str(tmp_path / "l.db")),
                  mqtt=MqttConfig(enabled=False))
     io = GpioGateIO(pin_factory=pins)
