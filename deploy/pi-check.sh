@@ -142,8 +142,14 @@ print("pi-check: doctor said:", "; ".join(f"{c['check']} {c['status']}" for c in
 PY
 
 # -- the demo --------------------------------------------------------------------------------------
-say "running: qrgate sim (the demo), under emulation"
-in_root sh -c 'cd /root && /usr/local/bin/qrgate sim --broker amqtt' > "$CACHE/demo.log" 2>&1 || true
-tail -15 "$CACHE/demo.log"
-grep -q "RESULT: ok" "$CACHE/demo.log" || die "the demo did not end RESULT: ok ($CACHE/demo.log)"
+# The demo runs in real time, and qemu decodes many times slower than a Pi: on a busy machine a
+# visitor can walk on before the emulated decoder has read the code. So it gets a second try; both
+# results are shown.
+for attempt in 1 2; do
+    say "running: qrgate sim (the demo), under emulation, try $attempt"
+    in_root sh -c 'cd /root && /usr/local/bin/qrgate sim --broker amqtt' > "$CACHE/demo.log" 2>&1 || true
+    tail -15 "$CACHE/demo.log"
+    grep -q "RESULT: ok" "$CACHE/demo.log" && break
+    [ "$attempt" = 2 ] && die "the demo did not end RESULT: ok ($CACHE/demo.log)"
+done
 say "PASSED"
