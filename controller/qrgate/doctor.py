@@ -79,15 +79,15 @@ CAMERA_FIX = {
                  "'sudo apt install python3-picamera2'; " + STOP_SERVICE + " (the camera has one user)",
     "opencv": "plug the camera in and check 'ls /dev/video*'; the gate's user needs the video group; "
               + STOP_SERVICE,
-    "files": "the cameras[].files paths must name readable images",
-    "video": "cameras[].files must name one readable video file",
+    "files": "the readers[].files paths must name readable images",
+    "video": "readers[].files must name one readable video file",
 }
 
 
 def open_camera(camera: CameraReaderConfig, index: int = 0):
-    from .app import open_reader
+    from . import app
 
-    source = open_reader(camera, index)
+    source = app.open_camera(camera)
     return source if hasattr(source, "read") else source()
 
 
