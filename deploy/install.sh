@@ -35,7 +35,8 @@ done
 
 # -- OS packages ---------------------------------------------------------------------------
 if [ "${QRGATE_NO_APT:-0}" != 1 ]; then
-    packages="python3 python3-venv python3-pip ca-certificates sqlite3"
+    # python3-evdev: USB keyboard-wedge scanners ([[readers]] kind = "hid"); from PyPI it needs a compiler
+    packages="python3 python3-venv python3-pip ca-certificates sqlite3 python3-evdev"
     # the Pi camera stack comes from Raspberry Pi OS's own archive; plain Debian has no such package
     if apt-cache show python3-picamera2 >/dev/null 2>&1; then
         packages="$packages python3-picamera2"

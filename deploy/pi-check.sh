@@ -121,6 +121,8 @@ rm -f "$ROOT/var/lib/qrgate/upgrade-check.sqlite3"
 say "upgrade kept the config and /var/lib/qrgate; mode $(stat -c %a "$ROOT/var/lib/qrgate") owner $(in_root stat -c %U /var/lib/qrgate)"
 in_root /opt/qrgate/venv/bin/python -c "import lgpio" || die "lgpio from the [pi] extra does not import"
 say "lgpio (the [pi] extra, an aarch64 wheel) imports in the venv"
+in_root /opt/qrgate/venv/bin/python -c "import evdev" || die "the OS's python3-evdev does not import in the venv"
+say "evdev (hid readers, from the OS's python3-evdev) imports in the venv"
 
 # -- doctor: no camera, no pins here; it must say so, not crash --------------------------------
 say "running: qrgate doctor --json --config /etc/qrgate/gate.toml"
