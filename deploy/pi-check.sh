@@ -94,6 +94,8 @@ if in_root sh -c 'command -v gcc cc' >/dev/null 2>&1; then die "the root has a c
 say "no compiler in the root (gcc/cc absent)"
 
 # -- the documented install path ---------------------------------------------------------------
+# the cache keeps the base system only: each run installs afresh, as on a new card
+rm -rf "$ROOT/etc/qrgate" "$ROOT/opt/qrgate" "$ROOT/var/lib/qrgate" "$ROOT/usr/local/bin/qrgate"
 say "copying the project to /root/qrgate"
 rm -rf "$ROOT/root/qrgate"
 mkdir -p "$ROOT/root/qrgate"
