@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test venv mosquitto chromium bench fuzz clean ha-check
+.PHONY: demo test venv mosquitto chromium systemd-analyze bench fuzz clean ha-check pi-check
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,8 +39,12 @@ mosquitto:
 chromium:
 	$(call apt_need,chromium,[ -x /usr/bin/chromium ],open the web pages in a real browser)
 
+# tests/test_systemd_units.py runs `systemd-analyze verify` on deploy/systemd/*.service.
+systemd-analyze:
+	$(call apt_need,systemd,command -v systemd-analyze >/dev/null 2>&1 || [ -x /usr/bin/systemd-analyze ],verify the systemd units)
+
 # Two workers (pytest-xdist): the suite's brokers, databases and ports are each test's own.
-test: $(STAMP) mosquitto chromium
+test: $(STAMP) mosquitto chromium systemd-analyze
 	$(VENV)/bin/pytest -n 2
 
 # A real Home Assistant (the last release for Python 3.11) checks what the gates announce; not part of
@@ -61,6 +65,11 @@ $(HA_VENV)/.installed: tests/homeassistant/requirements.txt
 ha-check: $(STAMP) mosquitto $(HA_VENV)/.installed
 	$(VENV)/bin/python tests/homeassistant/ha_check.py
 
+# The Pi's platform under emulation: a Debian bookworm arm64 root (cached in .cache/pi-root),
+# the documented install, doctor and the demo. Needs root; about 5 minutes; not part of `make test`.
+pi-check:
+	deploy/pi-check.sh
+
 bench: $(STAMP)
 	$(VENV)/bin/qrgate bench --json
 
@@ -71,4 +80,6 @@ fuzz: $(STAMP)
 	bench/fuzz/long_run.sh $(FUZZ_SECONDS) .cache/fuzz
 
 clean:
+	@if [ -d .cache/pi-root ] && grep -qs "$$(pwd)/.cache/pi-root/" /proc/mounts; then \
+		echo "something is still mounted under .cache/pi-root: not removing it"; exit 1; fi
 	rm -rf $(VENV) .pytest_cache .cache build *.egg-info controller/*.egg-info

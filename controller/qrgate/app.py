@@ -50,6 +50,7 @@ from .state.alarms import AlarmChange
 from .state.door import DoorMonitor
 from .state.gate import GateState
 from .state.mode import GateMode
+from .supervisor import Supervisor
 from .vision.debounce import Debouncer
 from .vision.decoder import Decoder
 from .vision.sources import FrameSource, ImageFiles, OpenCVCamera, VideoFile
@@ -630,9 +631,11 @@ class GateApp:
             signal.signal(sig, on_signal(stop))
         signal.signal(signal.SIGHUP, on_signal(reload))
         self.start()
+        supervisor = Supervisor(self).started()  # systemd: READY=1, then watchdog pets while healthy
         try:
             while True:
                 wake.wait(1.0)
+                supervisor.tick()
                 wake.clear()
                 if stop.is_set():
                     break
@@ -643,4 +646,5 @@ class GateApp:
                     log.warning("every reader has ended; stopping")
                     break
         finally:
+            supervisor.stopping()
             self.stop()
