@@ -318,7 +318,10 @@ def test_site_serve_listens_on_loopback_with_the_api_described(tmp_path, mosquit
         wait_for_port(port, timeout=30)
         doc = httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=5).json()
         assert "/api/sites/{site}/trace" in doc["paths"]
-        assert httpx.get(f"http://127.0.0.1:{port}/api/sites/site1/today", timeout=5).status_code == 401
+        answer = httpx.get(f"http://127.0.0.1:{port}/api/sites/site1/today", timeout=5)
+        assert answer.status_code == 401 and answer.headers["x-frame-options"] == "DENY"
+        rebound = httpx.get(f"http://127.0.0.1:{port}/api/me", headers={"Host": "evil.example"}, timeout=5)
+        assert rebound.status_code == 400  # a page that rebinds its name to 127.0.0.1 gets nothing
         first = proc.stdout.readline()
         assert f"http://127.0.0.1:{port}/" in first
     finally:
