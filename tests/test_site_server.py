@@ -332,3 +332,30 @@ def test_site_serve_listens_on_loopback_with_the_api_described(tmp_path, mosquit
     out = subprocess.run([sys.executable, "-m", "qrgate", "site", "serve", "--config", str(bad)],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and out.stderr.strip().count("\n") == 0 and "database.url" in out.stderr
+
+
+def test_site_commands_add_users_from_stdin_and_make_the_register(tmp_path):
+    config = tmp_path / "site.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path}/site.db"\n'
+                      f'[pass_register]\npath = "{tmp_path}/reg.jsonl"\nkey_file = "{tmp_path}/reg.key"\n')
+
+    def site(*argv, stdin=""):
+        return subprocess.run([sys.executable, "-m", "qrgate", "site", *argv, "--config", str(config), "--json"],
+                              input=stdin, capture_output=True, text=True, timeout=60)
+
+    made = site("register-init")
+    assert made.returncode == 0, made.stderr
+    assert (tmp_path / "reg.key").stat().st_mode & 0o077 == 0  # the key is its owner's only
+    header = json.loads((tmp_path / "reg.jsonl").read_text().splitlines()[0])
+    assert header["public_key"] == json.loads(made.stdout)["public_key"]
+    again = site("register-init")
+    assert again.returncode == 2 and "exists already" in again.stderr  # a key is never replaced
+    added = site("user", "add", "--name", "lan", "--role", "tracer", stdin=PASSWORD + "\n")
+    assert added.returncode == 0 and json.loads(added.stdout) == {"user": "lan", "role": "tracer", "new": True}
+    assert PASSWORD not in added.stdout + added.stderr
+    short = site("user", "add", "--name", "lan", "--role", "tracer", stdin="short\n")
+    assert short.returncode == 2 and "at least 10" in short.stderr
+    listed = json.loads(site("user", "list").stdout)["users"]
+    assert [(u["name"], u["role"]) for u in listed] == [("lan", "tracer")]
+    assert json.loads(site("purge").stdout) == {"events": 0, "trace_log": 0}
+    assert json.loads(site("migrate").stdout)["versions"] == {"core": 1}
