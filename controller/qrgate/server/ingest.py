@@ -91,6 +91,7 @@ class Ingest:
         self.client.manual_ack_set(True)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
+        self.client.on_connect_fail = self._on_connect_fail
         self.client.on_message = self._on_message
         self._writer = threading.Thread(target=self._write_loop, name="site-ingest", daemon=True)
 
@@ -121,6 +122,9 @@ class Ingest:
         self.connected.set()
         log.info("connected to %s:%s; session %s", self.cfg.mqtt.host, self.cfg.mqtt.port,
                  "resumed" if flags.session_present else "new")
+
+    def _on_connect_fail(self, client, userdata):
+        log.warning("cannot reach the broker %s:%s; retrying", self.cfg.mqtt.host, self.cfg.mqtt.port)
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties):
         self.connected.clear()
