@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test venv mosquitto chromium systemd-analyze bench fuzz clean ha-check pi-check
+.PHONY: demo test venv mosquitto chromium systemd-analyze postgresql bench fuzz clean ha-check pi-check
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,8 +43,18 @@ chromium:
 systemd-analyze:
 	$(call apt_need,systemd,command -v systemd-analyze >/dev/null 2>&1 || [ -x /usr/bin/systemd-analyze ],verify the systemd units)
 
+# The site server's tests use the machine's PostgreSQL at 127.0.0.1:5432 (trust auth for local
+# TCP, as Debian's default pg_hba.conf has it); each test session makes and drops its own database.
+postgresql:
+	$(call apt_need,postgresql,command -v pg_lsclusters >/dev/null 2>&1 && [ -n "$$(ls /etc/postgresql 2>/dev/null)" ],store the site server's events in a real PostgreSQL)
+	@if command -v pg_lsclusters >/dev/null 2>&1 && [ -n "$$(ls /etc/postgresql 2>/dev/null)" ]; then \
+		v=$$(ls /etc/postgresql | sort -n | tail -1); \
+		pg_lsclusters -h | grep -q "^$$v main .* online" || pg_ctlcluster --skip-systemctl-redirect $$v main start || \
+			echo "PostgreSQL $$v did not start: the site server's tests will fail"; \
+	fi
+
 # Two workers (pytest-xdist): the suite's brokers, databases and ports are each test's own.
-test: $(STAMP) mosquitto chromium systemd-analyze
+test: $(STAMP) mosquitto chromium systemd-analyze postgresql
 	$(VENV)/bin/pytest -n 2
 
 # A real Home Assistant (the last release for Python 3.11) checks what the gates announce; not part of

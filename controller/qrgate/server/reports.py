@@ -1,0 +1,163 @@
+"""What the managers read: counts, occupancy, denials, alarms, one holder's movements.
+
+Days and hours are the site's own (its `tz`): the database groups events by quarter hour
+(every time zone's offset is a whole number of quarter hours), and each quarter is placed in
+its local day and hour here, so the query stays one GROUP BY on either engine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections import defaultdict
+
+from sqlalchemy import and_, case, func, literal, select
+
+from .config import ServedSiteConfig
+from .db import Database, events
+from .stays import Stay, occupancy_series
+
+QUARTER = 900
+MOVEMENT_TYPES = ("entry", "exit")
+ALARM_TYPES = ("alarm", "alarm_cleared", "alarm_ack")
+
+
+def local_day_bounds(day: dt.date, tz: str) -> tuple[float, float]:
+    """[start, end) of a local day in epoch seconds (23 or 25 hours on a DST change)."""
+    zone = zoneinfo.ZoneInfo(tz)
+    start = dt.datetime.combine(day, dt.time(), zone)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), zone)
+    return start.timestamp(), end.timestamp()
+
+
+def counts(db: Database, site: ServedSiteConfig, start: float, end: float, by: str = "day",
+           gate: str | None = None) -> list[dict]:
+    """Entries, exits and denials per gate and local day (or hour) in [start, end)."""
+    quarter = func.floor(events.c.at / QUARTER)
+    where = [events.c.site == site.id, events.c.at >= start, events.c.at < end,
+             events.c.type.in_(("entry", "exit", "denied"))]
+    if gate:
+        where.append(events.c.gate == gate)
+    q = (select(events.c.gate, events.c.type, quarter.label("q"), func.count().label("n"))
+         .where(and_(*where)).group_by(events.c.gate, events.c.type, quarter))
+    zone = zoneinfo.ZoneInfo(site.tz)
+    table: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: {"entries": 0, "exits": 0, "denials": 0})
+    key_of = {"entry": "entries", "exit": "exits", "denied": "denials"}
+    with db.engine.connect() as conn:
+        for g, kind, q_index, n in conn.execute(q):
+            local = dt.datetime.fromtimestamp(int(q_index) * QUARTER, zone)
+            bucket = local.strftime("%Y-%m-%d") if by == "day" else local.strftime("%Y-%m-%dT%H:00")
+            table[(bucket, g)][key_of[kind]] += n
+    return [{"site": site.id, by: bucket, "gate": g, **c} for (bucket, g), c in sorted(table.items())]
+
+
+def _place_column(site: ServedSiteConfig):
+    """The place of a movement in SQL: the gate's zone when the site has zones, else the site."""
+    if not site.zones:
+        return literal(site.id)
+    return case({g: zone for zone, gates in site.zones.items() for g in gates}, value=events.c.gate,
+                else_=literal(site.id))
+
+
+def stays_select(site: ServedSiteConfig, lo: float, hi: float, pseudonym: str | None = None):
+    """A SELECT of every stay at the site (per place) that overlaps [lo, hi]: columns pseudonym,
+    place, start, end, entry_gate, exit_gate.
+
+    Each entry is paired with the holder's next movement in the same place (a window function,
+    on both engines): an exit ends the stay there, another entry ends it there too, nothing
+    ends it `max_stay_hours` later. The scan starts max_stay before lo, so a stay that began
+    earlier is seen; a stay still open at hi has no exit gate."""
+    max_stay = site.max_stay_hours * 3600
+    place = _place_column(site).label("place")
+    where = [events.c.site == site.id, events.c.at >= lo - max_stay, events.c.at <= hi,
+             events.c.type.in_(MOVEMENT_TYPES), events.c.pseudonym.is_not(None)]
+    if pseudonym is not None:
+        where.append(events.c.pseudonym == pseudonym)
+    window = {"partition_by": [events.c.pseudonym, place], "order_by": events.c.at}
+    moves = (select(events.c.pseudonym, events.c.at, events.c.type, events.c.gate, place,
+                    func.lead(events.c.at).over(**window).label("next_at"),
+                    func.lead(events.c.type).over(**window).label("next_type"),
+                    func.lead(events.c.gate).over(**window).label("next_gate"))
+             .where(and_(*where)).subquery())
+    ends_by_next = and_(moves.c.next_at.is_not(None), moves.c.next_at <= moves.c.at + max_stay)
+    end = case((ends_by_next, moves.c.next_at), else_=moves.c.at + max_stay)
+    exit_gate = case((and_(ends_by_next, moves.c.next_type == "exit"), moves.c.next_gate), else_=None)
+    return (select(moves.c.pseudonym, moves.c.place, moves.c.at.label("start"), end.label("end"),
+                   moves.c.gate.label("entry_gate"), exit_gate.label("exit_gate"))
+            .where(moves.c.type == "entry", moves.c.at <= hi, end > lo))
+
+
+def run_stays_query(db: Database, q) -> list:
+    with db.engine.begin() as conn:
+        if not db.is_sqlite:  # the window's sort of a day of movements stays in memory
+            conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
+        return conn.execute(q).fetchall()  # one fetch: row by row costs more than the query
+
+
+def stays_between(db: Database, site: ServedSiteConfig, lo: float, hi: float,
+                  pseudonym: str | None = None) -> list[Stay]:
+    """Every stay at the site (per place) that overlaps [lo, hi] (stays_select)."""
+    return [Stay(*row) for row in run_stays_query(db, stays_select(site, lo, hi, pseudonym))]
+
+
+def occupancy(db: Database, site: ServedSiteConfig, start: float, end: float, step: float,
+              now: float) -> list[dict]:
+    """How many were inside (per place: the site, or each zone) at each step of [start, end]."""
+    end = min(end, now)
+    found = stays_between(db, site, start, end)
+    # a stay with no exit seen yet lasts until now at most
+    found = [s if s.end <= now else Stay(s.pseudonym, s.place, s.start, now, s.entry_gate, s.exit_gate)
+             for s in found]
+    places = sorted({s.place for s in found}) or [site.id]
+    out = []
+    for place in places:
+        mine = [s for s in found if s.place == place]
+        out.append({"place": place, "points": [{"at": t, "inside": n}
+                                               for t, n in occupancy_series(mine, start, end, step)]})
+    return out
+
+
+def denials(db: Database, site: ServedSiteConfig, start: float, end: float) -> list[dict]:
+    q = (select(events.c.gate, events.c.reason, func.count().label("n"))
+         .where(events.c.site == site.id, events.c.type == "denied", events.c.at >= start, events.c.at < end)
+         .group_by(events.c.gate, events.c.reason).order_by(func.count().desc()))
+    with db.engine.connect() as conn:
+        return [{"gate": g, "reason": r, "count": n} for g, r, n in conn.execute(q)]
+
+
+def alarms(db: Database, site: ServedSiteConfig, start: float, end: float, limit: int) -> list[dict]:
+    q = (select(events.c.id, events.c.gate, events.c.at, events.c.type, events.c.reason)
+         .where(events.c.site == site.id, events.c.type.in_(ALARM_TYPES), events.c.at >= start, events.c.at < end)
+         .order_by(events.c.at.desc()).limit(limit))
+    with db.engine.connect() as conn:
+        return [{"id": i, "gate": g, "at": at, "type": t, "alarm": r} for i, g, at, t, r in conn.execute(q)]
+
+
+def holder_events(db: Database, pseudonym: str, start: float, end: float, sites: list[str],
+                  limit: int) -> list[dict]:
+    """One holder's events (entries, exits, denials) at the given sites, oldest first."""
+    q = (select(events.c.id, events.c.site, events.c.gate, events.c.seq, events.c.at, events.c.type,
+                events.c.reason, events.c.direction)
+         .where(events.c.pseudonym == pseudonym, events.c.site.in_(sites), events.c.at >= start, events.c.at < end)
+         .order_by(events.c.at).limit(limit))
+    with db.engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def latest_events(db: Database, site: ServedSiteConfig, after_at: float, limit: int) -> list[dict]:
+    """Events received after `after_at` (for live updates of the pages), oldest first."""
+    q = (select(events.c.id, events.c.gate, events.c.seq, events.c.at, events.c.type, events.c.reason,
+                events.c.direction, events.c.received_at)
+         .where(events.c.site == site.id, events.c.received_at > after_at)
+         .order_by(events.c.received_at).limit(limit))
+    with db.engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def gates(db: Database, site: ServedSiteConfig) -> list[dict]:
+    """Each gate heard from: its newest seq and event time, and its zone."""
+    q = (select(events.c.gate, func.max(events.c.seq), func.max(events.c.at), func.count())
+         .where(events.c.site == site.id).group_by(events.c.gate).order_by(events.c.gate))
+    with db.engine.connect() as conn:
+        return [{"gate": g, "last_seq": seq, "last_at": at, "events": n, "zone": site.zone_of(g)}
+                for g, seq, at, n in conn.execute(q)]
