@@ -149,7 +149,7 @@ class DeclarationSite:
             again = f"<p>{_e(text('pass_again', lang))}</p>" if outcome.again else ""
             body = (f'<div class="pass"><h1>{_e(text("pass_title", lang))}</h1>{again}'
                     f'<img id="pass" alt="{_e(text("pass_title", lang))}" src="data:image/png;base64,{png}">'
-                    f"<p>{_e(text('pass_valid', lang, day=outcome.day))}</p>"
+                    f"<p>{_e(text('pass_valid', lang, day=_shown_day(outcome.day, lang)))}</p>"
                     f'<p><a id="save" download="day-pass-{_e(outcome.day)}.png" href="data:image/png;base64,{png}">'
                     f"{_e(text('save', lang))}</a></p></div>")
             return _page(lang, text("pass_title", lang), body)
@@ -221,6 +221,11 @@ class DeclarationSite:
         return Starlette(routes=[Route("/", self.get_form, methods=["GET"]), Route("/", self.post_form, methods=["POST"]),
                                  Route("/api/declarations", self.post_api, methods=["POST"]),
                                  Route("/openapi.json", self.openapi, methods=["GET"])])
+
+
+def _shown_day(day: str, lang: str) -> str:
+    """YYYY-MM-DD as Vietnamese readers write it (dd/mm/yyyy); ISO in English."""
+    return "/".join(reversed(day.split("-"))) if lang == "vi" else day
 
 
 def openapi_schema(settings) -> dict:
