@@ -274,6 +274,8 @@ def test_hostile_input_is_escaped_and_named(service, people):
                        ).status_code == 400
     assert client.post("/api/declarations", content=b"[1,2]").json()["error"] == "bad_request"
     assert client.post("/api/declarations", content=b"{\"name\": 5}").status_code == 400
+    unknown = client.post("/api/declarations", json={**form_of(people[0]), "<x>": "1"})
+    assert (unknown.status_code, unknown.json()["error"]) == (400, "unknown_field")
 
 
 def test_bodies_are_size_limited(service):

@@ -200,6 +200,11 @@ class DeclarationSite:
                 raise BodyError(400, "bad_request") from None
             if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
                 raise BodyError(400, "bad_request")
+            known = {"lang", "consent", *FIELDS, *(f"q_{q.id}" for q in self.service.settings.questions)}
+            unknown = sorted(set(data) - known)
+            if unknown:
+                return JSONResponse({"error": "unknown_field", "message": f"unknown field {unknown[0][:40]!r}"}, 400,
+                                    headers=HEADERS)
             lang = lang_of(data.get("lang"))
             outcome, errors = self._submit({k: v[:200] for k, v in data.items()}, now)
         except BodyError as exc:
@@ -229,18 +234,22 @@ def _shown_day(day: str, lang: str) -> str:
 
 
 def openapi_schema(settings) -> dict:
-    field = {"type": "string", "maxLength": 200}
-    props = {name: field for name in ("name", "birth", "phone", "cccd", "consent")}
-    props["lang"] = {"type": "string", "enum": ["vi", "en"]}
+    props = {"name": {"type": "string", "minLength": 1, "maxLength": 100},
+             "birth": {"type": "string", "description": "YYYY-MM-DD or DD/MM/YYYY", "maxLength": 10},
+             "phone": {"type": "string", "description": "a Vietnamese mobile number", "maxLength": 20},
+             "cccd": {"type": "string", "pattern": "^[0-9]{12}$"},
+             "consent": {"type": "string", "enum": ["yes"]},
+             "lang": {"type": "string", "enum": ["vi", "en"]}}
     for q in settings.questions:
         props[f"q_{q.id}"] = {"type": "string", "enum": ["yes", "no"]}
+    required = ["name", "birth", "phone", "cccd", "consent"] + [f"q_{q.id}" for q in settings.questions]
     error = {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}
     return {
         "openapi": "3.0.3", "info": {"title": "qrgate health declaration", "version": "1"},
         "paths": {"/api/declarations": {"post": {
             "operationId": "declare",
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                "type": "object", "properties": props, "additionalProperties": False}}}},
+                "type": "object", "properties": props, "required": required, "additionalProperties": False}}}},
             "responses": {
                 "200": {"description": "the day pass, or the refusal and its reasons", "content": {"application/json": {
                     "schema": {"type": "object", "properties": {"outcome": {"type": "string", "enum": ["pass", "refused"]}},
