@@ -34,13 +34,16 @@ class DeclarationSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = Field(True, description="Serve the declaration form at /declare")
+    site: str = Field("", max_length=64, description="The [[sites]] id whose visitors declare (its secret_file keys "
+                                                     "the pseudonyms, its tz the days); empty: the first site")
     page_url: str = Field("", max_length=300, description="The form's address the venue QR points to (http:// or "
                                                           "https://, reachable from visitors' phones); empty: the "
                                                           "server's own address + /declare")
     venue_name: str = Field("", max_length=80, description="The venue's name printed on the venue QR poster")
     site_number: int = Field(0, ge=0, le=0xFFFF, description="The site number written in day passes (the gates' "
                                                               "policy.site_number); 0: valid at any site")
-    timezone: str = Field("Asia/Ho_Chi_Minh", description="The site's time zone: a day pass is valid that local day")
+    timezone: str = Field("Asia/Ho_Chi_Minh", description="The site's time zone: a day pass is valid that local "
+                                                          "day (the site server uses the site's tz)")
     retention_days: int = Field(21, ge=1, le=366, description="Days the contact details are kept, then purged "
                                                               "(stated on the form)")
     questions: list[Question] = Field(default_factory=lambda: list(DEFAULT_QUESTIONS),
