@@ -339,3 +339,10 @@ def test_settings_refuse_unknown_keys_and_duplicate_questions():
         DeclarationSettings(retention=3)
     with pytest.raises(ValueError, match="unique"):
         DeclarationSettings(questions=[DEFAULT_QUESTIONS[0], DEFAULT_QUESTIONS[0]])
+
+
+def test_the_form_purges_rows_past_retention_as_it_is_used(service, people):
+    service.declare(validate(form_of(people[0]), DEFAULT_QUESTIONS, TODAY)[0], NOW - 22 * 86400)
+    assert len(store.rows(service.engine)) == 1
+    _client(service).post("/api/declarations", json=form_of(people[1]))
+    assert [r.declared_at for r in store.rows(service.engine)] == [NOW]

@@ -35,6 +35,7 @@ from .texts import text
 log = logging.getLogger(__name__)
 
 FIELDS = ("name", "birth", "phone", "cccd")
+PURGE_EVERY_SECONDS = 3600
 HEADERS = {"Content-Security-Policy": "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
                                       "form-action 'self'; frame-ancestors 'none'",
            "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
@@ -69,6 +70,7 @@ class DeclarationSite:
         s = service.settings
         self.per_address = WindowLimit(s.per_address_per_minute, 60)
         self.per_phone = WindowLimit(s.per_phone_per_day, 86400)
+        self._purged_at = float("-inf")
 
     # -- the pieces ---------------------------------------------------------------------------
 
@@ -94,6 +96,9 @@ class DeclarationSite:
 
     def _submit(self, fields: dict[str, str], now: float):
         """(outcome, None) or (None, {field: error}); raises BodyError on a rate limit."""
+        if now - self._purged_at >= PURGE_EVERY_SECONDS:  # old contact details go before new ones come
+            self._purged_at = now
+            self.service.purge(now)
         declaration, errors = validate(fields, self.service.settings.questions, self.service.today(now))
         if errors:
             return None, errors
