@@ -180,6 +180,18 @@ def test_the_trace_export_is_excel_ready_utf8_with_the_four_fields_overlap_and_g
     assert lines[2] == ",,,,2026-11-30T10:00:00+07:00,2026-11-30T10:01:00+07:00,g1"
 
 
+def test_the_server_trace_result_becomes_the_export_with_declared_contacts(service, people):
+    from qrgate.server.declaration.service import matches_from_trace
+
+    service.declare(validate(form_of(people[0]), DEFAULT_QUESTIONS, TODAY)[0], NOW)
+    [row] = store.rows(service.engine)
+    result = {"contacts": [{"pseudonym": row.holder, "place": "site", "start": NOW, "end": NOW + 600, "minutes": 10,
+                            "entry_gate": "g1", "exit_gate": None}]}
+    lines = service.trace_csv("lan", ["tracer"], matches_from_trace(result), NOW)[3:].decode().split("\r\n")
+    assert lines[1].startswith(f"{people[0].name},{people[0].birth.isoformat()},{people[0].phone},{people[0].number},")
+    assert lines[1].endswith(",g1")
+
+
 def test_declarations_are_purged_after_the_retention_period(service, people):
     service.declare(validate(form_of(people[0]), DEFAULT_QUESTIONS, TODAY)[0], NOW)
     service.declare(validate(form_of(people[1]), DEFAULT_QUESTIONS, TODAY)[0], NOW + 2 * 86400)

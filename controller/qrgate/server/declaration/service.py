@@ -55,6 +55,14 @@ class TraceMatch:
     gates: tuple[str, ...] = field(default_factory=tuple)
 
 
+def matches_from_trace(result: dict) -> list[TraceMatch]:
+    """The site server's trace result (server/trace.py: contacts with pseudonym, start, end and
+    gates) as the matches trace_csv() adds the declared contact details to."""
+    return [TraceMatch(c["pseudonym"], c["start"], c["end"],
+                       tuple(g for g in (c.get("entry_gate"), c.get("exit_gate")) if g))
+            for c in result.get("contacts", [])]
+
+
 class DeclarationService:
     def __init__(self, engine: Engine, settings: DeclarationSettings, *, site_secret: bytes,
                  signing_key: Ed25519PrivateKey):
