@@ -358,3 +358,19 @@ def test_the_form_purges_rows_past_retention_as_it_is_used(service, people):
     assert len(store.rows(service.engine)) == 1
     _client(service).post("/api/declarations", json=form_of(people[1]))
     assert [r.declared_at for r in store.rows(service.engine)] == [NOW]
+
+
+def test_the_desk_page_is_for_a_logged_in_guard_and_escapes_the_questions(tmp_path, keys, trust):
+    from starlette.responses import JSONResponse as _Json
+
+    questions = [DEFAULT_QUESTIONS[0].model_copy(update={"vi": "<b>Sốt?</b>"})]
+    service = make_service(tmp_path, keys, questions=questions)
+    desk, client = _desk_client(service, trust)
+    page = client.get("/console/declare")
+    assert page.status_code == 200 and "&lt;b&gt;Sốt?&lt;/b&gt;" in page.text and "<b>" not in page.text
+    assert 'src="/console/declare.js"' in page.text and "<script>" not in page.text  # the console's CSP: no inline
+    assert "X-CSRF-Token" in client.get("/console/declare.js").text
+    outsider = GuardDesk(service, trust, lambda request: (None, _Json({"error": "log in first"}, 401)))
+    anonymous = TestClient(Starlette(routes=outsider.routes()))
+    assert anonymous.get("/console/declare", follow_redirects=False).headers["location"] == "/console/login"
+    assert anonymous.post("/console/api/declaration", json={}).status_code == 401

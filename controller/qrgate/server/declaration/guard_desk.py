@@ -6,6 +6,7 @@ on paper. The card is checked as the gate checks it (credentials.cccd) and gives
 birth date and number; the declaration is stored like a phone's, marked `via guard` with the
 guard's name, so the server's report lists these visitors per day.
 
+    GET  /console/declare                the desk's page (its script: /console/declare.js)
     POST /console/api/declaration        {"card"?: text, "phone", "answers": {id: "yes"|"no"}, "lang"}
                                          no "card": the last CCCD scanned at this gate (2 minutes)
     GET  /console/api/declaration/{pass_id}.png   the printed card sheet
@@ -17,6 +18,7 @@ the console's; the last card is kept in memory only, for LAST_CARD_SECONDS.
 from __future__ import annotations
 
 import collections
+import html
 import io
 import logging
 import threading
@@ -26,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from ...credentials import cccd
@@ -135,9 +137,67 @@ class GuardDesk:
             return JSONResponse({"ok": False, "error": "no such sheet (the last 20 are kept)"}, 404)
         return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
+    async def page(self, request: Request) -> Response:
+        _session, refusal = self.guarded(request)
+        if refusal:
+            return RedirectResponse("/console/login", status_code=303)
+        return HTMLResponse(desk_page(self.service.settings.questions), headers={"Cache-Control": "no-store"})
+
+    async def script(self, request: Request) -> Response:
+        return Response(DESK_SCRIPT, media_type="text/javascript", headers={"Cache-Control": "no-store"})
+
     def routes(self) -> list[Route]:
-        return [Route("/console/api/declaration", self.post, methods=["POST"]),
+        return [Route("/console/declare", self.page, methods=["GET"]),
+                Route("/console/declare.js", self.script, methods=["GET"]),
+                Route("/console/api/declaration", self.post, methods=["POST"]),
                 Route("/console/api/declaration/{pass_id:str}.png", self.sheet, methods=["GET"])]
+
+
+def desk_page(questions) -> str:
+    """The desk's form: the card (or the last one the gate read), the phone, the questions, consent."""
+    e = lambda value: html.escape(str(value), quote=True)
+    rows = "".join(
+        f'<p>{e(q.vi)}<br><small>{e(q.en)}</small><br>'
+        f'<label><input type="radio" name="q_{e(q.id)}" value="no" checked> Không / No</label> '
+        f'<label><input type="radio" name="q_{e(q.id)}" value="yes"> Có / Yes</label></p>' for q in questions)
+    return ('<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>Khai báo hộ / Declare for a visitor'
+            '</title><link rel="stylesheet" href="/static/console.css"></head><body><main>'
+            '<h1>Khai báo hộ / Declare for a visitor</h1>'
+            '<form id="desk"><p><label>Thẻ CCCD (để trống: thẻ vừa quét ở cổng) / CCCD card (empty: the one just '
+            'scanned at the gate)<br><input name="card" autocomplete="off"></label></p>'
+            '<p><label>Số điện thoại / Phone<br><input name="phone" type="tel" required></label></p>'
+            f'{rows}<p><label><input type="checkbox" name="consent" required> Khách đồng ý / The visitor consents'
+            '</label></p><p><button type="submit">Khai báo / Declare</button></p></form>'
+            '<p id="answer" role="status"></p><p><img id="sheet" alt="" hidden></p>'
+            '<script src="/console/declare.js"></script></main></body></html>')
+
+
+#: the desk's script: the console's CSRF token from its session, then the JSON POST
+DESK_SCRIPT = """"use strict";
+const form = document.getElementById("desk"), answer = document.getElementById("answer"),
+      sheet = document.getElementById("sheet");
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const session = await (await fetch("/console/api/session")).json();
+  const data = new FormData(form), answers = {};
+  for (const [key, value] of data.entries()) if (key.startsWith("q_")) answers[key.slice(2)] = value;
+  const body = {card: data.get("card") || "", phone: data.get("phone") || "", answers,
+                consent: data.get("consent") === "on", lang: "vi"};
+  const reply = await (await fetch("/console/api/declaration", {method: "POST",
+    headers: {"Content-Type": "application/json", "X-CSRF-Token": session.csrf || ""},
+    body: JSON.stringify(body)})).json();
+  sheet.hidden = true;
+  if (reply.error) { answer.textContent = reply.error; return; }
+  if (!reply.ok) { answer.textContent = Object.values(reply.errors).join(" "); return; }
+  if (reply.passed) {
+    answer.textContent = "Đạt: in thẻ / Passed: print the pass (" + reply.pass_id + ")";
+    sheet.src = reply.sheet; sheet.hidden = false;
+  } else {
+    answer.textContent = "Không đạt (" + reply.reasons.join(", ") + "): " + reply.todo.vi + " / " + reply.todo.en;
+  }
+  form.reset();
+});
+"""
 
 
 def cid_number(card: str) -> str:
