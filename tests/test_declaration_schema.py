@@ -3,6 +3,8 @@ lists, never a server error, and whatever is sent comes back as a known status (
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -17,8 +19,10 @@ from qrgate.server.declaration.web import DeclarationSite
 
 
 def _app():
-    keys = new_key(Path(tempfile.mkdtemp(prefix="qrgate-decl-")) / "keys")
-    engine = sa.create_engine("sqlite://")
+    folder = Path(tempfile.mkdtemp(prefix="qrgate-decl-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    keys = new_key(folder / "keys")
+    engine = sa.create_engine(f"sqlite:///{folder / 'site.db'}")  # a file: the app's threads share it
     service = DeclarationService(engine, DeclarationSettings(site_number=7, per_address_per_minute=10_000,
                                                              per_phone_per_day=10_000),
                                  site_secret=b"s" * 32, signing_key=load_private_key(keys["private_key"])[1])
