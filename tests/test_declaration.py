@@ -102,6 +102,17 @@ def test_a_symptom_refuses_the_declaration_and_gives_no_pass(service, people):
     assert (row.outcome, row.reasons) == ("refused", ("fever", "contact"))
 
 
+def test_a_refusal_holds_for_the_day_whatever_is_answered_next(service, people):
+    sick, _ = validate(form_of(people[1], q_fever="yes"), DEFAULT_QUESTIONS, TODAY)
+    assert not service.declare(sick, NOW).passed
+    well, _ = validate(form_of(people[1]), DEFAULT_QUESTIONS, TODAY)
+    again = service.declare(well, NOW + 60)
+    assert not again.passed and again.reasons == ("earlier_refusal",) and again.pass_text is None
+    page = _client(service).post("/", data={**form_of(people[1]), "lang": "en"})
+    assert "A declaration of yours was already refused today." in page.text
+    assert service.declare(well, NOW + 86400).passed  # the next day is a new day
+
+
 def test_a_question_the_site_does_not_refuse_on_still_passes(tmp_path, keys, people):
     questions = [q.model_copy(update={"refuse_if_yes": q.id != "cough"}) for q in DEFAULT_QUESTIONS]
     service = make_service(tmp_path, keys, questions=questions)

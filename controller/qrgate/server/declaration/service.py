@@ -27,6 +27,8 @@ from .settings import DeclarationSettings
 log = logging.getLogger(__name__)
 
 TRACER_ROLE = "tracer"
+#: the reason of a declaration refused because the same person was refused earlier that day
+EARLIER_REFUSAL = "earlier_refusal"
 DAY_SECONDS = 86400
 #: the export's columns: the four fields, the overlap with the case, the gates
 TRACE_COLUMNS = ("full_name", "date_of_birth", "phone", "cccd", "overlap_from", "overlap_until", "gates")
@@ -81,8 +83,11 @@ class DeclarationService:
         holder = holder_of(self.site_secret, declaration.cccd)
         day = self.today(now).isoformat()
         reasons = refusals(declaration, self.settings.questions)
+        if not reasons and store.first_today(self.engine, day, holder, "refused") is not None:
+            # a refusal holds for the day: answering differently a minute later is not a way in
+            reasons = [EARLIER_REFUSAL]
         if not reasons:
-            earlier = store.passed_today(self.engine, day, holder)
+            earlier = store.first_today(self.engine, day, holder, "pass")
             if earlier is not None:
                 sealed = self.box.open(earlier.sealed, earlier.binding)
                 log.info("declaration %s again on %s: the same day pass", holder, day)

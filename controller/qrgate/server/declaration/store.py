@@ -72,10 +72,10 @@ def _row(r) -> Row:
                tuple(x for x in r.reasons.split(",") if x), r.pass_id, r.guard, r.sealed)
 
 
-def passed_today(engine: Engine, day: str, holder: str) -> Row | None:
-    """The first passing declaration of this holder on this day."""
+def first_today(engine: Engine, day: str, holder: str, outcome: str) -> Row | None:
+    """The first declaration of this holder on this day with this outcome ("pass" or "refused")."""
     q = (sa.select(declarations).where(declarations.c.day == day, declarations.c.holder == holder,
-                                       declarations.c.outcome == "pass").order_by(declarations.c.id).limit(1))
+                                       declarations.c.outcome == outcome).order_by(declarations.c.id).limit(1))
     with engine.connect() as conn:
         r = conn.execute(q).first()
     return _row(r) if r else None

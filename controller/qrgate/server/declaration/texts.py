@@ -47,6 +47,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "save": ("Lưu ảnh thẻ", "Save the pass as an image"),
     "refused_title": ("Chưa thể vào", "You cannot enter yet"),
     "refused_because": ("Khai báo của anh/chị cho thấy:", "Your declaration shows:"),
+    "earlier_refusal": ("Hôm nay anh/chị đã có một khai báo không đạt.",
+                        "A declaration of yours was already refused today."),
     "refused_todo": ("Vui lòng không vào. Hãy gặp bảo vệ hoặc nhân viên y tế ở cổng để được hướng dẫn.",
                      "Please do not enter. See the guard or the health staff at the gate for what to do."),
     "too_many": ("Quá nhiều lần gửi. Hãy thử lại sau ít phút.", "Too many submissions. Try again in a few minutes."),

@@ -159,8 +159,8 @@ class DeclarationSite:
                     f"{_e(text('save', lang))}</a></p></div>")
             return _page(lang, text("pass_title", lang), body)
         questions = {q.id: q for q in self.service.settings.questions}
-        reasons = "".join(f'<li data-reason="{_e(r)}">{_e(questions[r].en if lang == "en" else questions[r].vi)} '
-                          f"— {_e(text('yes', lang))}</li>" for r in outcome.reasons)
+        reasons = "".join(f'<li data-reason="{_e(r)}">{_e(_reason_text(questions, r, lang))}</li>'
+                          for r in outcome.reasons)
         body = (f'<div class="refused" role="alert" id="refused"><h1>{_e(text("refused_title", lang))}</h1>'
                 f"<p>{_e(text('refused_because', lang))}</p><ul>{reasons}</ul>"
                 f"<p><strong>{_e(text('refused_todo', lang))}</strong></p></div>")
@@ -231,6 +231,14 @@ class DeclarationSite:
         return Starlette(routes=[Route("/", self.get_form, methods=["GET"]), Route("/", self.post_form, methods=["POST"]),
                                  Route("/api/declarations", self.post_api, methods=["POST"]),
                                  Route("/openapi.json", self.openapi, methods=["GET"])])
+
+
+def _reason_text(questions: dict, reason: str, lang: str) -> str:
+    """A refusing question with the answer given, or the refusal earlier that day."""
+    q = questions.get(reason)
+    if q is None:
+        return text(reason, lang)
+    return f"{q.en if lang == 'en' else q.vi} — {text('yes', lang)}"
 
 
 def _shown_day(day: str, lang: str) -> str:
