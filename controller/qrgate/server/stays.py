@@ -1,51 +1,25 @@
-"""Stays and overlaps from movements (pure: no clock, no database).
+"""Stays, overlaps and occupancy (pure: no clock, no database).
 
 A stay is one holder's time inside a place: from an `entry` to the next `exit` of the same
 pseudonym in the same place, or, with no exit, until `max_stay` seconds after the entry (or the
 next entry, whichever is first). The place is the site, or the gate's zone when the site has zones:
-an entry at a gate of zone Z opens a stay in Z, an exit at a gate of Z closes it.
+an entry at a gate of zone Z opens a stay in Z, an exit at a gate of Z closes it. The database
+pairs the movements into stays (reports.stays_between); this module works on the stays.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Stay:
+class Stay(NamedTuple):  # a tuple: thousands are made per trace
     pseudonym: str
     place: str  # the site id, or the zone's name
     start: float
     end: float
     entry_gate: str
     exit_gate: str | None  # None: no exit seen (ended by max_stay or the next entry)
-
-
-def stays(movements: Iterable[tuple], place_of: Callable[[str], str], max_stay: float) -> list[Stay]:
-    """Movements (pseudonym, at, type, gate), any order -> stays, by pseudonym then time."""
-    by_key: dict[tuple[str, str], list[tuple]] = defaultdict(list)
-    for pseudonym, at, kind, gate in movements:
-        if pseudonym:
-            by_key[(pseudonym, place_of(gate))].append((at, kind, gate))
-    out: list[Stay] = []
-    for (pseudonym, place), rows in by_key.items():
-        rows.sort()
-        open_at, open_gate = None, None
-        for at, kind, gate in rows:
-            if kind == "entry":
-                if open_at is not None:
-                    out.append(Stay(pseudonym, place, open_at, min(at, open_at + max_stay), open_gate, None))
-                open_at, open_gate = at, gate
-            elif kind == "exit" and open_at is not None:
-                out.append(Stay(pseudonym, place, open_at, min(at, open_at + max_stay), open_gate,
-                                gate if at <= open_at + max_stay else None))
-                open_at = None
-        if open_at is not None:
-            out.append(Stay(pseudonym, place, open_at, open_at + max_stay, open_gate, None))
-    out.sort(key=lambda s: (s.pseudonym, s.start))
-    return out
 
 
 def clip(stay: Stay, start: float, end: float, now: float | None = None) -> Stay | None:
@@ -57,38 +31,29 @@ def clip(stay: Stay, start: float, end: float, now: float | None = None) -> Stay
     return Stay(stay.pseudonym, stay.place, lo, hi, stay.entry_gate, stay.exit_gate)
 
 
-@dataclass(frozen=True)
-class Contact:
-    pseudonym: str
-    place: str
-    start: float  # the overlap's start and end
-    end: float
-    minutes: float
-    entry_gate: str
-    exit_gate: str | None
-
-
-def overlaps(case: list[Stay], others: list[Stay]) -> list[Contact]:
-    """Every overlap of another holder's stay with one of the case's stays in the same place,
-    longest total first."""
+def overlaps(case: list[Stay], others: list[Stay]) -> list[dict]:
+    """Every overlap of another holder's stay with one of the case's stays in the same place, as
+    {pseudonym, place, start, end, minutes, entry_gate, exit_gate}, longest total per holder first.
+    (Plain dicts, made once: a site-wide trace can list thousands.)"""
     by_place: dict[str, list[Stay]] = defaultdict(list)
     for s in case:
-        by_place[s.place].append(s)
-    found: list[Contact] = []
+        by_place[s.place].append((s.start, s.end))
     case_ids = {s.pseudonym for s in case}
-    for other in others:
-        if other.pseudonym in case_ids:
-            continue
-        for mine in by_place.get(other.place, ()):
-            lo, hi = max(mine.start, other.start), min(mine.end, other.end)
-            if hi > lo:
-                found.append(Contact(other.pseudonym, other.place, lo, hi, round((hi - lo) / 60, 1),
-                                     other.entry_gate, other.exit_gate))
+    found: list[tuple] = []
     total: dict[str, float] = defaultdict(float)
-    for c in found:
-        total[c.pseudonym] += c.minutes
-    found.sort(key=lambda c: (-total[c.pseudonym], c.pseudonym, c.start))
-    return found
+    for who, place, start, end, entry_gate, exit_gate in others:
+        if who in case_ids:
+            continue
+        for mine_start, mine_end in by_place.get(place, ()):
+            lo = mine_start if mine_start > start else start
+            hi = mine_end if mine_end < end else end
+            if hi > lo:
+                minutes = round((hi - lo) / 60, 1)
+                total[who] += minutes
+                found.append((who, place, lo, hi, minutes, entry_gate, exit_gate))
+    found.sort(key=lambda c: (-total[c[0]], c[0], c[2]))
+    keys = ("pseudonym", "place", "start", "end", "minutes", "entry_gate", "exit_gate")
+    return [dict(zip(keys, c)) for c in found]
 
 
 def occupancy_series(all_stays: list[Stay], start: float, end: float, step: float) -> list[tuple[float, int]]:
