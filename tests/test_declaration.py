@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import io
 import json
+import re
+
+import numpy as np
 
 import pytest
 from PIL import Image
@@ -284,6 +288,15 @@ def test_the_form_without_javascript_gives_the_pass_page(service, people):
     assert page.status_code == 200 and "Health declaration" in page.text and "21 days" in page.text
     r = client.post("/", data={**form_of(people[0]), "lang": "en"})
     assert r.status_code == 200 and "Day pass" in r.text and 'download="day-pass-2026-11-30.png"' in r.text
+    image = re.search(r'id="pass" alt="Day pass" src="(pass/[0-9a-f]{12}-[0-9a-f]{16}\.png)"', r.text).group(1)
+    png = client.get("/" + image)
+    assert png.headers["content-type"] == "image/png"
+    [code] = Decoder().decode(np.asarray(Image.open(io.BytesIO(png.content)).convert("L")), still=True)
+    assert code.text.startswith("QG1:")
+    forged = image[:-5] + ("0" if image[-5] != "0" else "1") + image[-4:]
+    assert client.get("/" + forged).status_code == 404
+    assert client.get("/pass/../form.css.png").status_code == 404
+    assert "style-src 'self'" in r.headers["content-security-policy"] and "<style" not in r.text
 
 
 def test_hostile_input_is_escaped_and_named(service, people):

@@ -16,6 +16,7 @@ from web_fixtures import browser, shots  # noqa: F401
 from qrgate.model import Direction, Scan
 from qrgate.server.declaration.web import DeclarationSite
 from qrgate.vision.decoder import Decoder
+from qrgate.web.server import SecurityHeaders
 from qrgate.vision.sources import load_gray
 
 from conftest import mock_gate_app
@@ -28,7 +29,9 @@ def form_url(service):
     site = DeclarationSite(service, clock=lambda: NOW)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(site.app(), log_level="warning", lifespan="off"))
+    # wrapped as `qrgate site serve` wraps the server's app: its Content-Security-Policy holds too
+    app = SecurityHeaders(site.app(), loopback_only=True)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -66,6 +69,11 @@ def test_a_visitor_declares_on_a_phone_and_the_saved_pass_opens_the_gate(browser
     page.click("button[type=submit]")
     page.wait_for_selector("#pass")
     assert page.locator("h1").inner_text() == ("Thẻ vào cửa trong ngày" if lang == "vi" else "Day pass")
+    # the image and the style load under the strict policy (no inline style, no data: image)
+    page.wait_for_function("document.getElementById('pass').complete")
+    assert page.locator("#pass").evaluate("img => img.naturalWidth") > 200
+    assert page.locator("#save").evaluate("a => getComputedStyle(a.closest('.pass').querySelector('img')).width") \
+        != "auto"
     page.screenshot(path=str(shots / f"declaration-pass-{lang}.png"), full_page=True)
     with page.expect_download() as download:
         page.click("#save")

@@ -81,6 +81,12 @@ def first_today(engine: Engine, day: str, holder: str, outcome: str) -> Row | No
     return _row(r) if r else None
 
 
+def by_pass_id(engine: Engine, pass_id: str) -> Row | None:
+    with engine.connect() as conn:
+        r = conn.execute(sa.select(declarations).where(declarations.c.pass_id == pass_id).limit(1)).first()
+    return _row(r) if r else None
+
+
 def add(engine: Engine, *, day: str, holder: str, via: str, declared_at: float, outcome: str,
         reasons: list[str], pass_id: str | None, guard: str | None, sealed: bytes) -> int:
     with engine.begin() as conn:

@@ -5,6 +5,9 @@
                       or the form again with its errors
     POST /api/declarations   the same as JSON, for scripts and the schema tests
     GET  /openapi.json       the API's schema
+    GET  /form.css           the page's style (the site server's CSP allows no inline style)
+    GET  /pass/{pass id}-{mac}.png   the day pass image (the mac: keyed with the site secret, so only
+                                     the page that showed the pass has its address)
 
 Bodies over settings.max_body_bytes are refused (413), submissions are rate limited per
 address and per phone (429), and every value shown is escaped (html.escape).
@@ -13,8 +16,10 @@ address and per phone (429), and every value shown is escaped (html.escape).
 from __future__ import annotations
 
 import base64
+import hmac
 import html
 import json
+import re
 import logging
 import time
 from collections.abc import Callable
@@ -28,6 +33,7 @@ from starlette.routing import Route
 from ...pseudonym import pseudonym
 from .form import lang_of, validate
 from .images import pass_png
+from . import store
 from .ratelimit import WindowLimit
 from .service import DeclarationService, Outcome
 from .texts import text
@@ -36,15 +42,17 @@ log = logging.getLogger(__name__)
 
 FIELDS = ("name", "birth", "phone", "cccd")
 PURGE_EVERY_SECONDS = 3600
-HEADERS = {"Content-Security-Policy": "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
-                                      "form-action 'self'; frame-ancestors 'none'",
+HEADERS = {"Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'self'; "
+                                      "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
            "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 STYLE = """body{font-family:sans-serif;margin:0 auto;max-width:36em;padding:1em;line-height:1.4}
 label{display:block;margin-top:.8em;font-weight:bold}input[type=text],input[type=tel],input[type=date]
 {width:100%;box-sizing:border-box;font-size:1.1em;padding:.4em}fieldset{margin-top:1em}.err{color:#a00}
 .q{margin:.6em 0}.q span{display:block}button{margin-top:1.2em;font-size:1.2em;padding:.5em 1em;width:100%}
 .pass img{width:100%;max-width:22em;image-rendering:pixelated}.refused{border:3px solid #a00;padding:1em}
-nav{text-align:right}"""
+nav{text-align:right}label.choice{display:inline;font-weight:normal;margin-right:1.5em}
+label.consent{font-weight:normal}"""
+PASS_IMAGE = re.compile(r"^([0-9a-f]{12})-([0-9a-f]{16})$")
 
 
 class BodyError(Exception):
@@ -59,7 +67,7 @@ def _e(value) -> str:
 def _page(lang: str, title: str, body: str, status: int = 200) -> HTMLResponse:
     doc = (f'<!doctype html><html lang="{_e(lang)}"><head><meta charset="utf-8">'
            f'<meta name="viewport" content="width=device-width,initial-scale=1"><title>{_e(title)}</title>'
-           f"<style>{STYLE}</style></head><body>{body}</body></html>")
+           f'<link rel="stylesheet" href="form.css"></head><body>{body}</body></html>')
     return HTMLResponse(doc, status_code=status, headers=HEADERS)
 
 
@@ -136,26 +144,26 @@ class DeclarationSite:
             chosen = values.get(field, "")
             err = f'<span class="err">{_e(text(errors[field], lang))}</span>' if field in errors else ""
             radios = "".join(
-                f'<label style="display:inline;font-weight:normal;margin-right:1.5em"><input type="radio" '
+                f'<label class="choice"><input type="radio" '
                 f'name="{field}" value="{v}" required{" checked" if chosen == v else ""}> {_e(text(v, lang))}</label>'
                 for v in ("yes", "no"))
             parts.append(f'<div class="q"><span>{_e(q.en if lang == "en" else q.vi)}</span>{err}{radios}</div>')
         parts.append("</fieldset>")
         err = f'<span class="err">{_e(text(errors["consent"], lang))}</span>' if "consent" in errors else ""
-        parts.append(f"<fieldset><legend>{_e(text('consent_title', lang))}</legend>{err}<label style=\"font-weight:"
-                     f'normal"><input type="checkbox" name="consent" value="yes" required> '
+        parts.append(f"<fieldset><legend>{_e(text('consent_title', lang))}</legend>{err}<label class=\"consent\">"
+                     f'<input type="checkbox" name="consent" value="yes" required> '
                      f"{_e(text('consent', lang, days=s.retention_days))}</label></fieldset>"
                      f'<button type="submit">{_e(text("submit", lang))}</button></form>')
         return _page(lang, text("title", lang), "".join(parts), status)
 
     def outcome_html(self, lang: str, outcome: Outcome) -> HTMLResponse:
         if outcome.passed:
-            png = base64.b64encode(pass_png(outcome.pass_text)).decode()
+            image = f"pass/{outcome.pass_id}-{self._pass_mac(outcome.pass_id)}.png"
             again = f"<p>{_e(text('pass_again', lang))}</p>" if outcome.again else ""
             body = (f'<div class="pass"><h1>{_e(text("pass_title", lang))}</h1>{again}'
-                    f'<img id="pass" alt="{_e(text("pass_title", lang))}" src="data:image/png;base64,{png}">'
+                    f'<img id="pass" alt="{_e(text("pass_title", lang))}" src="{_e(image)}">'
                     f"<p>{_e(text('pass_valid', lang, day=_shown_day(outcome.day, lang)))}</p>"
-                    f'<p><a id="save" download="day-pass-{_e(outcome.day)}.png" href="data:image/png;base64,{png}">'
+                    f'<p><a id="save" download="day-pass-{_e(outcome.day)}.png" href="{_e(image)}">'
                     f"{_e(text('save', lang))}</a></p></div>")
             return _page(lang, text("pass_title", lang), body)
         questions = {q.id: q for q in self.service.settings.questions}
@@ -190,6 +198,24 @@ class DeclarationSite:
         if errors:
             return self.form_html(lang, fields, errors, status=422)
         return self.outcome_html(lang, outcome)
+
+    # -- the pass image and the style ----------------------------------------------------------
+
+    def _pass_mac(self, pass_id: str) -> str:
+        return pseudonym(self.service.site_secret, "declaration-pass-image", pass_id)
+
+    async def pass_image(self, request: Request) -> Response:
+        found = PASS_IMAGE.match(request.path_params["name"])
+        if not found or not hmac.compare_digest(found.group(2), self._pass_mac(found.group(1))):
+            return Response("no such pass", status_code=404, media_type="text/plain", headers=HEADERS)
+        row = store.by_pass_id(self.service.engine, found.group(1))
+        if row is None:  # purged
+            return Response("no such pass", status_code=404, media_type="text/plain", headers=HEADERS)
+        pass_text = self.service.box.open(row.sealed, row.binding)["pass"]
+        return Response(pass_png(pass_text), media_type="image/png", headers=HEADERS)
+
+    async def style(self, request: Request) -> Response:
+        return Response(STYLE, media_type="text/css", headers={**HEADERS, "Cache-Control": "max-age=3600"})
 
     # -- JSON ---------------------------------------------------------------------------------
 
@@ -230,7 +256,9 @@ class DeclarationSite:
     def app(self) -> Starlette:
         return Starlette(routes=[Route("/", self.get_form, methods=["GET"]), Route("/", self.post_form, methods=["POST"]),
                                  Route("/api/declarations", self.post_api, methods=["POST"]),
-                                 Route("/openapi.json", self.openapi, methods=["GET"])])
+                                 Route("/openapi.json", self.openapi, methods=["GET"]),
+                                 Route("/form.css", self.style, methods=["GET"]),
+                                 Route("/pass/{name:str}.png", self.pass_image, methods=["GET"])])
 
 
 def _reason_text(questions: dict, reason: str, lang: str) -> str:
