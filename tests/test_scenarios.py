@@ -67,6 +67,11 @@ def test_short_scenario_is_consistent(path, tmp_path, mosquitto):
         assert kinds["gate_restart_missed"]["decisions_missed"] > 0
         assert {"cap_never_exceeded", "every_partition_conflict_reported", "gates_converged_after_each_heal"} \
             <= set(report["checks"])
+    if path.stem == "declaration-day":  # each path: the phone's form, the guard's desk, a refusal
+        d = report["declarations"]
+        assert d["phone_pass"] > 0 and d["guard_pass"] > 0 and d["phone_refused"] + d["guard_refused"] > 0
+        assert d["entered_with_day_pass"]["phone"] > 0 and d["entered_with_day_pass"]["guard"] > 0
+        assert d["entered_with_day_pass"]["phone"] <= d["phone_pass"]
 
 
 def test_a_bad_scenario_names_the_key(tmp_path):

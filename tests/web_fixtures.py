@@ -36,14 +36,28 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
+#: one chromium for the whole run: each test module that imports `browser` gets a fixture of its own,
+#: and Playwright's sync API allows one instance per thread, so they share this one
+_SHARED: dict = {"users": 0}
+
+
 @pytest.fixture(scope="session")
 def browser():
     if sync_playwright is None:
         pytest.fail("these tests need Playwright from PyPI: pip install -e '.[test]' (make test does it)")
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
+    if not _SHARED["users"]:
+        _SHARED["playwright"] = sync_playwright().start()
+        try:
+            _SHARED["chromium"] = launch_chromium(_SHARED["playwright"])
+        except BaseException:
+            _SHARED.pop("playwright").stop()
+            raise
+    _SHARED["users"] += 1
+    yield _SHARED["chromium"]
+    _SHARED["users"] -= 1
+    if not _SHARED["users"]:
+        _SHARED.pop("chromium").close()
+        _SHARED.pop("playwright").stop()
 
 
 def add_guard(state_dir: Path, name: str = GUARD, password: str = PASSWORD) -> subprocess.CompletedProcess:

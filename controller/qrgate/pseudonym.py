@@ -12,6 +12,9 @@ from .errors import KeyFileError
 
 PSEUDONYM_HEX = 16  # 64 bits: no collision in any one site's lifetime of visitors
 MIN_SECRET_BYTES = 16
+#: the holder scope of a credential whose holder already is the log's pseudonym (a declaration's
+#: day pass carries the one its holder's CCCD scan gives): used as it is, not hashed again
+SITE_HOLDER_SCOPE = "site-holder"
 
 
 def pseudonym(secret: bytes, *parts: str) -> str:
@@ -43,4 +46,6 @@ def credential_pseudonym(secret: bytes, credential) -> str | None:
     """
     if credential is None:
         return None
+    if credential.holder_scope == SITE_HOLDER_SCOPE:
+        return credential.holder
     return pseudonym(secret, credential.holder_scope or credential.format, credential.holder)

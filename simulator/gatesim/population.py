@@ -18,6 +18,7 @@ class Person:
     credential: str  # "app_pass", "paper_pass", "health_certificate", "cccd_listed", "cccd_unlisted"
     payload: str  # exactly what their QR code holds
     citizen: object | None = None  # a CCCD holder's made-up identity (gatesim.vietnam.FakeCitizen)
+    symptomatic: bool = False  # a declaring visitor who answers yes to a health question
 
 
 class HealthAuthority:
@@ -53,6 +54,7 @@ def make_population(office: PassOffice, health: HealthAuthority | None, counts, 
     for i in range(counts.health_certificates):
         people.append(Person(f"health-{i:03d}", "health_certificate", health.certificate(i, now, rng)))
     people += cccd_holders(counts.cccd_holders, counts.cccd_listed_share, now, rng)
+    people += declaring_visitors(counts.declared_phone, counts.declared_guard, counts.symptomatic_share, now, rng)
     rng.shuffle(people)
     return people
 
@@ -69,6 +71,22 @@ def cccd_holders(count: int, listed_share: float, now: float, rng: random.Random
         citizen = fake_citizen(rng, today(now))
         kind = "cccd_listed" if i < listed else "cccd_unlisted"
         people.append(Person(f"cccd-{i:03d}", kind, cccd_text(citizen, empty_fields=i % 2), citizen))
+    return people
+
+
+def declaring_visitors(by_phone: int, by_guard: int, symptomatic_share: float, now: float,
+                       rng: random.Random) -> list[Person]:
+    """Made-up people who declare at the door: on their phone, or through the guard (no smartphone).
+    Their pass comes when they declare (gatesim.declaring); until then they hold nothing."""
+    from qrgate.credentials.citizen_id import today
+
+    from .vietnam import fake_citizen
+
+    people = []
+    for path, count in (("declared_phone", by_phone), ("declared_guard", by_guard)):
+        for i in range(count):
+            people.append(Person(f"{path.split('_')[1]}-decl-{i:03d}", path, "", fake_citizen(rng, today(now)),
+                                 symptomatic=rng.random() < symptomatic_share))
     return people
 
 

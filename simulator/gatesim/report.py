@@ -131,6 +131,7 @@ def build_report(world, observer, scenario) -> dict:
                    "received_twice_by_mqtt": observer.duplicates},
         "unexpected_decisions": truth.mismatches[:50],
         "notes": sorted(set(world.measured.notes)),
+        **({"declarations": world.declarations.report()} if world.declarations is not None else {}),
         "checks": checks,
         "not_checked": not_checked,
         "ok": all(checks.values()),
@@ -207,6 +208,12 @@ def print_report(report: dict, out: TextIO) -> None:
     g = report["ground_truth"]
     w(f"Really inside: {g['named_people_inside']} scanned + {g['tailgaters_inside']} tailgaters; "
       f"the logs say {g['recorded_inside']} ({g['left_without_scanning_out']} left by the exit button)")
+    d = report.get("declarations")
+    if d:
+        e = d["entered_with_day_pass"]
+        w(f"Declarations: phone {d['phone_pass']} passed, {d['phone_refused']} refused; guard (no smartphone) "
+          f"{d['guard_pass']} passed, {d['guard_refused']} refused; entered with the day pass: {e['phone']} by "
+          f"phone, {e['guard']} by the guard")
     m = report["mqtt"]
     w(f"MQTT: {m['events_received']}/{m['events_in_ledger']} events received, {m['duplicates']} duplicates")
     for who in report["unexpected_decisions"][:10]:

@@ -47,6 +47,12 @@ class PopulationSpec(ConfigModel):
                                                    "codes)")
     cccd_listed_share: float = Field(0.5, ge=0, le=1, description="Share of the CCCD holders on the site's list "
                                                                   "(staff, patients)")
+    declared_phone: int = Field(0, ge=0, description="Visitors who scan the venue QR and make the health "
+                                                     "declaration on their phone, then enter with the day pass")
+    declared_guard: int = Field(0, ge=0, description="Visitors without a smartphone: the guard declares for them "
+                                                     "from their CCCD card and prints the day pass")
+    symptomatic_share: float = Field(0.0, ge=0, le=1, description="Share of the declaring visitors who answer yes "
+                                                                  "to a health question (refused: they see the guard)")
 
 
 class RushSpec(ConfigModel):
@@ -130,7 +136,8 @@ class Scenario(ConfigModel):
             if fault.gate and fault.gate not in gate_ids:
                 fail(f"no gate {fault.gate!r}", f"faults[{i}].gate")
         p = self.population
-        if p.app_passes + p.paper_passes + p.health_certificates + p.cccd_holders == 0:
+        if p.app_passes + p.paper_passes + p.health_certificates + p.cccd_holders + p.declared_phone \
+                + p.declared_guard == 0:
             fail("nobody comes", "population")
         return self
 

@@ -20,6 +20,7 @@ from qrgate.policy.config import IdentityConfig, PolicyConfig
 from qrgate.pipeline import Outcome
 
 from .arrivals import arrival_minutes
+from .declaring import SITE_NUMBER
 from .door import DoorPhysics
 from .netcut import NetCut
 from .smalldisk import SmallDisk
@@ -100,7 +101,7 @@ class World:
         self.gates: dict[str, GatePlace] = {}
         self.pseudonyms: dict[str, str] = {}  # the simulator's holder -> the gates' pseudonym of them
         policy = PolicyConfig(anti_passback=scenario.site.anti_passback, occupancy_cap=scenario.site.occupancy_cap,
-                              identity=IdentityConfig(cccd=scenario.site.cccd))
+                              identity=IdentityConfig(cccd=scenario.site.cccd), site_number=SITE_NUMBER)
         gate_ids = [spec.id for spec in scenario.gates]
         cut_off = {f.gate or gate_ids[0] for f in scenario.faults if f.kind == "partition"}
         full_disks = {f.gate or gate_ids[0] for f in scenario.faults if f.kind == "disk_full"}
@@ -120,6 +121,15 @@ class World:
         self.truth.shared = self.shared
         self.truth.gate_count = len(self.gates)
         self._enrol_cccd_holders(workdir, start)
+        self.declarations = None
+        if any(p.credential.startswith("declared") for p in self.people):
+            from qrgate.pseudonym import load_or_create_secret
+
+            from .declaring import DeclarationDesk
+
+            # the gates' site secret: a day pass logs under the pseudonym its holder's card gives
+            self.declarations = DeclarationDesk(workdir, self.office.key, load_or_create_secret(workdir / "site.secret"),
+                                                "Asia/Ho_Chi_Minh")
 
     def _enrol_cccd_holders(self, workdir: Path, start: float) -> None:
         """The site's list goes to every gate; the simulator's account knows what each holder is owed."""
@@ -276,9 +286,16 @@ class World:
         gate = self._instead(gate)
         if self.gates[gate].down:
             return self._wait(lambda: self._arrive(person, gate, stay))
+        if person.credential.startswith("declared"):
+            # at the door: the venue QR and the form on the phone, or the guard's desk
+            person.payload = person.payload or self.declarations.declare(person, self.clock.now) or ""
+            if not person.payload:
+                return  # refused: told to see the guard, does not enter
         granted = self._present(gate, self._entry_direction(gate), person.who, person.who, person.payload, "valid")
         if not granted:
             return
+        if person.credential.startswith("declared"):
+            self.declarations.entered[person.credential] += 1
         now = self.clock.now
         holds = self.rng.random() < b.holds_door_open
         self._walk_through(gate, now, hold=holds)

@@ -23,6 +23,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ..model import Credential, Verification
+from ..pseudonym import SITE_HOLDER_SCOPE
 from .base45 import Base45Error, b45decode, b45encode
 from .keys import key_id
 from .trust import TrustStore
@@ -38,7 +39,10 @@ PASS_BYTES = BODY_BYTES + SIGNATURE_BYTES
 PASS_ID_SLICE = slice(6, 12)
 KINDS = ("visitor", "staff", "contractor", "health_declaration")
 FLAG_ROTATING = 0x01  # the pass is only accepted as a rotating code ("QG2:"), never as printed
-KNOWN_FLAGS = FLAG_ROTATING
+#: the holder field is the site's log pseudonym of an identity (a health declaration's day pass,
+#: qrgate.server.declaration), so the pass and the holder's ID card log as one person
+FLAG_SITE_HOLDER = 0x02
+KNOWN_FLAGS = FLAG_ROTATING | FLAG_SITE_HOLDER
 CHECKS = ("prefix", "base45", "length", "key", "signature", "revocation", "presentation", "validity")
 
 
@@ -54,6 +58,7 @@ class PassFields:
     entries_per_day: int = 0  # 0: no limit
     gates: int = 0  # bit mask of up to 8 gates; 0: every gate
     rotating: bool = False  # shown only as a rotating code
+    site_holder: bool = False  # holder is the site's log pseudonym (FLAG_SITE_HOLDER)
 
 
 def holder_pseudonym(issuer_secret: bytes, holder_text: str) -> bytes:
@@ -75,7 +80,7 @@ def issue(private_key: Ed25519PrivateKey, fields: PassFields) -> str:
     body = _BODY.pack(VERSION, KINDS.index(fields.kind), bytes.fromhex(key_id(private_key.public_key())),
                       pass_id, fields.holder, fields.valid_from, fields.valid_until,
                       fields.site, fields.zones, fields.entries_per_day, fields.gates,
-                      FLAG_ROTATING if fields.rotating else 0)
+                      (FLAG_ROTATING if fields.rotating else 0) | (FLAG_SITE_HOLDER if fields.site_holder else 0))
     signature = private_key.sign(PREFIX.encode() + body)
     return PREFIX + b45encode(body + signature)
 
@@ -146,7 +151,8 @@ def verify_bytes(raw: bytes, trust: TrustStore, now: float, checks: dict[str, bo
         format=FORMAT, holder=holder.hex(), kind=KINDS[kind], pass_id=pass_id.hex(), key_id=kid_hex,
         valid_from=float(valid_from), valid_until=float(valid_until),
         attributes={"site": site, "zones": zones, "entries_per_day": entries_per_day, "gates": gates,
-                    "rotating": bool(flags & FLAG_ROTATING)})
+                    "rotating": bool(flags & FLAG_ROTATING)},
+        holder_scope=SITE_HOLDER_SCOPE if flags & FLAG_SITE_HOLDER else None)
     reason = window_reason(credential.valid_from, credential.valid_until, now)
     if reason:
         # the window first: an expired rotating code must not use up its step
