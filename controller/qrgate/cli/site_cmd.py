@@ -152,7 +152,8 @@ def run_serve(args) -> int:
     # host (DNS rebinding) is refused
     app.add_middleware(SecurityHeaders, loopback_only=_is_loopback(cfg.http.host))
     ingest = Ingest(cfg, db, bus)
-    purger = Purger(db, cfg.retention, time.time)
+    declaration = getattr(app.state, "declaration", None)
+    purger = Purger(db, cfg.retention, time.time, also=[declaration.purge] if declaration else [])
     ingest.start()
     purger.start()
     scheme = "https" if cfg.http.ssl_certfile else "http"

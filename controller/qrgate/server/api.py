@@ -287,6 +287,13 @@ def trace_csv(request: Request, site: SiteId, body: TraceRequest,
     """The trace as CSV for the health authority (UTF-8 with BOM); with reidentify, names and phones."""
     s = _site(request, site)
     result = _run_trace(request, s, body, user, "export")
+    declaration = getattr(request.app.state, "declaration", None)
+    if body.reidentify and declaration is not None:  # the four declared fields, each read recorded
+        from .declaration.service import matches_from_trace
+
+        csv = declaration.trace_csv(user.name, [user.role], matches_from_trace(result), time.time())
+        return Response(csv, media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="trace-{s.id}-{result["case"]}.csv"'})
     names = None
     if body.reidentify:
         names = _open_register(request, s, {c["pseudonym"] for c in result["contacts"]} | {result["case"]},

@@ -57,6 +57,9 @@ def default_plugins() -> list[Plugin]:
         if importlib.util.find_spec(name) is None:
             continue
         module = importlib.import_module(name)
+        register = getattr(module, "register", None)
+        if register is not None:  # its tables' migrations, before anything migrates
+            register()
         install = getattr(module, "install", None)
         if install is None:
             log.warning("%s has no install(app); not mounted", name)

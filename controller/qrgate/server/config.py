@@ -29,6 +29,7 @@ from ..config.messages import validate
 from ..config.mqtt import BrokerConfig, _topic_prefix
 from ..config.site import topic_level
 from ..config.tree import read_toml
+from .declaration.settings import DeclarationSettings
 
 
 class DatabaseConfig(ConfigModel):
@@ -173,6 +174,8 @@ class ServerConfig(ConfigModel):
     keys: KeysConfig = Field(default_factory=KeysConfig, description="The site's own keys")
     sites: list[ServedSiteConfig] = Field(default_factory=lambda: [ServedSiteConfig(id="site1")],
                                           description="The sites whose gates this server ingests")
+    declaration: DeclarationSettings = Field(default_factory=DeclarationSettings,
+                                             description="The QR health declaration form (docs/vietnam.md)")
 
     @model_validator(mode="after")
     def _unique_sites(self) -> "ServerConfig":

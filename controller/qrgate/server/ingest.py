@@ -24,7 +24,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import paho.mqtt.client as paho
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from ..comms.client import make_client

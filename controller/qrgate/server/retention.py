@@ -34,8 +34,9 @@ def purge(db: Database, cfg: RetentionConfig, now: float) -> dict:
 class Purger:
     """purge() every `purge_every_minutes` on a thread of its own, from start() until stop()."""
 
-    def __init__(self, db: Database, cfg: RetentionConfig, clock):
-        self.db, self.cfg, self.clock = db, cfg, clock
+    def __init__(self, db: Database, cfg: RetentionConfig, clock, also=()):
+        """also: more purges to run each round, each taking `now` (the declarations' contact details)."""
+        self.db, self.cfg, self.clock, self.also = db, cfg, clock, tuple(also)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="site-retention", daemon=True)
 
@@ -51,6 +52,8 @@ class Purger:
         while not self._stop.is_set():
             try:
                 purge(self.db, self.cfg, self.clock())
+                for more in self.also:
+                    more(self.clock())
             except Exception as exc:  # a database hiccup must not end the server; next round retries
                 log.warning("purge failed: %s", str(exc).splitlines()[0])
             self._stop.wait(self.cfg.purge_every_minutes * 60)

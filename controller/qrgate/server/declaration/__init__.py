@@ -16,6 +16,7 @@ a day pass back; the guard declares for visitors without a smartphone.
 """
 
 
+
 def install(app) -> None:
     """The site server's plug-in point (server/app.py): the form at /declare and the staff's routes."""
     from .plugin import install as _install
@@ -23,14 +24,9 @@ def install(app) -> None:
     _install(app)
 
 
-def _register_migrations() -> None:
-    try:
-        from ..db import register_migrations
-    except ImportError:  # the site server's database is not there: the declaration still runs on its own engine
-        return
+def register() -> None:
+    """The site server's database learns this package's tables (server/app.py: default_plugins)."""
+    from ..db import register_migrations
     from .store import MIGRATIONS
 
     register_migrations("declaration", MIGRATIONS)
-
-
-_register_migrations()
