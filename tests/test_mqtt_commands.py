@@ -247,4 +247,7 @@ def test_a_flood_of_malformed_commands_writes_a_few_rows_and_a_summary(tmp_path,
     finally:
         ledger.close()
     assert 20 <= len(single) <= 20 + elapsed + 2, (len(single), elapsed)
-    assert summaries and sum(s["dropped"] for s in summaries) == 3000 - len(single)
+    # the broker itself may drop some of a flood a slow client cannot take (its queue limit): every
+    # refusal the gate saw is either one row or counted in a summary, never more than were sent
+    dropped = sum(s["dropped"] for s in summaries)
+    assert summaries and 1000 <= dropped <= 3000 - len(single)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import time
@@ -56,11 +57,19 @@ def test_outside_systemd_every_call_is_a_no_op():
     assert not notifier.ready() and not notifier.watchdog() and not notifier.stopping()
 
 
-def test_a_socket_that_is_gone_is_reported_once_not_raised(tmp_path, caplog):
-    notifier = Notifier(environ={"NOTIFY_SOCKET": str(tmp_path / "gone")})
-    assert not notifier.watchdog()
-    assert not notifier.watchdog()
-    assert sum("cannot notify systemd" in r.getMessage() for r in caplog.records) == 1
+def test_a_socket_that_is_gone_is_reported_once_not_raised(tmp_path):
+    heard: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = heard.append  # on the module's own logger: whatever other tests did to the root's handlers
+    logger = logging.getLogger("qrgate.sdnotify")
+    logger.addHandler(handler)
+    try:
+        notifier = Notifier(environ={"NOTIFY_SOCKET": str(tmp_path / "gone")})
+        assert not notifier.watchdog()
+        assert not notifier.watchdog()
+    finally:
+        logger.removeHandler(handler)
+    assert sum("cannot notify systemd" in r.getMessage() for r in heard) == 1
 
 
 def test_watchdog_interval_is_half_of_watchdog_usec_for_this_process():
