@@ -1,6 +1,5 @@
 """The site server's pages for managers and tracers: HTML, local assets, a live stream."""
 
-from .live import LiveBoard
 from .site_pages import SitePages
 
-__all__ = ["LiveBoard", "SitePages"]
+__all__ = ["SitePages"]

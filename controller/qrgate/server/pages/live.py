@@ -1,83 +1,47 @@
-"""From the site server's ingest to every open manager's page, without ever making ingest wait.
+"""From the site server's ingest to an open manager's page, as server-sent events.
 
-The ingest calls `on_event(event)` on its own thread once an event is stored (after the commit, so
-a page that re-reads the API sees it). That only appends to a bounded Feed; one task on the web
-server's loop turns each event into a small message, with no pseudonym, and offers it to every
-connected page, each through its own bounded queue (a page that stops reading loses old ones).
+Ingest publishes each stored batch on the server's EventBus (bus.py) after its commit, so a page
+that re-reads the API on a message sees the new rows. Each open page listens on the bus with its
+own bounded queue; a page that falls behind loses batches, never slows ingest, and re-reads the
+counts on the next message anyway. A page learns where and what happened, never who.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import time
 from typing import AsyncIterator, Awaitable, Callable
 
-from ...web.feed import Feed, Subscriber
-
-log = logging.getLogger(__name__)
-
 KEEPALIVE_SECONDS = 15.0
 #: what a page learns of a stored event: enough to say where and what, never who
-SHOWN_FIELDS = ("id", "site", "gate", "reason", "at")
+SHOWN_FIELDS = ("id", "gate", "reason", "at")
 
 
-def live_message(event: dict) -> dict:
-    """The page's message for one stored event (an MQTT event row as ingest stored it)."""
-    shown = {k: event[k] for k in SHOWN_FIELDS if event.get(k) is not None}
-    return {"type": "event", "event_type": event.get("type"), **shown}
+def live_message(site: str, rows: list[dict]) -> dict:
+    """The page's message for one stored batch of a site's events (rows as ingest stored them)."""
+    return {"type": "events", "site": site,
+            "events": [{"event_type": row.get("type"), **{k: row[k] for k in SHOWN_FIELDS if row.get(k) is not None}}
+                       for row in rows]}
 
 
 def sse(message: dict) -> bytes:
     return f"data: {json.dumps(message, separators=(',', ':'))}\n\n".encode()
 
 
-class LiveBoard:
-    def __init__(self, feed_size: int = 1024):
-        self.feed = Feed(feed_size)
-        self.pages: set[Subscriber] = set()
-        self.sent = 0
-
-    # -- ingest's thread: enqueue only ----------------------------------------------------------
-    def on_event(self, event: dict) -> None:
-        self.feed.put(event)
-
-    # -- the web server's loop --------------------------------------------------------------------
-    async def pump(self) -> None:
-        """Runs for the server's life (start it in the app's lifespan)."""
-        self.feed.bind(asyncio.get_running_loop())
+async def stream(bus, hello: dict, disconnected: Callable[[], Awaitable[bool]]) -> AsyncIterator[bytes]:
+    """One page's stream: a hello, then a message per stored batch, a comment line when idle."""
+    queue = bus.listen()
+    try:
+        yield sse({"type": "hello", "at": time.time(), **hello})
         while True:
-            for event in await self.feed.get():
-                try:
-                    message = live_message(event)
-                except Exception:  # a malformed row must not end the live pages
-                    log.exception("live page message failed for one event")
-                    continue
-                for page in list(self.pages):
-                    page.offer(message)
-                self.sent += 1
-
-    def close(self) -> None:
-        """Ends every open stream (call on the loop, e.g. through feed.call_on_loop)."""
-        for page in list(self.pages):
-            page.offer({"type": "bye"})
-
-    async def stream(self, hello: dict, disconnected: Callable[[], Awaitable[bool]]) -> AsyncIterator[bytes]:
-        page = Subscriber()
-        self.pages.add(page)
-        try:
-            yield sse({"type": "hello", "at": time.time(), **hello})
-            while True:
-                try:
-                    message = await asyncio.wait_for(page.queue.get(), KEEPALIVE_SECONDS)
-                except asyncio.TimeoutError:
-                    if await disconnected():
-                        return
-                    yield b": keepalive\n\n"
-                    continue
-                if message.get("type") == "bye":
+            try:
+                site, rows = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
+            except asyncio.TimeoutError:
+                if await disconnected():
                     return
-                yield sse(message)
-        finally:
-            self.pages.discard(page)
+                yield b": keepalive\n\n"
+                continue
+            yield sse(live_message(site, rows))
+    finally:
+        bus.unlisten(queue)

@@ -8,25 +8,25 @@
 
 Who is asking is the server's business: `user_of(request)` returns its user (with `.name` and
 `.role`) or None. A page without a login is refused: /manage sends the browser to /login, the
-stream answers 401. Every answer carries the gate pages' Content-Security-Policy (no inline
+stream answers 401. The live stream listens on the server's EventBus (`bus`). Every answer carries the gate pages' Content-Security-Policy (no inline
 script, nothing from elsewhere).
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from pathlib import Path
 from typing import Any, Callable
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ...web.server import SecurityHeaders
-from .live import LiveBoard
+from . import live
 
 log = logging.getLogger(__name__)
 
@@ -37,15 +37,10 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 
 class SitePages:
-    def __init__(self, user_of: Callable[[Request], Any], *, loopback_only: bool = False,
-                 live: LiveBoard | None = None):
+    def __init__(self, user_of: Callable[[Request], Any], bus, *, loopback_only: bool = False):
         self.user_of = user_of
-        self.live = live or LiveBoard()
+        self.bus = bus
         self.asgi = SecurityHeaders(self._routes(), loopback_only=loopback_only)
-
-    def on_event(self, event: dict) -> None:
-        """For the ingest's listeners: called on its thread after each stored event."""
-        self.live.on_event(event)
 
     async def __call__(self, scope, receive, send):
         await self.asgi(scope, receive, send)
@@ -58,27 +53,10 @@ class SitePages:
             Route("/manage/events", self.events),
             Mount("/site-static", StaticFiles(directory=STATIC), name="site-static"),
         ]
-        return Starlette(routes=routes, lifespan=self._lifespan)
+        return Starlette(routes=routes)
 
-    @contextlib.asynccontextmanager
-    async def _lifespan(self, _app):
-        async with self.running():
-            yield
-
-    @contextlib.asynccontextmanager
-    async def running(self):
-        """The live pump, for the server's own lifespan (a mounted app's lifespan does not run)."""
-        import asyncio
-
-        pump = asyncio.create_task(self.live.pump(), name="site-pages-live")
-        try:
-            yield
-        finally:
-            self.live.close()
-            pump.cancel()
-
-    def _user(self, request: Request):
-        user = self.user_of(request)
+    async def _user(self, request: Request):
+        user = await run_in_threadpool(self.user_of, request)  # a database read
         return user if user is not None and getattr(user, "role", None) in PAGE_ROLES else None
 
     async def home(self, request: Request) -> Response:
@@ -88,13 +66,13 @@ class SitePages:
         return FileResponse(STATIC / "login.html", headers=NO_STORE)
 
     async def manager_page(self, request: Request) -> Response:
-        if self._user(request) is None:
+        if await self._user(request) is None:
             return RedirectResponse("/login", status_code=303)
         return FileResponse(STATIC / "manager.html", headers=NO_STORE)
 
     async def events(self, request: Request) -> Response:
-        user = self._user(request)
+        user = await self._user(request)
         if user is None:
             return JSONResponse({"ok": False, "error": "log in first"}, status_code=401)
-        return StreamingResponse(self.live.stream({"role": user.role}, request.is_disconnected),
+        return StreamingResponse(live.stream(self.bus, {"role": user.role}, request.is_disconnected),
                                  media_type="text/event-stream", headers=NO_STORE)

@@ -2,16 +2,18 @@
 // CSRF token in X-CSRF-Token; a 401 sends the page back to the login form.
 "use strict";
 (function () {
+  const site = (id) => "/api/sites/" + encodeURIComponent(id);
   const PATHS = {
-    loginToken: "/api/login-token",
     login: "/api/login",
     logout: "/api/logout",
-    session: "/api/session",
-    counts: "/api/counts/today",
-    occupancy: "/api/occupancy/today",
-    alarms: "/api/alarms",
-    trace: "/api/trace",
-    traceCsv: "/api/trace.csv",
+    session: "/api/me",
+    sites: "/api/sites",
+    today: (id) => site(id) + "/today",
+    occupancy: (id) => site(id) + "/occupancy?step_minutes=5",
+    alarms: (id) => site(id) + "/alarms?limit=50",
+    trace: (id) => site(id) + "/trace",
+    traceCsv: (id) => site(id) + "/trace.csv",
+    reidentify: (id) => site(id) + "/reidentify",
     live: "/manage/events",
     loginPage: "/login",
     managerPage: "/manage",
@@ -22,6 +24,11 @@
     constructor(status, message) { super(message); this.status = status; }
   }
 
+  function problem(body) { // FastAPI says what is wrong in detail: a text, or a list of {loc, msg}
+    const detail = body && (body.detail || body.error);
+    if (Array.isArray(detail)) return detail.map((d) => (d.loc || []).slice(1).join(".") + ": " + d.msg).join("; ");
+    return detail ? String(detail) : "";
+  }
   async function answer(r) {
     if (r.status === 401 && window.location.pathname !== PATHS.loginPage) {
       window.location.assign(PATHS.loginPage);
@@ -29,7 +36,7 @@
     }
     let body = null;
     try { body = await r.json(); } catch (e) { /* not JSON: the status says it */ }
-    if (!r.ok) throw new HttpError(r.status, (body && (body.error || body.detail)) || ("HTTP " + r.status));
+    if (!r.ok) throw new HttpError(r.status, problem(body) || ("HTTP " + r.status));
     return body;
   }
   async function get(path) {

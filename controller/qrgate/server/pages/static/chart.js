@@ -1,10 +1,11 @@
 // Occupancy over the day as an inline SVG step chart, drawn here: no chart library, no CDN.
-// drawOccupancy(container, points, start, end, labels): points are [time in s, people] sorted by
-// time; start and end bound the day (s). Labels come from the caller as plain text.
+// drawOccupancy(container, series, start, end, labels, hourOf): series is [{label, points}], each
+// point [time in s, people] sorted by time; start and end bound the day (s); labels and hourOf(h)
+// come from the caller as plain text. One line per place (the site, or each zone), a legend below.
 "use strict";
 (function () {
   const NS = "http://www.w3.org/2000/svg";
-  const W = 720, H = 240, LEFT = 44, RIGHT = 12, TOP = 12, BOTTOM = 28;
+  const W = 720, H = 240, LEFT = 44, RIGHT = 12, TOP = 12, BOTTOM = 28, LEGEND = 20, COLOURS = 4;
 
   function node(tag, attrs, text) {
     const n = document.createElementNS(NS, tag);
@@ -17,10 +18,11 @@
     return Math.ceil(max / 5);
   }
 
-  function drawOccupancy(container, points, start, end, labels, hourOf) {
-    const svg = node("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", class: "chart" });
+  function drawOccupancy(container, series, start, end, labels, hourOf) {
+    const svg = node("svg", { viewBox: `0 0 ${W} ${H + LEGEND * series.length}`, role: "img", class: "chart" });
     svg.append(node("title", {}, labels.title));
-    const peak = Math.max(1, ...points.map((p) => p[1]));
+    const all = series.flatMap((s) => s.points);
+    const peak = Math.max(1, ...all.map((p) => p[1]));
     const step = niceStep(peak);
     const top = Math.ceil(peak / step) * step;
     const x = (t) => LEFT + (Math.min(Math.max(t, start), end) - start) / (end - start) * (W - LEFT - RIGHT);
@@ -34,18 +36,22 @@
       svg.append(node("line", { x1: x(t), x2: x(t), y1: TOP, y2: H - BOTTOM, class: "grid" }));
       svg.append(node("text", { x: x(t), y: H - 8, "text-anchor": "middle", class: "tick" }, hourOf(h)));
     }
-    if (!points.length) {
+    if (!all.length) {
       svg.append(node("text", { x: W / 2, y: H / 2, "text-anchor": "middle", class: "empty" }, labels.empty));
-    } else {
-      let d = `M ${x(start)} ${y(0)}`;
-      let last = 0;
-      for (const [t, v] of points) { d += ` H ${x(t)} V ${y(v)}`; last = v; }
-      const now = Math.min(Date.now() / 1000, end);
-      d += ` H ${x(Math.max(now, points[points.length - 1][0]))}`;
-      svg.append(node("path", { d, class: "line" }));
-      svg.dataset.last = String(last);
     }
-    svg.dataset.points = String(points.length);
+    series.forEach((s, i) => {
+      const cls = "line line" + (i % COLOURS);
+      if (s.points.length) {
+        let d = `M ${x(s.points[0][0])} ${y(s.points[0][1])}`;
+        for (const [t, v] of s.points.slice(1)) d += ` H ${x(t)} V ${y(v)}`;
+        svg.append(node("path", { d, class: cls }));
+      }
+      const ly = H + LEGEND * i + LEGEND / 2;
+      svg.append(node("line", { x1: LEFT, x2: LEFT + 24, y1: ly, y2: ly, class: cls }));
+      const last = s.points.length ? s.points[s.points.length - 1][1] : 0;
+      svg.append(node("text", { x: LEFT + 32, y: ly + 4, class: "tick legend" }, s.label + ": " + last));
+    });
+    svg.dataset.points = String(all.length);
     container.replaceChildren(svg);
   }
   window.qgChart = { drawOccupancy };

@@ -13,7 +13,6 @@
     log_in: { vi: "Đăng nhập", en: "Log in" },
     log_out: { vi: "Đăng xuất", en: "Log out" },
     cannot_reach: { vi: "Không kết nối được máy chủ", en: "Cannot reach the server" },
-    role: { vi: "Vai trò", en: "Role" },
     role_manager: { vi: "quản lý", en: "manager" },
     role_tracer: { vi: "truy vết", en: "tracer" },
     role_admin: { vi: "quản trị", en: "admin" },
@@ -28,8 +27,6 @@
     chart_empty: { vi: "Chưa có dữ liệu hôm nay", en: "No data today yet" },
     alarms: { vi: "Báo động", en: "Alarms" },
     none: { vi: "Không có", en: "None" },
-    active: { vi: "đang xảy ra", en: "active" },
-    cleared: { vi: "đã hết", en: "cleared" },
     live: { vi: "Trực tiếp", en: "Live" },
     connection_lost: { vi: "Mất kết nối, đang thử lại", en: "Connection lost, retrying" },
     updated: { vi: "Cập nhật", en: "Updated" },
@@ -48,8 +45,13 @@
     trace_phone: { vi: "Điện thoại", en: "Phone" },
     trace_minutes: { vi: "Số phút trùng", en: "Minutes of overlap" },
     trace_where: { vi: "Ở đâu", en: "Where" },
+    trace_case: { vi: "ca bệnh", en: "case" },
+    trace_when: { vi: "Khi nào", en: "When" },
+    site_time: { vi: "(giờ của khu)", en: "(the site's local time)" },
+    alarm_alarm: { vi: "bật", en: "raised" },
+    alarm_alarm_cleared: { vi: "đã hết", en: "cleared" },
+    alarm_alarm_ack: { vi: "đã xác nhận", en: "acknowledged" },
     trace_fill: { vi: "Nhập mã thẻ, thời gian và mục đích", en: "Give a pass id, a time window and a purpose" },
-    trace_not_allowed: { vi: "Chỉ vai trò truy vết được truy vết", en: "Only the tracer role may trace" },
   };
   const KEY = "qrgate.lang";
   let lang = "vi";

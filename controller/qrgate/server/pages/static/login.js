@@ -1,11 +1,9 @@
-// The site's login: the form's CSRF token comes with a short-lived cookie, the session's with the answer.
+// The site's login: the answer sets the session cookie; the page then opens the managers' page.
 "use strict";
 (function () {
   const api = window.qgApi;
   const error = document.getElementById("login-error");
-  api.get(api.PATHS.loginToken)
-    .then((d) => { api.setCsrf(d.csrf); document.body.dataset.ready = "1"; })
-    .catch(() => { error.textContent = window.qgText.t("cannot_reach"); });
+  document.body.dataset.ready = "1";
   document.getElementById("login-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     error.textContent = "";

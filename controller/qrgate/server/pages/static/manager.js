@@ -6,7 +6,8 @@
   const $ = (id) => document.getElementById(id);
   const api = window.qgApi, text = window.qgText, chart = window.qgChart;
   const REFRESH_LATEST_MS = 100; // events arriving together are one refresh
-  let session = null, lastOccupancy = null, lastTrace = null;
+  const MAX_ALARMS = 20;
+  let session = null, siteId = "", lastOccupancy = null, lastTrace = null, lastToday = null;
   let refreshing = false, again = false, pendingIds = [];
   window.qgShown = {}; // event id -> when the page showed it (ms since the epoch), for the bench
 
@@ -19,42 +20,56 @@
   function say(message, bad) { $("message").textContent = message || ""; $("message").className = bad ? "message error" : "message"; }
   function clock(at) { return new Date(at * 1000).toLocaleTimeString(text.lang() === "vi" ? "vi-VN" : "en-GB", { hour12: false }); }
 
-  // -- today's counts -------------------------------------------------------------------------
-  function showCounts(c) {
-    $("day").textContent = c.day || "";
+  // -- today's counts and who is inside -----------------------------------------------------------
+  function showToday(t) {
+    $("day").textContent = t.day || "";
     const body = $("gates");
     body.replaceChildren();
-    for (const g of c.gates) {
+    for (const gate of Object.keys(t.gates).sort()) {
+      const g = t.gates[gate];
       const tr = el("tr");
-      tr.dataset.gate = g.gate;
-      tr.append(el("th", g.site && c.sites > 1 ? g.site + " / " + g.gate : g.gate),
-                el("td", g.entries, "entries"), el("td", g.exits, "exits"),
-                el("td", g.denials, "denials"), el("td", g.occupancy, "inside"));
+      tr.dataset.gate = gate;
+      tr.append(el("th", gate), el("td", g.entries, "entries"), el("td", g.exits, "exits"), el("td", g.denials, "denials"));
       body.append(tr);
     }
-    $("site-entries").textContent = c.site.entries;
-    $("site-exits").textContent = c.site.exits;
-    $("site-denials").textContent = c.site.denials;
-    $("site-inside").textContent = c.site.occupancy;
+    $("site-entries").textContent = t.total.entries;
+    $("site-exits").textContent = t.total.exits;
+    $("site-denials").textContent = t.total.denials;
+    const places = Object.keys(t.inside).sort((a, b) => (a === t.site ? -1 : b === t.site ? 1 : a.localeCompare(b)));
+    $("site-inside").textContent = places.reduce((n, p) => n + t.inside[p], 0);
+    const list = $("places");
+    list.replaceChildren();
+    for (const place of places) {
+      const li = el("li");
+      li.dataset.place = place;
+      li.append(el("span", place === t.site ? text.t("site_total") + " (" + place + ")" : place), ": ",
+                el("strong", t.inside[place], "inside"));
+      list.append(li);
+    }
   }
 
-  // -- the chart -------------------------------------------------------------------------------
-  function showOccupancy(o) {
-    lastOccupancy = o;
-    chart.drawOccupancy($("chart"), o.points, o.start, o.end,
+  // -- the chart ----------------------------------------------------------------------------------
+  function showOccupancy(places, day) {
+    lastOccupancy = [places, day];
+    const series = places.map((p) => ({ label: p.place === siteId ? text.t("site_total") : p.place,
+                                        points: p.points.map((q) => [q.at, q.inside]) }));
+    const first = places.find((p) => p.points.length);
+    const start = first ? first.points[0].at : dayStart(day);
+    chart.drawOccupancy($("chart"), series, start, start + 86400,
       { title: text.t("occupancy_chart"), empty: text.t("chart_empty") }, (h) => String(h).padStart(2, "0") + "h");
   }
+  function dayStart(day) { return day ? Date.parse(day + "T00:00:00") / 1000 : Math.floor(Date.now() / 86400000) * 86400; }
 
-  // -- alarms ----------------------------------------------------------------------------------
-  function showAlarms(alarms) {
+  // -- alarms ---------------------------------------------------------------------------------------
+  function showAlarms(rows) {
     const list = $("alarms");
     list.replaceChildren();
-    if (!alarms.length) list.append(el("li", text.t("none")));
-    for (const a of alarms) {
-      const li = el("li", null, a.active ? "active" : "");
-      li.dataset.alarm = a.name;
-      li.append(el("span", a.gate, "where"), " ", el("strong", a.name), " ",
-                el("span", "(" + text.t(a.active ? "active" : "cleared") + (a.since ? ", " + clock(a.since) : "") + ")"));
+    if (!rows.length) list.append(el("li", text.t("none")));
+    for (const a of rows.slice(0, MAX_ALARMS)) {
+      const li = el("li", null, a.type === "alarm" ? "active" : "");
+      li.dataset.alarm = a.alarm;
+      li.append(el("span", clock(a.at), "where"), " ", el("span", a.gate, "where"), " ", el("strong", a.alarm), " ",
+                el("span", "(" + text.t("alarm_" + a.type) + ")"));
       list.append(li);
     }
   }
@@ -67,11 +82,12 @@
         again = false;
         const ids = pendingIds;
         pendingIds = [];
-        const [counts, occupancy, alarms] = await Promise.all([
-          api.get(api.PATHS.counts), api.get(api.PATHS.occupancy), api.get(api.PATHS.alarms)]);
-        showCounts(counts);
-        showOccupancy(occupancy);
-        showAlarms(alarms.alarms);
+        const [today, occupancy, alarms] = await Promise.all([
+          api.get(api.PATHS.today(siteId)), api.get(api.PATHS.occupancy(siteId)), api.get(api.PATHS.alarms(siteId))]);
+        lastToday = today;
+        showToday(today);
+        showOccupancy(occupancy, today.day);
+        showAlarms(alarms);
         const shown = Date.now();
         for (const id of ids) window.qgShown[id] = shown;
         $("updated").textContent = clock(shown / 1000);
@@ -90,38 +106,43 @@
     source.onmessage = (event) => {
       let msg;
       try { msg = JSON.parse(event.data); } catch (e) { return; }
-      if (msg.type === "event" && msg.id) pendingIds.push(msg.id);
-      if (msg.type === "hello" || msg.type === "event") {
-        if (!timer) timer = setTimeout(() => { timer = null; refresh(); }, msg.type === "hello" ? 0 : REFRESH_LATEST_MS);
+      if (msg.type === "events" && msg.site !== siteId) return;
+      if (msg.type === "events") for (const e of msg.events) pendingIds.push(e.id);
+      if ((msg.type === "hello" || msg.type === "events") && !timer) {
+        timer = setTimeout(() => { timer = null; refresh(); }, msg.type === "hello" ? 0 : REFRESH_LATEST_MS);
       }
     };
     source.onerror = () => { $("live-dot").className = "dot off"; say(text.t("connection_lost"), true); };
     source.onopen = () => { $("live-dot").className = "dot on"; say(""); };
   }
 
-  // -- contact tracing (tracer role) --------------------------------------------------------------
+  // -- contact tracing (tracer role) ----------------------------------------------------------------
   function traceRequest() {
-    const who = $("trace-who").value.trim(), purpose = $("trace-purpose").value.trim();
-    const from = Date.parse($("trace-from").value), to = Date.parse($("trace-to").value);
-    if (!who || !purpose || !(from < to)) { say(text.t("trace_fill"), true); return null; }
-    return { who, from: from / 1000, to: to / 1000, purpose, reidentify: $("trace-reidentify").checked };
+    const body = { case: $("trace-who").value.trim().toLowerCase(), start: $("trace-from").value,
+                   end: $("trace-to").value, purpose: $("trace-purpose").value.trim() };
+    if (!body.case || !body.purpose || !body.start || !body.end) { say(text.t("trace_fill"), true); return null; }
+    return body; // times as typed: the site's local time, which the server reads them as
   }
 
-  function showTrace(result) {
-    lastTrace = result;
-    const reidentified = result.rows.some((r) => r.name !== undefined || r.phone !== undefined);
-    $("trace-table").classList.toggle("reidentified", reidentified);
+  function showTrace(result, holders) {
+    lastTrace = [result, holders];
+    $("trace-table").classList.toggle("reidentified", !!holders);
     const body = $("trace-rows");
     body.replaceChildren();
-    for (const r of result.rows) {
-      const tr = el("tr");
-      tr.append(el("td", r.pseudonym), el("td", r.pass_id || ""), el("td", r.name || "", "who-col"),
-                el("td", r.phone || "", "who-col"), el("td", Math.round(r.minutes), "minutes"),
-                el("td", (r.where || []).join(", ")));
-      body.append(tr);
+    for (const c of result.contacts) {
+      const known = (holders && holders[c.pseudonym]) || [{}];
+      for (const h of known) {
+        const tr = el("tr");
+        tr.dataset.pseudonym = c.pseudonym;
+        tr.append(el("td", c.pseudonym), el("td", h.pass_id || "", "who-col"), el("td", h.name || "", "who-col"),
+                  el("td", h.phone || "", "who-col"), el("td", Math.round(c.minutes), "minutes"),
+                  el("td", clock(c.start) + " – " + clock(c.end)),
+                  el("td", c.place + " (" + c.entry_gate + (c.exit_gate ? " → " + c.exit_gate : "") + ")"));
+        body.append(tr);
+      }
     }
     $("trace-table").hidden = false;
-    $("trace-summary").textContent = result.rows.length + " " + text.t("trace_found");
+    $("trace-summary").textContent = result.people + " " + text.t("trace_found") + " · " + text.t("trace_case") + " " + result.case;
   }
 
   async function runTrace(event) {
@@ -129,18 +150,27 @@
     const request = traceRequest();
     if (!request) return;
     say("");
-    try { showTrace(await api.post(api.PATHS.trace, request)); } catch (e) { if (e.status !== 401) say(e.message, true); }
+    try {
+      const result = await api.post(api.PATHS.trace(siteId), request);
+      let holders = null;
+      const pseudonyms = [...new Set(result.contacts.map((c) => c.pseudonym))];
+      if ($("trace-reidentify").checked && pseudonyms.length) {
+        holders = (await api.post(api.PATHS.reidentify(siteId), { pseudonyms, purpose: request.purpose })).holders;
+      }
+      showTrace(result, holders);
+    } catch (e) { if (e.status !== 401) say(e.message, true); }
   }
 
   async function downloadCsv() {
     const request = traceRequest();
     if (!request) return;
+    request.reidentify = $("trace-reidentify").checked;
     try {
-      const blob = await api.postBlob(api.PATHS.traceCsv, request);
+      const blob = await api.postBlob(api.PATHS.traceCsv(siteId), request);
       const link = $("trace-download");
       if (link.href) URL.revokeObjectURL(link.href);
       link.href = URL.createObjectURL(blob);
-      link.download = "trace-" + request.who.replace(/[^A-Za-z0-9_-]/g, "") + ".csv";
+      link.download = "trace-" + siteId + "-" + request.case.replace(/[^0-9a-f]/g, "") + ".csv";
       link.click();
     } catch (e) { if (e.status !== 401) say(e.message, true); }
   }
@@ -153,6 +183,14 @@
   async function start() {
     session = await api.get(api.PATHS.session);
     api.setCsrf(session.csrf);
+    const sites = await api.get(api.PATHS.sites);
+    siteId = sites[0].id;
+    if (sites.length > 1) {
+      const pick = $("site");
+      for (const s of sites) pick.append(el("option", s.id));
+      pick.hidden = false;
+      pick.addEventListener("change", () => { siteId = pick.value; refresh(); });
+    }
     $("user").textContent = session.name;
     $("role").dataset.text = "role_" + session.role;
     $("role").textContent = text.t("role_" + session.role);
@@ -171,8 +209,9 @@
       try { await api.post(api.PATHS.logout, {}); } finally { window.location.assign(api.PATHS.loginPage); }
     });
     document.addEventListener("qg-lang", () => {
-      if (lastOccupancy) showOccupancy(lastOccupancy);
-      if (lastTrace) showTrace(lastTrace);
+      if (lastToday) showToday(lastToday);
+      if (lastOccupancy) showOccupancy(...lastOccupancy);
+      if (lastTrace) showTrace(...lastTrace);
     });
     listen();
   }
