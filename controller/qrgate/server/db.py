@@ -1,0 +1,192 @@
+"""The site database: SQLAlchemy Core tables, one engine, versioned migrations.
+
+SQLite (a file, the default) or PostgreSQL (psycopg 3) behind the same Core statements. The
+schema is versioned per component in `schema_version` (component, version); each component
+(the server's own "core", the declaration form's "declaration", ...) registers an ordered list
+of migration functions, and `Database.migrate()` runs those not yet applied, each in its own
+transaction with its version bump, so a crash mid-way leaves a schema at a known version.
+Why not Alembic: a handful of tables, migrations that must run unattended at `site serve`'s
+start on both engines, and no second tool to install and learn; the table is the same idea.
+
+Other packages of the server add tables to `metadata` and migrations with
+`register_migrations(component, [fn, ...])` before `migrate()` runs (see app.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+
+from sqlalchemy import (Column, Float, Index, Integer, MetaData, String, Table, Text, create_engine, event,
+                        select)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from . import ServerError
+from .config import DatabaseConfig
+
+log = logging.getLogger(__name__)
+
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version", metadata,
+    Column("component", String(64), primary_key=True),
+    Column("version", Integer, nullable=False),
+)
+
+#: every gate's ledger events, once each: the event id is the key (docs/mqtt.md)
+events = Table(
+    "events", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("site", String(64), nullable=False),
+    Column("gate", String(64), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("at", Float, nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("reason", String(64)),
+    Column("direction", String(16)),
+    Column("pseudonym", String(64)),
+    Column("format", String(32)),
+    Column("received_at", Float, nullable=False),
+)
+Index("events_site_at", events.c.site, events.c.at)
+Index("events_pseudonym_at", events.c.pseudonym, events.c.at)
+Index("events_site_gate_seq", events.c.site, events.c.gate, events.c.seq)
+Index("events_received_at", events.c.received_at)
+
+users = Table(
+    "users", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+sessions = Table(
+    "sessions", metadata,
+    Column("token_hash", String(64), primary_key=True),  # sha256 of the cookie: a DB leak is no login
+    Column("name", String(64), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("last_seen", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+)
+
+#: who traced, re-identified, exported or purged what, when and why; readable by managers
+audit = Table(
+    "audit", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", Float, nullable=False),
+    Column("user", String(64), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("site", String(64)),
+    Column("purpose", Text, nullable=False),
+    Column("detail", Text, nullable=False),  # JSON: pseudonyms and counts, never a name or phone
+)
+Index("audit_at", audit.c.at)
+
+#: per gate, the highest seq held with no gap below it: where catch-up asks from
+gate_cursor = Table(
+    "gate_cursor", metadata,
+    Column("site", String(64), primary_key=True),
+    Column("gate", String(64), primary_key=True),
+    Column("seq", Integer, nullable=False),
+)
+
+
+def _core_v1(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[events, users, sessions, audit])
+
+
+def _core_v2(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[gate_cursor])
+
+
+Migration = Callable[[Connection], None]
+_MIGRATIONS: dict[str, list[Migration]] = {"core": [_core_v1, _core_v2]}
+
+
+def register_migrations(component: str, migrations: Sequence[Migration]) -> None:
+    """Declare a component's migrations, oldest first; migration N brings it to version N.
+    Append new ones at the end; never edit or reorder one that has shipped."""
+    _MIGRATIONS[component] = list(migrations)
+
+
+class Database:
+    """One engine for the server's lifetime, and the migrations that bring it up to date."""
+
+    def __init__(self, cfg: DatabaseConfig | str):
+        cfg = cfg if isinstance(cfg, DatabaseConfig) else DatabaseConfig(url=cfg)
+        self.url = cfg.url
+        self.is_sqlite = cfg.is_sqlite
+        url = cfg.url.replace("postgresql://", "postgresql+psycopg://", 1) if cfg.url.startswith(
+            "postgresql://") else cfg.url
+        try:
+            if self.is_sqlite:
+                self.engine: Engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+                event.listen(self.engine, "connect", _sqlite_pragmas)
+            else:
+                self.engine = create_engine(url, pool_size=cfg.pool_size, pool_pre_ping=True)
+        except (SQLAlchemyError, ImportError, ValueError) as exc:
+            raise ServerError(f"database {redact(cfg.url)}: {exc}") from None
+
+    def migrate(self) -> dict[str, int]:
+        """Run every registered migration not yet applied; the versions after it."""
+        try:
+            with self.engine.begin() as conn:
+                metadata.create_all(conn, tables=[schema_version])
+            done = {}
+            for component, steps in _MIGRATIONS.items():
+                with self.engine.begin() as conn:
+                    current = conn.execute(select(schema_version.c.version).where(
+                        schema_version.c.component == component)).scalar()
+                current = current or 0
+                if current > len(steps):
+                    raise ServerError(f"database {redact(self.url)}: schema {component!r} is at version {current}, "
+                                      f"newer than this qrgate ({len(steps)}); upgrade qrgate")
+                for number, step in enumerate(steps[current:], start=current + 1):
+                    with self.engine.begin() as conn:
+                        step(conn)
+                        if number == 1:
+                            conn.execute(schema_version.insert().values(component=component, version=1))
+                        else:
+                            conn.execute(schema_version.update().where(
+                                schema_version.c.component == component).values(version=number))
+                    log.info("schema %s: migrated to version %s", component, number)
+                done[component] = len(steps)
+            return done
+        except OperationalError as exc:
+            raise ServerError(f"database {redact(self.url)}: {exc.orig or exc}".splitlines()[0]) from None
+
+    def insert_ignoring_duplicates(self, conn: Connection, table: Table, rows: Iterable[dict],
+                                   keys: Sequence[str]) -> None:
+        """INSERT ... ON CONFLICT DO NOTHING on either engine: a row already held is skipped."""
+        rows = list(rows)
+        if not rows:
+            return
+        dialect = sqlite if self.is_sqlite else postgresql
+        conn.execute(dialect.insert(table).on_conflict_do_nothing(index_elements=list(keys)), rows)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")  # readers (the API) never wait on the ingest writer
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def redact(url: str) -> str:
+    """A database URL without its password, for messages."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        cred, host = rest.rsplit("@", 1)
+        return f"{scheme}://{cred.split(':', 1)[0]}@{host}"
+    return url

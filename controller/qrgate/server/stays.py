@@ -1,0 +1,105 @@
+"""Stays and overlaps from movements (pure: no clock, no database).
+
+A stay is one holder's time inside a place: from an `entry` to the next `exit` of the same
+pseudonym in the same place, or, with no exit, until `max_stay` seconds after the entry (or the
+next entry, whichever is first). The place is the site, or the gate's zone when the site has zones:
+an entry at a gate of zone Z opens a stay in Z, an exit at a gate of Z closes it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Stay:
+    pseudonym: str
+    place: str  # the site id, or the zone's name
+    start: float
+    end: float
+    entry_gate: str
+    exit_gate: str | None  # None: no exit seen (ended by max_stay or the next entry)
+
+
+def stays(movements: Iterable[tuple], place_of: Callable[[str], str], max_stay: float) -> list[Stay]:
+    """Movements (pseudonym, at, type, gate), any order -> stays, by pseudonym then time."""
+    by_key: dict[tuple[str, str], list[tuple]] = defaultdict(list)
+    for pseudonym, at, kind, gate in movements:
+        if pseudonym:
+            by_key[(pseudonym, place_of(gate))].append((at, kind, gate))
+    out: list[Stay] = []
+    for (pseudonym, place), rows in by_key.items():
+        rows.sort()
+        open_at, open_gate = None, None
+        for at, kind, gate in rows:
+            if kind == "entry":
+                if open_at is not None:
+                    out.append(Stay(pseudonym, place, open_at, min(at, open_at + max_stay), open_gate, None))
+                open_at, open_gate = at, gate
+            elif kind == "exit" and open_at is not None:
+                out.append(Stay(pseudonym, place, open_at, min(at, open_at + max_stay), open_gate,
+                                gate if at <= open_at + max_stay else None))
+                open_at = None
+        if open_at is not None:
+            out.append(Stay(pseudonym, place, open_at, open_at + max_stay, open_gate, None))
+    out.sort(key=lambda s: (s.pseudonym, s.start))
+    return out
+
+
+def clip(stay: Stay, start: float, end: float, now: float | None = None) -> Stay | None:
+    """The part of a stay within [start, end] (and not past `now`); None when nothing is left."""
+    hi = min(stay.end, end, now if now is not None else stay.end)
+    lo = max(stay.start, start)
+    if hi <= lo:
+        return None
+    return Stay(stay.pseudonym, stay.place, lo, hi, stay.entry_gate, stay.exit_gate)
+
+
+@dataclass(frozen=True)
+class Contact:
+    pseudonym: str
+    place: str
+    start: float  # the overlap's start and end
+    end: float
+    minutes: float
+    entry_gate: str
+    exit_gate: str | None
+
+
+def overlaps(case: list[Stay], others: list[Stay]) -> list[Contact]:
+    """Every overlap of another holder's stay with one of the case's stays in the same place,
+    longest total first."""
+    by_place: dict[str, list[Stay]] = defaultdict(list)
+    for s in case:
+        by_place[s.place].append(s)
+    found: list[Contact] = []
+    case_ids = {s.pseudonym for s in case}
+    for other in others:
+        if other.pseudonym in case_ids:
+            continue
+        for mine in by_place.get(other.place, ()):
+            lo, hi = max(mine.start, other.start), min(mine.end, other.end)
+            if hi > lo:
+                found.append(Contact(other.pseudonym, other.place, lo, hi, round((hi - lo) / 60, 1),
+                                     other.entry_gate, other.exit_gate))
+    total: dict[str, float] = defaultdict(float)
+    for c in found:
+        total[c.pseudonym] += c.minutes
+    found.sort(key=lambda c: (-total[c.pseudonym], c.pseudonym, c.start))
+    return found
+
+
+def occupancy_series(all_stays: list[Stay], start: float, end: float, step: float) -> list[tuple[float, int]]:
+    """How many stays cover each instant start, start+step, ... <= end (sweep, not a scan per point)."""
+    marks = sorted([(s.start, 1) for s in all_stays] + [(s.end, -1) for s in all_stays])
+    series, inside, i = [], 0, 0
+    t = start
+    while t <= end:
+        while i < len(marks) and marks[i][0] <= t:
+            inside += marks[i][1]
+            i += 1
+        series.append((t, inside))
+        t += step
+    return series

@@ -1,0 +1,74 @@
+"""Contact tracing: who was inside (on site, or in the same zone) while a case was, and for how long.
+
+Two indexed reads: the case's own movements (by pseudonym), then every movement at the site over
+the case's stays widened by the longest stay; the overlaps are worked out in stays.py.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import zoneinfo
+
+from .config import ServedSiteConfig
+from .db import Database
+from .reports import movements_between, place_function
+from .stays import Stay, clip, overlaps, stays
+
+CSV_COLUMNS = ("pseudonym", "place", "overlap_start", "overlap_end", "minutes", "entry_gate", "exit_gate")
+
+
+def trace(db: Database, site: ServedSiteConfig, case: str, start: float, end: float, now: float) -> dict:
+    max_stay = site.max_stay_hours * 3600
+    place_of = place_function(site)
+    own_rows = movements_between(db, site, start - max_stay, end, pseudonym=case)
+    own = [c for c in (clip(s, start, end, now) for s in stays(own_rows, place_of, max_stay)) if c]
+    contacts = []
+    if own:
+        lo, hi = min(s.start for s in own), max(s.end for s in own)
+        rows = movements_between(db, site, lo - max_stay, hi)
+        contacts = overlaps(own, stays(rows, place_of, max_stay))
+    return {
+        "site": site.id, "case": case, "start": start, "end": end,
+        "by": "zone" if site.zones else "site",
+        "case_stays": [_stay(s) for s in own],
+        "contacts": [{"pseudonym": c.pseudonym, "place": c.place, "start": c.start, "end": c.end,
+                      "minutes": c.minutes, "entry_gate": c.entry_gate, "exit_gate": c.exit_gate} for c in contacts],
+        "people": len({c.pseudonym for c in contacts}),
+    }
+
+
+def _stay(s: Stay) -> dict:
+    return {"place": s.place, "start": s.start, "end": s.end, "entry_gate": s.entry_gate, "exit_gate": s.exit_gate}
+
+
+def to_csv(result: dict, tz: str, names: dict[str, list[dict]] | None = None) -> bytes:
+    """The contacts as CSV for the health authority: UTF-8 with a BOM (Excel reads the accents),
+    times in the site's zone; with `names`, a tracer's re-identified columns."""
+    zone = zoneinfo.ZoneInfo(tz)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    extra = ("pass_id", "name", "phone") if names is not None else ()
+    writer.writerow(CSV_COLUMNS + extra)
+    for c in result["contacts"]:
+        row = [c["pseudonym"], c["place"], _local(c["start"], zone), _local(c["end"], zone), c["minutes"],
+               c["entry_gate"], c["exit_gate"] or ""]
+        if names is None:
+            writer.writerow(row)
+            continue
+        for holder in names.get(c["pseudonym"]) or [{"pass_id": "", "name": "", "phone": ""}]:
+            writer.writerow(row + [holder["pass_id"], _cell(holder["name"]), _cell(holder["phone"])])
+    return "\ufeff".encode() + out.getvalue().encode("utf-8")
+
+
+def _cell(text: str) -> str:
+    """A register's text as a spreadsheet cell, never a formula (=, +, -, @ would run in Excel)."""
+    text = str(text)
+    if text[:1] in ("=", "@", "\t", "\r") or (text[:1] in ("+", "-") and not text[1:].replace(" ", "").isdigit()):
+        return "'" + text
+    return text
+
+
+def _local(at: float, zone) -> str:
+    return dt.datetime.fromtimestamp(at, zone).isoformat(timespec="seconds")
