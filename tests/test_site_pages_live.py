@@ -1,4 +1,4 @@
-"""The managers' live stream: events put on ingest's thread reach every open page, without who."""
+"""The managers' live stream: batches ingest publishes on its thread reach every open page, without who."""
 
 from __future__ import annotations
 
@@ -6,67 +6,49 @@ import asyncio
 import json
 import threading
 
-from qrgate.server.pages.live import LiveBoard, live_message
+from qrgate.server.bus import EventBus
+from qrgate.server.pages.live import live_message, stream
 
-EVENT = {"id": "e1", "seq": 4, "at": 1795354801.35, "site": "site1", "gate": "g1", "type": "entry",
-         "reason": "granted", "direction": "entry", "pseudonym": "3f9a0c2be41d7788", "format": "qg1"}
+ROW = {"id": "e1", "seq": 4, "at": 1795354801.35, "site": "site1", "gate": "g1", "type": "entry",
+       "reason": "granted", "direction": "entry", "pseudonym": "3f9a0c2be41d7788", "format": "qg1"}
 
 
 def test_a_page_message_names_where_and_what_never_who():
-    message = live_message(EVENT)
-    assert message["type"] == "event" and message["gate"] == "g1" and message["id"] == "e1"
-    assert message["event_type"] == "entry" and message["reason"] == "granted"
-    assert "pseudonym" not in message and "format" not in message and "3f9a0c2be41d7788" not in json.dumps(message)
+    message = live_message("site1", [ROW])
+    assert message["type"] == "events" and message["site"] == "site1"
+    (event,) = message["events"]
+    assert event == {"event_type": "entry", "id": "e1", "gate": "g1", "reason": "granted", "at": 1795354801.35}
+    assert "3f9a0c2be41d7788" not in json.dumps(message)
 
 
-async def _read(stream, count):
+async def _read(page, count):
     out = []
-    async for chunk in stream:
+    async for chunk in page:
         if chunk.startswith(b"data: "):
             out.append(json.loads(chunk[6:]))
         if len(out) == count:
-            break
-    return out
+            return out
 
 
-def test_events_from_another_thread_reach_every_open_page_in_order():
+def test_batches_from_ingest_thread_reach_every_open_page_in_order():
     async def run():
-        board = LiveBoard()
-        pump = asyncio.create_task(board.pump())
-        await asyncio.sleep(0)
+        bus = EventBus()
 
-        async def never():
+        async def connected():
             return False
 
-        pages = [board.stream({"role": "manager"}, never) for _ in range(2)]
-        firsts = [await anext(p) for p in pages]  # each page is subscribed once it has its hello
-        assert all(json.loads(f[6:])["type"] == "hello" for f in firsts)
-        ingest = threading.Thread(target=lambda: [board.on_event({**EVENT, "id": f"e{i}"}) for i in range(5)])
+        pages = [stream(bus, {"role": "manager"}, connected) for _ in range(2)]
+        hellos = [json.loads((await anext(p))[6:]) for p in pages]  # each page listens once it said hello
+        ingest = threading.Thread(target=lambda: [bus.publish("site1", [{**ROW, "id": f"e{i}"}]) for i in range(5)])
         ingest.start()
         ingest.join()
         got = await asyncio.wait_for(asyncio.gather(*(_read(p, 5) for p in pages)), 5)
-        pump.cancel()
-        return got
+        for p in pages:
+            await p.aclose()
+        return hellos, got, bus
 
-    got = asyncio.run(run())
+    hellos, got, bus = asyncio.run(run())
+    assert [h["type"] for h in hellos] == ["hello", "hello"] and hellos[0]["role"] == "manager"
     for page in got:
-        assert [m["id"] for m in page] == [f"e{i}" for i in range(5)]
-
-
-def test_closing_the_board_ends_open_streams():
-    async def run():
-        board = LiveBoard()
-        pump = asyncio.create_task(board.pump())
-
-        async def never():
-            return False
-
-        stream = board.stream({}, never)
-        await anext(stream)
-        board.close()
-        rest = [chunk async for chunk in stream]
-        pump.cancel()
-        return rest, board.pages
-
-    rest, pages = asyncio.run(run())
-    assert rest == [] and not pages
+        assert [m["events"][0]["id"] for m in page] == [f"e{i}" for i in range(5)]
+    assert not bus._listeners  # a closed page stops listening

@@ -7,7 +7,7 @@
   const api = window.qgApi, text = window.qgText, chart = window.qgChart;
   const REFRESH_LATEST_MS = 100; // events arriving together are one refresh
   const MAX_ALARMS = 20;
-  let session = null, siteId = "", lastOccupancy = null, lastTrace = null, lastToday = null;
+  let session = null, siteId = "", siteTz = "UTC", lastOccupancy = null, lastTrace = null, lastToday = null;
   let refreshing = false, again = false, pendingIds = [];
   window.qgShown = {}; // event id -> when the page showed it (ms since the epoch), for the bench
 
@@ -18,7 +18,9 @@
     return n;
   }
   function say(message, bad) { $("message").textContent = message || ""; $("message").className = bad ? "message error" : "message"; }
-  function clock(at) { return new Date(at * 1000).toLocaleTimeString(text.lang() === "vi" ? "vi-VN" : "en-GB", { hour12: false }); }
+  function clock(at) { // the site's own time, whatever the browser's zone
+    return new Date(at * 1000).toLocaleTimeString(text.lang() === "vi" ? "vi-VN" : "en-GB", { hour12: false, timeZone: siteTz });
+  }
 
   // -- today's counts and who is inside -----------------------------------------------------------
   function showToday(t) {
@@ -175,9 +177,11 @@
     } catch (e) { if (e.status !== 401) say(e.message, true); }
   }
 
-  function localInput(date) { // a datetime-local value in the browser's time zone
-    const d = new Date(date.getTime() - date.getTimezoneOffset() * 60000);
-    return d.toISOString().slice(0, 16);
+  function siteDay(date, tz) { // YYYY-MM-DD of `date` at the site (the server reads trace times as its local time)
+    const parts = new Intl.DateTimeFormat("en-CA", { timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit" })
+      .formatToParts(date);
+    const part = (type) => parts.find((p) => p.type === type).value;
+    return part("year") + "-" + part("month") + "-" + part("day");
   }
 
   async function start() {
@@ -185,11 +189,16 @@
     api.setCsrf(session.csrf);
     const sites = await api.get(api.PATHS.sites);
     siteId = sites[0].id;
+    siteTz = sites[0].tz;
     if (sites.length > 1) {
       const pick = $("site");
       for (const s of sites) pick.append(el("option", s.id));
       pick.hidden = false;
-      pick.addEventListener("change", () => { siteId = pick.value; refresh(); });
+      pick.addEventListener("change", () => {
+        siteId = pick.value;
+        siteTz = sites.find((s) => s.id === siteId).tz;
+        refresh();
+      });
     }
     $("user").textContent = session.name;
     $("role").dataset.text = "role_" + session.role;
@@ -197,9 +206,9 @@
     document.body.dataset.role = session.role;
     if (session.role === "tracer") {
       $("trace-panel").hidden = false;
-      const now = new Date();
-      $("trace-to").value = localInput(now);
-      $("trace-from").value = localInput(new Date(now.getTime() - 14 * 86400000));
+      const now = new Date(); // by default the last 14 days, to the end of today at the site
+      $("trace-to").value = siteDay(now, siteTz) + "T23:59";
+      $("trace-from").value = siteDay(new Date(now.getTime() - 14 * 86400000), siteTz) + "T00:00";
       $("trace-form").addEventListener("submit", runTrace);
       $("trace-csv").addEventListener("click", downloadCsv);
     } else {

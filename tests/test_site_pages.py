@@ -1,0 +1,141 @@
+"""The managers' page of the site server in Debian's chromium: a gate publishes over a real
+Mosquitto to the server's ingest, the page shows the count change; a tracer traces; a manager
+has no tracing; no page without a login; data shown as text; the pages' own CSP."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+
+import paho.mqtt.client as paho
+
+from qrgate.model import Direction
+
+from site_fixtures import PASSWORD, log_in, site_rig  # noqa: F401
+from web_fixtures import browser, expect, shots  # noqa: F401
+
+LIVE_TIMEOUT_MS = 3000  # the goal is 1 s (bench/site_page_latency.py measures it); a shared CI box is slower
+
+
+def fetch(url: str, **headers):
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return answer.status, dict(answer.headers), answer.read()
+    except urllib.error.HTTPError as refused:
+        return refused.code, dict(refused.headers), refused.read()
+
+
+def test_no_page_without_a_login(site_rig, browser):
+    page = browser.new_page()
+    page.goto(site_rig.url + "/manage")
+    assert page.url == site_rig.url + "/login"  # sent to the login form
+    page.close()
+    status, _headers, body = fetch(site_rig.url + "/manage/events")
+    assert status == 401 and b"log in" in body
+    status, _headers, _body = fetch(f"{site_rig.url}/api/sites/{site_rig.site}/today")
+    assert status == 401
+    status, _headers, body = fetch(site_rig.url + "/manage", Cookie="qrgate_site=forged")
+    assert status == 200 and b"trace-form" not in body  # a forged cookie gets the login page
+
+
+def test_the_pages_forbid_inline_script_and_other_origins(site_rig):
+    for path in ("/login", "/manage", "/site-static/manager.js"):
+        _status, headers, body = fetch(site_rig.url + path)
+        csp = headers.get("content-security-policy", "")
+        assert "script-src 'self'" in csp and "default-src 'none'" in csp and "unsafe-inline" not in csp, path
+        assert headers.get("x-frame-options") == "DENY"
+    _status, _headers, login = fetch(site_rig.url + "/login")
+    assert b"<script>" not in login and b"http" not in login.replace(b"http-equiv", b"")  # no inline code, no CDN
+
+
+def test_a_manager_sees_the_count_change_after_a_scan_at_a_gate(site_rig, browser, shots):
+    context, page = log_in(browser, site_rig.url, "mai")
+    try:
+        assert page.locator("#role").inner_text() == "quản lý"
+        assert page.locator("#site-entries").inner_text() == "0"
+        outcome = site_rig.scan("visitor-1")
+        assert outcome.decision.granted
+        expect(page.locator("#site-entries")).to_have_text("1", timeout=LIVE_TIMEOUT_MS)
+        expect(page.locator("#gates tr[data-gate='g1'] td.entries")).to_have_text("1")
+        event_id = outcome.event.id if hasattr(outcome, "event") else site_rig.gate.ledger.events()[-1].id
+        assert event_id in page.evaluate("Object.keys(window.qgShown)")  # the live stream named it
+        site_rig.scan("visitor-1", Direction.EXIT)
+        expect(page.locator("#site-exits")).to_have_text("1", timeout=LIVE_TIMEOUT_MS)
+        assert page.locator("#chart svg path.line").count() >= 1
+        page.screenshot(path=str(shots / "site-manager.png"), full_page=True)
+        # a manager has no tracing form, and the API refuses a manager's trace or re-identification
+        assert page.locator("#trace-panel").count() == 0
+        for what, body in (("trace", {"case": "0" * 16, "start": 0, "end": 3600, "purpose": "curious"}),
+                           ("reidentify", {"pseudonyms": ["0" * 16], "purpose": "curious"})):
+            status = page.evaluate("""async ([url, body]) => {
+                const me = await (await fetch('/api/me')).json();
+                const r = await fetch(url, {method: 'POST', body: JSON.stringify(body),
+                    headers: {'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf}});
+                return r.status; }""", [f"/api/sites/{site_rig.site}/{what}", body])
+            assert status == 403, what
+        page.click("#lang")  # English, from the same table
+        expect(page.locator("th[data-text='entries']")).to_have_text("Entries")
+        assert page.locator("#role").inner_text() == "manager"
+        site_rig.scan("visitor-2")  # inside now, per place: the site's total
+        expect(page.locator("#site-entries")).to_have_text("2", timeout=LIVE_TIMEOUT_MS)
+        expect(page.locator("#site-inside")).to_have_text("1")
+        page.click("#logout")
+        page.wait_for_url(site_rig.url + "/login")
+        page.goto(site_rig.url + "/manage")
+        assert page.url == site_rig.url + "/login"  # the session ended
+    finally:
+        context.close()
+
+
+def test_a_tracer_traces_a_case_and_downloads_the_csv(site_rig, browser, shots, tmp_path):
+    for holder in ("case", "contact", "later"):
+        site_rig.scan(holder)
+    site_rig.stored(3)
+    pseudonyms = [e.holder for e in site_rig.gate.ledger.events()]
+    case, contact = pseudonyms[0], pseudonyms[1]
+    context, page = log_in(browser, site_rig.url, "tuan")
+    try:
+        page.fill("#trace-who", case)
+        page.fill("#trace-purpose", "case reported by the district health centre")
+        page.click("#trace-run")
+        expect(page.locator("#trace-rows tr")).to_have_count(2)  # both others are still inside with the case
+        rows = page.locator("#trace-rows tr")
+        assert set(rows.evaluate_all("rows => rows.map(r => r.dataset.pseudonym)")) == {contact, pseudonyms[2]}
+        assert case not in page.locator("#trace-rows").inner_text()
+        assert page.locator("#trace-summary").inner_text().startswith("2 ")
+        page.screenshot(path=str(shots / "site-trace.png"), full_page=True)
+        with page.expect_download() as download:
+            page.click("#trace-csv")
+        csv = (tmp_path / "trace.csv")
+        download.value.save_as(csv)
+        text = csv.read_text(encoding="utf-8-sig")
+        assert text.splitlines()[0].startswith("pseudonym,place") and contact in text
+        audit = page.evaluate("async () => (await fetch('/api/audit')).status")
+        assert audit == 403  # the trace log is for managers and admins to read
+    finally:
+        context.close()
+
+
+def test_markup_in_the_data_shows_as_text(site_rig, browser, mosquitto):
+    hostile = '<img src=x onerror="window.qgPwned=1">'
+    event = {"id": "hostile-1", "seq": 1, "at": time.time(), "gate": "g2", "type": "alarm", "reason": hostile}
+    client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"hostile-{site_rig.site}")
+    client.connect("127.0.0.1", mosquitto.port)
+    client.loop_start()
+    try:
+        client.publish(f"qrgate/{site_rig.site}/g2/events", json.dumps(event), qos=1).wait_for_publish(5)
+    finally:
+        client.disconnect()
+        client.loop_stop()
+    site_rig.stored(1)
+    context, page = log_in(browser, site_rig.url, "mai")
+    try:
+        expect(page.locator("#alarms li[data-alarm]")).to_have_count(1)
+        assert hostile in page.locator("#alarms").inner_text()
+        assert page.locator("#alarms img").count() == 0
+        assert page.evaluate("window.qgPwned") is None
+    finally:
+        context.close()
