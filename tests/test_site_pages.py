@@ -28,10 +28,16 @@ def fetch(url: str, **headers):
         return refused.code, dict(refused.headers), refused.read()
 
 
-def test_no_page_without_a_login(site_rig, browser):
-    page = browser.new_page()
+def test_no_page_without_a_login(site_rig, browser, shots):
+    page = browser.new_page(viewport={"width": 800, "height": 500})
     page.goto(site_rig.url + "/manage")
     assert page.url == site_rig.url + "/login"  # sent to the login form
+    page.wait_for_selector("body[data-ready='1']")
+    page.fill("#name", "mai")
+    page.fill("#password", "not the password")
+    page.click("#login")
+    expect(page.locator("#login-error")).to_have_text("wrong name or password")
+    page.screenshot(path=str(shots / "site-login.png"))
     page.close()
     status, _headers, body = fetch(site_rig.url + "/manage/events")
     assert status == 401 and b"log in" in body

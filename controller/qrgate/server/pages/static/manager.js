@@ -41,6 +41,7 @@
     $("site-inside").textContent = places.reduce((n, p) => n + t.inside[p], 0);
     const list = $("places");
     list.replaceChildren();
+    if (places.length < 2) return; // the site alone: its number is above; zones get one each
     for (const place of places) {
       const li = el("li");
       li.dataset.place = place;
@@ -137,7 +138,7 @@
         const tr = el("tr");
         tr.dataset.pseudonym = c.pseudonym;
         tr.append(el("td", c.pseudonym), el("td", h.pass_id || "", "who-col"), el("td", h.name || "", "who-col"),
-                  el("td", h.phone || "", "who-col"), el("td", Math.round(c.minutes), "minutes"),
+                  el("td", h.phone || "", "who-col"), el("td", c.minutes.toFixed(1), "minutes"),
                   el("td", clock(c.start) + " – " + clock(c.end)),
                   el("td", c.place + " (" + c.entry_gate + (c.exit_gate ? " → " + c.exit_gate : "") + ")"));
         body.append(tr);
