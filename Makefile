@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test venv mosquitto chromium bench clean ha-check
+.PHONY: demo test venv mosquitto chromium postgresql bench clean ha-check
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,17 @@ mosquitto:
 chromium:
 	$(call apt_need,chromium,[ -x /usr/bin/chromium ],open the web pages in a real browser)
 
-test: $(STAMP) mosquitto chromium
+# The site server's tests use the machine's PostgreSQL at 127.0.0.1:5432 (trust auth for local
+# TCP, as Debian's default pg_hba.conf has it); each test session makes and drops its own database.
+postgresql:
+	$(call apt_need,postgresql,command -v pg_lsclusters >/dev/null 2>&1 && [ -n "$$(ls /etc/postgresql 2>/dev/null)" ],store the site server's events in a real PostgreSQL)
+	@if command -v pg_lsclusters >/dev/null 2>&1 && [ -n "$$(ls /etc/postgresql 2>/dev/null)" ]; then \
+		v=$$(ls /etc/postgresql | sort -n | tail -1); \
+		pg_lsclusters -h | grep -q "^$$v main .* online" || pg_ctlcluster --skip-systemctl-redirect $$v main start || \
+			echo "PostgreSQL $$v did not start: the site server's tests will fail"; \
+	fi
+
+test: $(STAMP) mosquitto chromium postgresql
 	$(VENV)/bin/pytest
 
 # A real Home Assistant (the last release for Python 3.11) checks what the gates announce; not part of

@@ -14,11 +14,11 @@ from importlib import metadata
 
 from ..errors import QrgateError
 from . import (config_cmd, decode_cmd, export_cmd, gate_cmd, guard_cmd, ha_cmd, keys_cmd, list_cmd, pass_cmd,
-               run_cmd, trust_cmd, verify_cmd)
+               run_cmd, site_cmd, trust_cmd, verify_cmd)
 from .output import fail
 
 COMMANDS = (keys_cmd, pass_cmd, verify_cmd, decode_cmd, run_cmd, config_cmd, export_cmd, guard_cmd, gate_cmd,
-            ha_cmd, list_cmd, trust_cmd)
+            ha_cmd, list_cmd, trust_cmd, site_cmd)
 #: other packages of the distribution add subcommands here (the simulator: `sim`, `bench`),
 #: so the gate's own code never imports them
 PLUGIN_GROUP = "qrgate.commands"

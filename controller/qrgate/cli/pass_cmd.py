@@ -17,7 +17,7 @@ from .output import emit
 from .timeparse import iso, parse_time
 
 CSV_COLUMNS = ("holder", "kind", "valid_from", "valid_until", "hours", "label", "site", "zones", "gates",
-               "entries_per_day", "rotating")
+               "entries_per_day", "rotating", "phone")
 
 
 def add_parser(sub) -> None:
@@ -43,6 +43,9 @@ def add_parser(sub) -> None:
                                           "(holder required); needs --sheet")
     issue.add_argument("--sheet", help="printable sheet of cards: a .pdf, or .png (one file per page)")
     issue.add_argument("--tz", help="time zone printed on cards (default: this computer's)")
+    issue.add_argument("--register", help="also add the holder's name and --phone, sealed to the site's key, to "
+                                          "this pass register (qrgate site register-init; docs/site-server.md)")
+    issue.add_argument("--phone", help="the holder's phone, kept only sealed in --register")
     issue.add_argument("--json", action="store_true")
     issue.set_defaults(handler=run_issue)
 
@@ -143,6 +146,8 @@ def run_issue(args) -> int:
     fields = _fields(row, issuer_secret(args.key), now)
     payload = _issue_one(key, fields)
     pass_id = native.pass_id_of(payload)
+    if args.register:
+        _register(args.register, pass_id, fields, args.holder.strip(), args.phone or "", now)
     result = {"payload": payload, "pass_id": pass_id, "kid": kid, "kind": args.kind,
               "valid_from": iso(fields.valid_from), "valid_until": iso(fields.valid_until)}
     if args.rotating:
@@ -188,6 +193,8 @@ def _issue_csv(args) -> int:
             raise QrgateError(f"{args.from_csv} line {line}: {exc}") from None
         payload = _issue_one(key, fields)
         pass_id = native.pass_id_of(payload)
+        if args.register:
+            _register(args.register, pass_id, fields, row["holder"].strip(), (row.get("phone") or "").strip(), now)
         cards.append(Card(payload, pass_id, fields.kind, fields.valid_from, fields.valid_until,
                           (row.get("label") or "").strip()))
         issued.append({"line": line, "pass_id": pass_id, "kind": fields.kind,
@@ -201,6 +208,15 @@ def _issue_csv(args) -> int:
          f"{len(cards)} passes (key {kid}) on {len(files) if files[0].endswith('.png') else 1} sheet file(s): "
          f"{', '.join(files)}")
     return 0
+
+
+def _register(path: str, pass_id: str, fields: native.PassFields, name: str, phone: str, now: float) -> None:
+    """One sealed register row: the site server turns the pass's pseudonym back into the name and
+    phone only for a tracer, and logs it."""
+    from ..server.register import add_entry
+
+    add_entry(path, pass_id=pass_id, fmt=native.FORMAT, holder_hex=fields.holder.hex(), name=name, phone=phone,
+              issued_at=now)
 
 
 def run_revoke(args) -> int:

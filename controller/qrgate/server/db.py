@@ -89,25 +89,12 @@ audit = Table(
 )
 Index("audit_at", audit.c.at)
 
-#: per gate, the highest seq held with no gap below it: where catch-up asks from
-gate_cursor = Table(
-    "gate_cursor", metadata,
-    Column("site", String(64), primary_key=True),
-    Column("gate", String(64), primary_key=True),
-    Column("seq", Integer, nullable=False),
-)
-
-
 def _core_v1(conn: Connection) -> None:
     metadata.create_all(conn, tables=[events, users, sessions, audit])
 
 
-def _core_v2(conn: Connection) -> None:
-    metadata.create_all(conn, tables=[gate_cursor])
-
-
 Migration = Callable[[Connection], None]
-_MIGRATIONS: dict[str, list[Migration]] = {"core": [_core_v1, _core_v2]}
+_MIGRATIONS: dict[str, list[Migration]] = {"core": [_core_v1]}
 
 
 def register_migrations(component: str, migrations: Sequence[Migration]) -> None:

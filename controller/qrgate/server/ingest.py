@@ -1,0 +1,196 @@
+"""Every gate's events from MQTT into the site database, each exactly once.
+
+The gates publish each ledger event once on `<prefix>/<site>/<gate>/events` at QoS 1 and
+delete it from their outbox only on the broker's PUBACK; the broker in turn may drop it only
+when this server acknowledges it. So the server acknowledges (paho's manual ack) only after
+the event is committed: a crash between receipt and commit means the broker sends it again.
+Duplicates (a redelivery, a gate that republished after a lost PUBACK) are skipped by the
+event id, the primary key (INSERT ... ON CONFLICT DO NOTHING).
+
+The MQTT session is persistent (clean_session off, a fixed client id), so while the server
+is down the broker queues the gates' events for it (raise mosquitto's max_queued_messages:
+docs/site-server.md), and a gate cut off from the broker keeps them in its own outbox until it
+is back. Events are written in batches (`mqtt.batch_size`, `mqtt.batch_seconds`) by one
+writer thread; paho's thread only parses and queues.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import paho.mqtt.client as paho
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..comms.client import make_client
+from .bus import EventBus
+from .config import ServerConfig
+from .db import Database, events
+
+log = logging.getLogger(__name__)
+
+TEXT_FIELDS = {"type": 32, "reason": 64, "direction": 16, "pseudonym": 64, "format": 32}
+
+
+class BadEvent(ValueError):
+    """A message on an events topic that is not a qrgate event."""
+
+
+def parse_event(site: str, gate: str, payload: bytes, received_at: float) -> dict:
+    """An events-topic message as a database row; BadEvent says what is wrong (never the payload)."""
+    try:
+        doc = json.loads(payload)
+    except (ValueError, UnicodeDecodeError):
+        raise BadEvent("not JSON") from None
+    if not isinstance(doc, dict):
+        raise BadEvent("not a JSON object")
+    event_id, seq, at = doc.get("id"), doc.get("seq"), doc.get("at")
+    if not isinstance(event_id, str) or not 1 <= len(event_id) <= 64:
+        raise BadEvent("no id")
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+        raise BadEvent("no seq")
+    if not isinstance(at, (int, float)) or isinstance(at, bool) or not 0 <= at < 1e11:
+        raise BadEvent("no time")
+    row = {"id": event_id, "site": site, "gate": gate, "seq": seq, "at": float(at), "received_at": received_at}
+    for name, size in TEXT_FIELDS.items():
+        value = doc.get(name)
+        if value is not None and (not isinstance(value, str) or len(value) > size):
+            raise BadEvent(f"bad {name}")
+        row[name] = value
+    if not row["type"]:
+        raise BadEvent("no type")
+    return row
+
+
+@dataclass
+class IngestStats:
+    received: int = 0
+    stored_batches: int = 0
+    rejected: int = 0
+    written: int = 0  # rows offered to the database (duplicates included)
+
+
+class Ingest:
+    """Subscribe to the configured sites' events and store them. start(), stop()."""
+
+    def __init__(self, cfg: ServerConfig, db: Database, bus: EventBus | None = None,
+                 clock: Callable[[], float] = time.time):
+        self.cfg, self.db, self.bus, self.clock = cfg, db, bus, clock
+        self.prefix = cfg.mqtt.topic_prefix
+        self.sites = {s.id for s in cfg.sites}
+        self.stats = IngestStats()
+        self._queue: queue.Queue = queue.Queue()
+        self._stop = threading.Event()
+        self.connected = threading.Event()
+        self.client = make_client(cfg.mqtt.client_id, cfg.mqtt, clean_session=False)
+        self.client.manual_ack_set(True)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+        self._writer = threading.Thread(target=self._write_loop, name="site-ingest", daemon=True)
+
+    def topics(self) -> list[str]:
+        return [f"{self.prefix}/{site}/+/events" for site in sorted(self.sites)]
+
+    def start(self) -> None:
+        self._writer.start()
+        self.client.connect_async(self.cfg.mqtt.host, self.cfg.mqtt.port, self.cfg.mqtt.keepalive)
+        self.client.loop_start()
+
+    def stop(self) -> None:
+        """Write what was received, then disconnect (what is not acknowledged comes again)."""
+        self._stop.set()
+        if self._writer.is_alive():
+            self._writer.join(timeout=10)
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    # paho's thread ---------------------------------------------------------------------------
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties):
+        if reason_code.is_failure:
+            log.warning("broker %s:%s refused the site server: %s", self.cfg.mqtt.host, self.cfg.mqtt.port,
+                        reason_code)
+            return
+        client.subscribe([(topic, 1) for topic in self.topics()])
+        self.connected.set()
+        log.info("connected to %s:%s; session %s", self.cfg.mqtt.host, self.cfg.mqtt.port,
+                 "resumed" if flags.session_present else "new")
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties):
+        self.connected.clear()
+        if not self._stop.is_set():
+            log.warning("lost the broker %s:%s (%s); reconnecting", self.cfg.mqtt.host, self.cfg.mqtt.port,
+                        reason_code)
+
+    def _on_message(self, client, userdata, msg):
+        self.stats.received += 1
+        parts = msg.topic.split("/")
+        if len(parts) != 4 or parts[0] != self.prefix or parts[1] not in self.sites or parts[3] != "events":
+            client.ack(msg.mid, msg.qos)
+            return
+        try:
+            row = parse_event(parts[1], parts[2], msg.payload, self.clock())
+        except BadEvent as exc:
+            self.stats.rejected += 1
+            log.warning("dropped a message on %s: %s", msg.topic, exc)
+            client.ack(msg.mid, msg.qos)  # it can never be stored; asking again would not help
+            return
+        self._queue.put((row, msg.mid, msg.qos))
+
+    # the writer's thread ---------------------------------------------------------------------
+
+    def _write_loop(self) -> None:
+        size, wait = self.cfg.mqtt.batch_size, self.cfg.mqtt.batch_seconds
+        pending: list[tuple[dict, int, int]] = []
+        retry = 0.5
+        while True:
+            stopping = self._stop.is_set()
+            if not pending:
+                try:
+                    pending.append(self._queue.get(timeout=wait))
+                except queue.Empty:
+                    if stopping:
+                        return
+                    continue
+            deadline = time.monotonic() + wait
+            while len(pending) < size:
+                left = deadline - time.monotonic()
+                try:
+                    pending.append(self._queue.get(timeout=max(left, 0)) if left > 0 else self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self.store([row for row, _mid, _qos in pending])
+            except SQLAlchemyError as exc:
+                # keep the batch, acknowledge nothing: the events wait here (and at the broker)
+                log.warning("cannot write %s events to the database (%s); retrying in %.1f s", len(pending),
+                            str(getattr(exc, "orig", None) or exc).splitlines()[0], retry)
+                if self._stop.wait(retry):
+                    return
+                retry = min(retry * 2, 10)
+                continue
+            retry = 0.5
+            for _row, mid, qos in pending:
+                self.client.ack(mid, qos)
+            pending = []
+
+    def store(self, rows: list[dict]) -> None:
+        """Insert a batch, skipping ids already held; then tell the live listeners."""
+        unique = list({row["id"]: row for row in rows}.values())
+        with self.db.engine.begin() as conn:
+            self.db.insert_ignoring_duplicates(conn, events, unique, ["id"])
+        self.stats.stored_batches += 1
+        self.stats.written += len(unique)
+        if self.bus is not None:
+            by_site: dict[str, list[dict]] = {}
+            for row in unique:
+                public = {k: v for k, v in row.items() if k != "pseudonym"}
+                by_site.setdefault(row["site"], []).append(public)
+            for site, site_rows in by_site.items():
+                self.bus.publish(site, site_rows)

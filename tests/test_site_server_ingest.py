@@ -1,0 +1,104 @@
+"""The site database equals the union of the gates' ledgers, whatever the network did.
+
+Three production GateApps (mock pins, real ledgers) publish through their MqttReporter to a
+real Mosquitto. Then gate g3 is cut off from the broker (a partition: it keeps deciding, its
+events wait in its outbox) and the site server goes down while g1 and g2 keep publishing (the
+broker keeps their events for the server's persistent session). The server restarts, the
+partition heals, and the site database must hold exactly the events of the three ledgers.
+"""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import select
+
+from conftest import mock_gate_app
+from gatesim.broker import MosquittoBroker
+from qrgate.comms.mqtt import MqttReporter
+from qrgate.comms.topics import GateTopics
+from qrgate.config.mqtt import BrokerConfig
+from qrgate.model import Direction, Scan
+from qrgate.server.db import Database, events
+from qrgate.server.ingest import Ingest
+from site_server_fixtures import db_url, pg_database, server_config  # noqa: F401
+
+GATES = ("g1", "g2", "g3")
+
+
+def wait(predicate, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
+def stored_ids(db: Database) -> list[str]:
+    with db.engine.connect() as conn:
+        return [r[0] for r in conn.execute(select(events.c.id))]
+
+
+def test_the_site_database_is_the_union_of_the_ledgers_after_a_partition_and_a_restart(tmp_path, keys, office,
+                                                                                       db_url):
+    broker = MosquittoBroker(extra_conf=f"persistence true\npersistence_location {tmp_path}/\n"
+                                        "max_queued_messages 0\nmax_inflight_messages 1000\n")
+    settings = BrokerConfig(host="127.0.0.1", port=broker.port)
+    cfg = server_config(db_url, mqtt={"host": "127.0.0.1", "port": broker.port, "client_id": f"site-{tmp_path.name}",
+                                      "batch_seconds": 0.05})
+    gates = {g: mock_gate_app(tmp_path, keys["trust"], gate=g)[0] for g in GATES}
+    for app in gates.values():
+        app.start(cameras=False)
+    reporters = {g: MqttReporter(ledger=a.ledger, topics=GateTopics("qrgate", "site1", g), broker=settings, gate=a)
+                 for g, a in gates.items()}
+    now = time.time()
+    passes = [office.issue(f"visitor-{i}", now - 3600, now + 3600) for i in range(30)]
+    expired = office.issue("late", now - 7200, now - 3600)
+
+    def scans(gate: str, batch: range) -> None:
+        for i in batch:
+            direction = Direction.ENTRY if i % 3 else Direction.EXIT
+            gates[gate].controller.handle_scan(Scan(passes[i], gate, direction, time.time()))
+        gates[gate].controller.handle_scan(Scan(expired, gate, Direction.ENTRY, time.time()))  # a denial
+
+    db = Database(cfg.database)
+    db.migrate()
+    server = Ingest(cfg, db)
+    try:
+        for r in reporters.values():
+            r.start()
+        server.start()
+        assert wait(server.connected.is_set)
+        for gate, batch in zip(GATES, (range(0, 10), range(10, 20), range(20, 30))):
+            scans(gate, batch)
+        union = lambda: {e.id for a in gates.values() for e in a.ledger.events()}  # noqa: E731
+        assert wait(lambda: set(stored_ids(db)) == union())
+
+        reporters["g3"].abandon()  # g3 is cut off; it keeps deciding on its own
+        server.stop()  # and the server goes down
+        db.close()
+        for gate in GATES:
+            scans(gate, range(0, 30, 2))
+        assert gates["g3"].ledger.pending(1)  # g3's events wait in its outbox
+        assert wait(lambda: not gates["g1"].ledger.pending(1) and not gates["g2"].ledger.pending(1))
+
+        db = Database(cfg.database)  # the server comes back: its session kept g1's and g2's events
+        server = Ingest(cfg, db)
+        server.start()
+        reporters["g3"] = MqttReporter(ledger=gates["g3"].ledger, topics=GateTopics("qrgate", "site1", "g3"),
+                                       broker=settings, gate=gates["g3"])
+        reporters["g3"].start()  # the partition heals
+        assert wait(lambda: set(stored_ids(db)) == union(), timeout=60), (len(stored_ids(db)), len(union()))
+        ids = stored_ids(db)
+        assert len(ids) == len(set(ids)) == len(union()) == 30 + 3 + 3 * 15 + 3  # one event per scan
+        kinds = {(e.type) for a in gates.values() for e in a.ledger.events()}
+        assert {"entry", "exit", "denied"} <= kinds
+    finally:
+        server.stop()
+        for r in reporters.values():
+            r.stop(timeout=0.5)
+        for app in gates.values():
+            app.stop()
+        db.close()
+        broker.close()
