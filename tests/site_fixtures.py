@@ -1,19 +1,17 @@
-"""A site server (create_app + ingest + uvicorn on a free loopback port, SQLite) beside a gate
+"""A site server (gatesim's SimSiteServer: create_app, ingest, uvicorn on a free port, SQLite) beside a gate
 (mock_gate_app) that publishes over a real Mosquitto, for the managers' pages in chromium."""
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from conftest import mock_gate_app
+from gatesim.site_server import SimSiteServer
 from qrgate.comms.mqtt import BrokerSettings, MqttReporter
 from qrgate.comms.topics import GateTopics
 from qrgate.model import Direction, Scan
@@ -55,53 +53,20 @@ class SiteRig:
         raise AssertionError(f"the server stored {n} of {count} events within {timeout} s")
 
 
-def serve(app) -> tuple[uvicorn.Server, threading.Thread, str]:
-    """uvicorn on a socket bound before its thread starts (port 0: a free one)."""
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
-                                           timeout_graceful_shutdown=1, http="h11", ws="none"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="site-web", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert server.started, "the site server's web side did not start"
-    return server, thread, f"http://127.0.0.1:{sock.getsockname()[1]}"
-
-
 def start_site(tmp_path: Path, broker_port: int, trust_file: str, office) -> SiteRig:
-    from qrgate.server.app import create_app
-    from qrgate.server.config import ServerConfig
-    from qrgate.server.ingest import Ingest
-
     site = f"s{uuid.uuid4().hex[:8]}"
-    cfg = ServerConfig.model_validate({
-        "database": {"url": f"sqlite:///{tmp_path / 'site.db'}"},
-        "mqtt": {"host": "127.0.0.1", "port": broker_port, "client_id": f"site-server-{site}"},
-        "sites": [{"id": site, "tz": "Asia/Ho_Chi_Minh"}],
-    })
-    app = create_app(cfg)
-    for name, role in USERS.items():
-        app.state.auth.add_user(name, role, PASSWORD, time.time())
-    ingest = Ingest(cfg, app.state.db, app.state.bus)
-    ingest.start()
-    server, thread, url = serve(app)
+    server = SimSiteServer(tmp_path, "127.0.0.1", broker_port, [site],
+                           users={name: (role, PASSWORD) for name, role in USERS.items()}).start()
     gate, _pins = mock_gate_app(tmp_path / "gate", trust_file, site=site, gate="g1")
     reporter = MqttReporter(ledger=gate.ledger, topics=GateTopics("qrgate", site, "g1"), gate=gate,
                             broker=BrokerSettings(host="127.0.0.1", port=broker_port))
     reporter.start()
-    rig = SiteRig(site, url, app, gate, reporter, office)
+    rig = SiteRig(site, server.url, server.app, gate, reporter, office)
 
     def stop():
         reporter.stop()
         gate.stop()
-        server.should_exit = True
-        thread.join(10)
-        ingest.stop()
-        app.state.db.close()
+        server.stop()
 
     rig.stopping.append(stop)
     return rig

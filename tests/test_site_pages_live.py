@@ -21,6 +21,16 @@ def test_a_page_message_names_where_and_what_never_who():
     assert "3f9a0c2be41d7788" not in json.dumps(message)
 
 
+def run_on_own_loop(coroutine):
+    """asyncio.run on a thread of its own: Playwright's sync API keeps a loop on the main thread."""
+    result = {}
+    worker = threading.Thread(target=lambda: result.update(value=asyncio.run(coroutine)))
+    worker.start()
+    worker.join(30)
+    assert "value" in result, "the live stream's test loop did not finish"
+    return result["value"]
+
+
 async def _read(page, count):
     out = []
     async for chunk in page:
@@ -47,7 +57,7 @@ def test_batches_from_ingest_thread_reach_every_open_page_in_order():
             await p.aclose()
         return hellos, got, bus
 
-    hellos, got, bus = asyncio.run(run())
+    hellos, got, bus = run_on_own_loop(run())
     assert [h["type"] for h in hellos] == ["hello", "hello"] and hellos[0]["role"] == "manager"
     for page in got:
         assert [m["events"][0]["id"] for m in page] == [f"e{i}" for i in range(5)]
