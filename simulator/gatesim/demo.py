@@ -50,7 +50,7 @@ def run_demo(duration: float = 20.0, *, broker: str = "mosquitto", out: TextIO =
                     print(f"gate screen: {gate.app.web.url}/   (console: {gate.app.web.url}/console, "
                           f"guard {gate.demo_login[0]}, password {gate.demo_login[1]})", file=out)
                 if site is not None:
-                    print(f"managers' page: {site.url}/manage   (site server on SQLite; manager {DEMO_MANAGER}, "
+                    print(f"managers' page: {site.url}/manage   (site server on SQLite; log in as {DEMO_MANAGER}, "
                           f"password {site.demo_password})", file=out)
                 answered = _walk(gate, visits, out)
                 summary = _summarise(gate, observer, answered, mqtt.kind)
