@@ -29,13 +29,27 @@ class SiteRig:
     gate: object
     reporter: MqttReporter
     office: object
+    register: Path
     stopping: list = field(default_factory=list)
+    passes: dict = field(default_factory=dict)
+
+    def pass_of(self, holder: str, phone: str = "") -> str:
+        """The holder's pass (one per holder), its name and phone sealed in the site's register."""
+        if holder not in self.passes:
+            from qrgate.credentials import native
+            from qrgate.server.register import add_entry
+
+            now = time.time()
+            payload = self.office.issue(holder, now - HOUR, now + 8 * HOUR)
+            add_entry(self.register, pass_id=native.pass_id_of(payload), fmt=native.FORMAT,
+                      holder_hex=native.holder_pseudonym(self.office.secret, holder).hex(), name=holder, phone=phone,
+                      issued_at=now)
+            self.passes[holder] = payload
+        return self.passes[holder]
 
     def scan(self, holder: str, direction: Direction = Direction.ENTRY):
         """A visitor shows a pass at gate g1: the decision, after the ledger commit."""
-        now = time.time()
-        payload = self.office.issue(holder, now - HOUR, now + 8 * HOUR)
-        return self.gate.controller.handle_scan(Scan(payload, "g1", direction, time.time()))
+        return self.gate.controller.handle_scan(Scan(self.pass_of(holder), "g1", direction, time.time()))
 
     def stored(self, count: int, timeout: float = 10.0) -> None:
         """Wait until the server's database holds `count` events of this site."""
@@ -54,14 +68,20 @@ class SiteRig:
 
 
 def start_site(tmp_path: Path, broker_port: int, trust_file: str, office) -> SiteRig:
+    from qrgate.server.register import init_register
+
     site = f"s{uuid.uuid4().hex[:8]}"
-    server = SimSiteServer(tmp_path, "127.0.0.1", broker_port, [site],
-                           users={name: (role, PASSWORD) for name, role in USERS.items()}).start()
     gate, _pins = mock_gate_app(tmp_path / "gate", trust_file, site=site, gate="g1")
+    register, register_key = tmp_path / "register.jsonl", tmp_path / "register.key"
+    init_register(register, register_key)
+    server = SimSiteServer(tmp_path, "127.0.0.1", broker_port, [site],
+                           users={name: (role, PASSWORD) for name, role in USERS.items()},
+                           secret_file=gate.cfg.site.secret_file,
+                           register={"path": str(register), "key_file": str(register_key)}).start()
     reporter = MqttReporter(ledger=gate.ledger, topics=GateTopics("qrgate", site, "g1"), gate=gate,
                             broker=BrokerSettings(host="127.0.0.1", port=broker_port))
     reporter.start()
-    rig = SiteRig(site, server.url, server.app, gate, reporter, office)
+    rig = SiteRig(site, server.url, server.app, gate, reporter, office, register)
 
     def stop():
         reporter.stop()

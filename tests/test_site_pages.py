@@ -96,31 +96,49 @@ def test_a_manager_sees_the_count_change_after_a_scan_at_a_gate(site_rig, browse
         context.close()
 
 
-def test_a_tracer_traces_a_case_and_downloads_the_csv(site_rig, browser, shots, tmp_path):
-    for holder in ("case", "contact", "later"):
+def test_a_tracer_traces_a_case_by_pass_id_names_the_contacts_and_downloads_the_csv(site_rig, browser, shots,
+                                                                                      tmp_path):
+    from qrgate.credentials import native
+
+    people = {"Case Ca": "+84 90 000 0001", "<b>Nguyễn</b> Văn Bé": "+84 90 000 0002", "Later Le": "+84 90 000 0003"}
+    for holder, phone in people.items():
+        site_rig.pass_of(holder, phone)
         site_rig.scan(holder)
     site_rig.stored(3)
+    case_pass = native.pass_id_of(site_rig.pass_of("Case Ca"))
     pseudonyms = [e.holder for e in site_rig.gate.ledger.events()]
-    case, contact = pseudonyms[0], pseudonyms[1]
     context, page = log_in(browser, site_rig.url, "tuan")
     try:
-        page.fill("#trace-who", case)
+        page.fill("#trace-who", case_pass)
         page.fill("#trace-purpose", "case reported by the district health centre")
         page.click("#trace-run")
         expect(page.locator("#trace-rows tr")).to_have_count(2)  # both others are still inside with the case
         rows = page.locator("#trace-rows tr")
-        assert set(rows.evaluate_all("rows => rows.map(r => r.dataset.pseudonym)")) == {contact, pseudonyms[2]}
-        assert case not in page.locator("#trace-rows").inner_text()
+        assert set(rows.evaluate_all("rows => rows.map(r => r.dataset.pseudonym)")) == set(pseudonyms[1:])
         assert page.locator("#trace-summary").inner_text().startswith("2 ")
+        assert "Nguyễn" not in page.content()  # no name reaches the page unless asked for
+        page.check("#trace-reidentify")  # re-identification: asked for, and logged by the server
+        page.click("#trace-run")
+        expect(page.locator("#trace-table.reidentified")).to_be_visible()
+        table = page.locator("#trace-rows").inner_text()
+        assert "<b>Nguyễn</b> Văn Bé" in table and "+84 90 000 0002" in table and "Later Le" in table
+        assert page.locator("#trace-rows b").count() == 0  # a name holding markup shows as text
+        assert "Case Ca" not in table
         page.screenshot(path=str(shots / "site-trace.png"), full_page=True)
         with page.expect_download() as download:
             page.click("#trace-csv")
-        csv = (tmp_path / "trace.csv")
+        csv = tmp_path / "trace.csv"
         download.value.save_as(csv)
         text = csv.read_text(encoding="utf-8-sig")
-        assert text.splitlines()[0].startswith("pseudonym,place") and contact in text
-        audit = page.evaluate("async () => (await fetch('/api/audit')).status")
-        assert audit == 403  # the trace log is for managers and admins to read
+        assert text.splitlines()[0].startswith("pseudonym,place") and "+84 90 000 0003" in text
+        assert page.evaluate("async () => (await fetch('/api/audit')).status") == 403  # the log is the managers'
+    finally:
+        context.close()
+    context, page = log_in(browser, site_rig.url, "mai")  # a manager reads who traced, when and why
+    try:
+        log = page.evaluate("async () => (await fetch('/api/audit')).json()")
+        assert {"trace", "reidentify", "export"} <= {row["action"] for row in log}
+        assert "Nguy" not in json.dumps(log)
     finally:
         context.close()
 
