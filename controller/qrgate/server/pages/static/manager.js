@@ -54,8 +54,15 @@
   // -- the chart ----------------------------------------------------------------------------------
   function showOccupancy(places, day) {
     lastOccupancy = [places, day];
-    const series = places.map((p) => ({ label: p.place === siteId ? text.t("site_total") : p.place,
-                                        points: p.points.map((q) => [q.at, q.inside]) }));
+    const now = lastToday && lastToday.site === siteId ? lastToday : null;
+    const series = places.map((p) => {
+      const points = p.points.map((q) => [q.at, q.inside]);
+      // the steps are minutes apart: the line ends at this moment's number, the one shown above
+      if (now && p.place in now.inside && (!points.length || points[points.length - 1][0] < now.at)) {
+        points.push([now.at, now.inside[p.place]]);
+      }
+      return { label: p.place === siteId ? text.t("site_total") : p.place, points };
+    });
     const first = places.find((p) => p.points.length);
     const start = first ? first.points[0].at : dayStart(day);
     chart.drawOccupancy($("chart"), series, start, start + 86400,
@@ -115,7 +122,11 @@
         timer = setTimeout(() => { timer = null; refresh(); }, msg.type === "hello" ? 0 : REFRESH_LATEST_MS);
       }
     };
-    source.onerror = () => { $("live-dot").className = "dot off"; say(text.t("connection_lost"), true); };
+    source.onerror = () => {
+      $("live-dot").className = "dot off";
+      say(text.t("connection_lost"), true);
+      api.get(api.PATHS.session).catch(() => {}); // an ended session goes back to the login form
+    };
     source.onopen = () => { $("live-dot").className = "dot on"; say(""); };
   }
 
