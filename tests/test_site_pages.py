@@ -53,6 +53,8 @@ def test_the_pages_forbid_inline_script_and_other_origins(site_rig):
         csp = headers.get("content-security-policy", "")
         assert "script-src 'self'" in csp and "default-src 'none'" in csp and "unsafe-inline" not in csp, path
         assert headers.get("x-frame-options") == "DENY"
+    status, _headers, _body = fetch(site_rig.url + "/manage", Host="rebound.example")
+    assert status == 400  # a page that rebinds its name to 127.0.0.1 gets nothing
     _status, _headers, login = fetch(site_rig.url + "/login")
     assert b"<script>" not in login and b"http" not in login.replace(b"http-equiv", b"")  # no inline code, no CDN
 
@@ -81,6 +83,8 @@ def test_a_manager_sees_the_count_change_after_a_scan_at_a_gate(site_rig, browse
                     headers: {'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf}});
                 return r.status; }""", [f"/api/sites/{site_rig.site}/{what}", body])
             assert status == 403, what
+        no_token = page.evaluate("async () => (await fetch('/api/logout', {method: 'POST'})).status")
+        assert no_token == 403  # every POST needs the session's CSRF token
         page.click("#lang")  # English, from the same table
         expect(page.locator("th[data-text='entries']")).to_have_text("Entries")
         assert page.locator("#role").inner_text() == "manager"
