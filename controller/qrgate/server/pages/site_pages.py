@@ -3,18 +3,18 @@
     GET /               -> /manage
     GET /login          the login form (public; it posts to the server's login endpoint)
     GET /manage         the managers' page: counts, occupancy chart, alarms, tracing for tracers
-    GET /manage/events  server-sent events: one message per stored event (live.py)
+    GET /manage/events  server-sent events: one message per batch ingest stored (live.py)
     GET /site-static/*  the pages' scripts and styles, served here (no CDN)
 
 Who is asking is the server's business: `user_of(request)` returns its user (with `.name` and
 `.role`) or None. A page without a login is refused: /manage sends the browser to /login, the
-stream answers 401. The live stream listens on the server's EventBus (`bus`). Every answer carries the gate pages' Content-Security-Policy (no inline
-script, nothing from elsewhere).
+stream answers 401. The live stream listens on the server's EventBus (`bus`). Every answer
+carries the gate pages' security headers (web/server.py: a Content-Security-Policy without
+inline script or anything from elsewhere; on a loopback bind, another Host is refused).
 """
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any, Callable
 
@@ -27,8 +27,6 @@ from starlette.staticfiles import StaticFiles
 
 from ...web.server import SecurityHeaders
 from . import live
-
-log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
 #: roles that may open the managers' page (a tracer and an admin see the reports too)
@@ -73,6 +71,6 @@ class SitePages:
     async def events(self, request: Request) -> Response:
         user = await self._user(request)
         if user is None:
-            return JSONResponse({"ok": False, "error": "log in first"}, status_code=401)
+            return JSONResponse({"detail": "log in first"}, status_code=401)  # as the API says it
         return StreamingResponse(live.stream(self.bus, {"role": user.role}, request.is_disconnected),
                                  media_type="text/event-stream", headers=NO_STORE)

@@ -1,5 +1,5 @@
-// The managers' page: today's counts and occupancy per gate and for the site, the day's occupancy
-// chart and the alarms, refreshed from the JSON API whenever the live stream says the server
+// The managers' page: today's counts per gate and for the site, who is inside now (the site, each
+// zone), the day's occupancy chart and the alarms, refreshed from the JSON API whenever the live stream says the server
 // stored an event; the tracing form for the tracer role. Every value goes in with textContent.
 "use strict";
 (function () {
