@@ -47,7 +47,10 @@ def test_batches_from_ingest_thread_reach_every_open_page_in_order():
         async def connected():
             return False
 
-        pages = [stream(bus, {"role": "manager"}, connected) for _ in range(2)]
+        async def allowed():
+            return True
+
+        pages = [stream(bus, {"role": "manager"}, connected, allowed) for _ in range(2)]
         hellos = [json.loads((await anext(p))[6:]) for p in pages]  # each page listens once it said hello
         ingest = threading.Thread(target=lambda: [bus.publish("site1", [{**ROW, "id": f"e{i}"}]) for i in range(5)])
         ingest.start()
@@ -62,3 +65,25 @@ def test_batches_from_ingest_thread_reach_every_open_page_in_order():
     for page in got:
         assert [m["events"][0]["id"] for m in page] == [f"e{i}" for i in range(5)]
     assert not bus._listeners  # a closed page stops listening
+
+
+def test_a_stream_ends_when_its_session_has_ended():
+    async def run():
+        bus = EventBus()
+        session = {"live": True}
+
+        async def connected():
+            return False
+
+        async def allowed():
+            return session["live"]
+
+        page = stream(bus, {}, connected, allowed, keepalive=0.05)
+        await anext(page)
+        assert await anext(page) == b": keepalive\n\n"
+        session["live"] = False  # logged out, or expired
+        rest = [chunk async for chunk in page]
+        return rest, bus
+
+    rest, bus = run_on_own_loop(run())
+    assert rest == [] and not bus._listeners

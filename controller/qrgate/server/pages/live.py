@@ -29,16 +29,19 @@ def sse(message: dict) -> bytes:
     return f"data: {json.dumps(message, separators=(',', ':'))}\n\n".encode()
 
 
-async def stream(bus, hello: dict, disconnected: Callable[[], Awaitable[bool]]) -> AsyncIterator[bytes]:
-    """One page's stream: a hello, then a message per stored batch, a comment line when idle."""
+async def stream(bus, hello: dict, disconnected: Callable[[], Awaitable[bool]],
+                 allowed: Callable[[], Awaitable[bool]], keepalive: float = KEEPALIVE_SECONDS) -> AsyncIterator[bytes]:
+    """One page's stream: a hello, then a message per stored batch, a comment line when idle.
+    Each idle `keepalive` seconds it asks `allowed()` again: a session that ended (logout,
+    expiry) ends its stream, and the page goes back to the login form."""
     queue = bus.listen()
     try:
         yield sse({"type": "hello", "at": time.time(), **hello})
         while True:
             try:
-                site, rows = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
+                site, rows = await asyncio.wait_for(queue.get(), keepalive)
             except asyncio.TimeoutError:
-                if await disconnected():
+                if await disconnected() or not await allowed():
                     return
                 yield b": keepalive\n\n"
                 continue

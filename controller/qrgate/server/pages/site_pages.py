@@ -72,5 +72,8 @@ class SitePages:
         user = await self._user(request)
         if user is None:
             return JSONResponse({"detail": "log in first"}, status_code=401)  # as the API says it
-        return StreamingResponse(live.stream(self.bus, {"role": user.role}, request.is_disconnected),
+        async def allowed() -> bool:
+            return await self._user(request) is not None
+
+        return StreamingResponse(live.stream(self.bus, {"role": user.role}, request.is_disconnected, allowed),
                                  media_type="text/event-stream", headers=NO_STORE)
