@@ -87,6 +87,7 @@ def test_a_manager_sees_the_count_change_after_a_scan_at_a_gate(site_rig, browse
         assert no_token == 403  # every POST needs the session's CSRF token
         page.click("#lang")  # English, from the same table
         expect(page.locator("th[data-text='entries']")).to_have_text("Entries")
+        expect(page.locator("#alarms")).to_have_text("None")  # what the script wrote, too
         assert page.locator("#role").inner_text() == "manager"
         page.click("#logout")
         page.wait_for_url(site_rig.url + "/login")

@@ -7,7 +7,7 @@
   const api = window.qgApi, text = window.qgText, chart = window.qgChart;
   const REFRESH_LATEST_MS = 100; // events arriving together are one refresh
   const MAX_ALARMS = 20;
-  let session = null, siteId = "", siteTz = "UTC", lastOccupancy = null, lastTrace = null, lastToday = null;
+  let session = null, siteId = "", siteTz = "UTC", lastOccupancy = null, lastTrace = null, lastToday = null, lastAlarms = null;
   let refreshing = false, again = false, pendingIds = [];
   window.qgShown = {}; // event id -> when the page showed it (ms since the epoch), for the bench
 
@@ -72,6 +72,7 @@
 
   // -- alarms ---------------------------------------------------------------------------------------
   function showAlarms(rows) {
+    lastAlarms = rows;
     const list = $("alarms");
     list.replaceChildren();
     if (!rows.length) list.append(el("li", text.t("none")));
@@ -230,7 +231,8 @@
       try { await api.post(api.PATHS.logout, {}); } finally { window.location.assign(api.PATHS.loginPage); }
     });
     document.addEventListener("qg-lang", () => {
-      if (lastToday) showToday(lastToday);
+      if (lastToday) showToday(lastToday); // every text the page wrote itself, again in the new language
+      if (lastAlarms) showAlarms(lastAlarms);
       if (lastOccupancy) showOccupancy(...lastOccupancy);
       if (lastTrace) showTrace(...lastTrace);
     });
