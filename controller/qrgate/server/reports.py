@@ -11,11 +11,11 @@ import datetime as dt
 import zoneinfo
 from collections import defaultdict
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, literal, select
 
 from .config import ServedSiteConfig
 from .db import Database, events
-from .stays import occupancy_series, stays
+from .stays import Stay, occupancy_series
 
 QUARTER = 900
 MOVEMENT_TYPES = ("entry", "exit")
@@ -51,39 +51,64 @@ def counts(db: Database, site: ServedSiteConfig, start: float, end: float, by: s
     return [{"site": site.id, by: bucket, "gate": g, **c} for (bucket, g), c in sorted(table.items())]
 
 
-def movements_between(db: Database, site: ServedSiteConfig, start: float, end: float,
-                      pseudonym: str | None = None) -> list[tuple]:
-    """(pseudonym, at, type, gate) of entries and exits at the site in [start, end]."""
-    where = [events.c.site == site.id, events.c.at >= start, events.c.at <= end,
-             events.c.type.in_(MOVEMENT_TYPES)]
+def _place_column(site: ServedSiteConfig):
+    """The place of a movement in SQL: the gate's zone when the site has zones, else the site."""
+    if not site.zones:
+        return literal(site.id)
+    return case({g: zone for zone, gates in site.zones.items() for g in gates}, value=events.c.gate,
+                else_=literal(site.id))
+
+
+def stays_between(db: Database, site: ServedSiteConfig, lo: float, hi: float,
+                  pseudonym: str | None = None) -> list[Stay]:
+    """Every stay at the site (per place) that overlaps [lo, hi], worked out in the database.
+
+    Each entry is paired with the holder's next movement in the same place (a window function,
+    on both engines): an exit ends the stay there, another entry ends it there too, nothing
+    ends it `max_stay_hours` later. The scan starts max_stay before lo, so a stay that began
+    earlier is seen; a stay still open at hi ends at hi's side with no exit gate."""
+    max_stay = site.max_stay_hours * 3600
+    place = _place_column(site).label("place")
+    where = [events.c.site == site.id, events.c.at >= lo - max_stay, events.c.at <= hi,
+             events.c.type.in_(MOVEMENT_TYPES), events.c.pseudonym.is_not(None)]
     if pseudonym is not None:
         where.append(events.c.pseudonym == pseudonym)
-    q = select(events.c.pseudonym, events.c.at, events.c.type, events.c.gate).where(and_(*where))
-    with db.engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(q)]
-
-
-def place_function(site: ServedSiteConfig):
-    if not site.zones:
-        return lambda gate: site.id
-    return lambda gate: site.zone_of(gate) or site.id
+    window = {"partition_by": [events.c.pseudonym, place], "order_by": events.c.at}
+    moves = (select(events.c.pseudonym, events.c.at, events.c.type, events.c.gate, place,
+                    func.lead(events.c.at).over(**window).label("next_at"),
+                    func.lead(events.c.type).over(**window).label("next_type"),
+                    func.lead(events.c.gate).over(**window).label("next_gate"))
+             .where(and_(*where)).subquery())
+    q = select(moves).where(moves.c.type == "entry", moves.c.at <= hi,
+                            func.coalesce(moves.c.next_at, moves.c.at + max_stay) > lo,
+                            moves.c.at + max_stay > lo)
+    out = []
+    with db.engine.begin() as conn:
+        if not db.is_sqlite:  # the window's sort of a day of movements stays in memory
+            conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
+        rows = conn.execute(q).fetchall()  # one fetch: row by row costs more than the query
+    for who, at, _kind, gate, where_, next_at, next_type, next_gate in rows:
+        if next_at is not None and next_at <= at + max_stay:
+            out.append(Stay(who, where_, at, next_at, gate, next_gate if next_type == "exit" else None))
+        else:
+            out.append(Stay(who, where_, at, at + max_stay, gate, None))
+    return out
 
 
 def occupancy(db: Database, site: ServedSiteConfig, start: float, end: float, step: float,
               now: float) -> list[dict]:
     """How many were inside (per place: the site, or each zone) at each step of [start, end]."""
-    max_stay = site.max_stay_hours * 3600
-    rows = movements_between(db, site, start - max_stay, min(end, now))
-    found = [s for s in stays(rows, place_function(site), max_stay)]
+    end = min(end, now)
+    found = stays_between(db, site, start, end)
     # a stay with no exit seen yet lasts until now at most
-    found = [s if s.end <= now or s.exit_gate is not None else s.__class__(
-        s.pseudonym, s.place, s.start, now, s.entry_gate, None) for s in found]
+    found = [s if s.end <= now else Stay(s.pseudonym, s.place, s.start, now, s.entry_gate, s.exit_gate)
+             for s in found]
     places = sorted({s.place for s in found}) or [site.id]
     out = []
     for place in places:
         mine = [s for s in found if s.place == place]
         out.append({"place": place, "points": [{"at": t, "inside": n}
-                                               for t, n in occupancy_series(mine, start, min(end, now), step)]})
+                                               for t, n in occupancy_series(mine, start, end, step)]})
     return out
 
 

@@ -1,51 +1,25 @@
-"""Stays and overlaps from movements (pure: no clock, no database).
+"""Stays, overlaps and occupancy (pure: no clock, no database).
 
 A stay is one holder's time inside a place: from an `entry` to the next `exit` of the same
 pseudonym in the same place, or, with no exit, until `max_stay` seconds after the entry (or the
 next entry, whichever is first). The place is the site, or the gate's zone when the site has zones:
-an entry at a gate of zone Z opens a stay in Z, an exit at a gate of Z closes it.
+an entry at a gate of zone Z opens a stay in Z, an exit at a gate of Z closes it. The database
+pairs the movements into stays (reports.stays_between); this module works on the stays.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Stay:
+class Stay(NamedTuple):  # a tuple: thousands are made per trace
     pseudonym: str
     place: str  # the site id, or the zone's name
     start: float
     end: float
     entry_gate: str
     exit_gate: str | None  # None: no exit seen (ended by max_stay or the next entry)
-
-
-def stays(movements: Iterable[tuple], place_of: Callable[[str], str], max_stay: float) -> list[Stay]:
-    """Movements (pseudonym, at, type, gate), any order -> stays, by pseudonym then time."""
-    by_key: dict[tuple[str, str], list[tuple]] = defaultdict(list)
-    for pseudonym, at, kind, gate in movements:
-        if pseudonym:
-            by_key[(pseudonym, place_of(gate))].append((at, kind, gate))
-    out: list[Stay] = []
-    for (pseudonym, place), rows in by_key.items():
-        rows.sort()
-        open_at, open_gate = None, None
-        for at, kind, gate in rows:
-            if kind == "entry":
-                if open_at is not None:
-                    out.append(Stay(pseudonym, place, open_at, min(at, open_at + max_stay), open_gate, None))
-                open_at, open_gate = at, gate
-            elif kind == "exit" and open_at is not None:
-                out.append(Stay(pseudonym, place, open_at, min(at, open_at + max_stay), open_gate,
-                                gate if at <= open_at + max_stay else None))
-                open_at = None
-        if open_at is not None:
-            out.append(Stay(pseudonym, place, open_at, open_at + max_stay, open_gate, None))
-    out.sort(key=lambda s: (s.pseudonym, s.start))
-    return out
 
 
 def clip(stay: Stay, start: float, end: float, now: float | None = None) -> Stay | None:
@@ -57,8 +31,7 @@ def clip(stay: Stay, start: float, end: float, now: float | None = None) -> Stay
     return Stay(stay.pseudonym, stay.place, lo, hi, stay.entry_gate, stay.exit_gate)
 
 
-@dataclass(frozen=True)
-class Contact:
+class Contact(NamedTuple):
     pseudonym: str
     place: str
     start: float  # the overlap's start and end

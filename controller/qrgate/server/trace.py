@@ -1,7 +1,8 @@
 """Contact tracing: who was inside (on site, or in the same zone) while a case was, and for how long.
 
-Two indexed reads: the case's own movements (by pseudonym), then every movement at the site over
-the case's stays widened by the longest stay; the overlaps are worked out in stays.py.
+Two reads: the case's own stays (by pseudonym), then every stay at the site that overlaps the
+span of the case's stays; the database pairs entries with exits (reports.stays_between), and
+stays.py works out the overlaps.
 """
 
 from __future__ import annotations
@@ -13,22 +14,18 @@ import zoneinfo
 
 from .config import ServedSiteConfig
 from .db import Database
-from .reports import movements_between, place_function
-from .stays import Stay, clip, overlaps, stays
+from .reports import stays_between
+from .stays import Stay, clip, overlaps
 
 CSV_COLUMNS = ("pseudonym", "place", "overlap_start", "overlap_end", "minutes", "entry_gate", "exit_gate")
 
 
 def trace(db: Database, site: ServedSiteConfig, case: str, start: float, end: float, now: float) -> dict:
-    max_stay = site.max_stay_hours * 3600
-    place_of = place_function(site)
-    own_rows = movements_between(db, site, start - max_stay, end, pseudonym=case)
-    own = [c for c in (clip(s, start, end, now) for s in stays(own_rows, place_of, max_stay)) if c]
+    own = [c for c in (clip(s, start, end, now) for s in stays_between(db, site, start, end, pseudonym=case)) if c]
     contacts = []
     if own:
         lo, hi = min(s.start for s in own), max(s.end for s in own)
-        rows = movements_between(db, site, lo - max_stay, hi)
-        contacts = overlaps(own, stays(rows, place_of, max_stay))
+        contacts = overlaps(own, stays_between(db, site, lo, hi))
     return {
         "site": site.id, "case": case, "start": start, "end": end,
         "by": "zone" if site.zones else "site",
