@@ -105,6 +105,8 @@ def log_in(browser, url: str, name: str, password: str = PASSWORD):
     """A new browser context logged in through the login page; (context, page) on /manage."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
+    page.console_errors = []  # e.g. what the Content-Security-Policy refused
+    page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
     page.goto(url + "/manage")
     page.wait_for_url(url + "/login")
     page.wait_for_selector("body[data-ready='1']")

@@ -85,6 +85,7 @@ def test_a_manager_sees_the_count_change_after_a_scan_at_a_gate(site_rig, browse
             assert status == 403, what
         no_token = page.evaluate("async () => (await fetch('/api/logout', {method: 'POST'})).status")
         assert no_token == 403  # every POST needs the session's CSRF token
+        assert not [e for e in page.console_errors if "Content Security Policy" in e], page.console_errors
         page.click("#lang")  # English, from the same table
         expect(page.locator("th[data-text='entries']")).to_have_text("Entries")
         expect(page.locator("#alarms")).to_have_text("None")  # what the script wrote, too
