@@ -67,14 +67,15 @@ class SiteRig:
         raise AssertionError(f"the server stored {n} of {count} events within {timeout} s")
 
 
-def start_site(tmp_path: Path, broker_port: int, trust_file: str, office) -> SiteRig:
+def start_site(tmp_path: Path, broker_port: int, trust_file: str, office, other_sites: tuple[str, ...] = ()) -> SiteRig:
+    """The rig's own site first (its gate g1), then `other_sites` the server also serves."""
     from qrgate.server.register import init_register
 
     site = f"s{uuid.uuid4().hex[:8]}"
     gate, _pins = mock_gate_app(tmp_path / "gate", trust_file, site=site, gate="g1")
     register, register_key = tmp_path / "register.jsonl", tmp_path / "register.key"
     init_register(register, register_key)
-    server = SimSiteServer(tmp_path, "127.0.0.1", broker_port, [site],
+    server = SimSiteServer(tmp_path, "127.0.0.1", broker_port, [site, *other_sites],
                            users={name: (role, PASSWORD) for name, role in USERS.items()},
                            secret_file=gate.cfg.site.secret_file,
                            register={"path": str(register), "key_file": str(register_key)}).start()
@@ -92,13 +93,24 @@ def start_site(tmp_path: Path, broker_port: int, trust_file: str, office) -> Sit
     return rig
 
 
-@pytest.fixture
-def site_rig(tmp_path, mosquitto, keys, office):
+def _rig(tmp_path, port, trust_file, office, other_sites=()):
     (tmp_path / "gate").mkdir()
-    rig = start_site(tmp_path, mosquitto.port, keys["trust"], office)
+    rig = start_site(tmp_path, port, trust_file, office, other_sites)
     yield rig
     for stop in rig.stopping:
         stop()
+
+
+@pytest.fixture
+def site_rig(tmp_path, mosquitto, keys, office):
+    """A site server and its gate g1."""
+    yield from _rig(tmp_path, mosquitto.port, keys["trust"], office)
+
+
+@pytest.fixture
+def two_site_rig(tmp_path, mosquitto, keys, office):
+    """The same, with a second site "annex" the server serves too."""
+    yield from _rig(tmp_path, mosquitto.port, keys["trust"], office, ("annex",))
 
 
 def log_in(browser, url: str, name: str, password: str = PASSWORD):
