@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/site_trace.py [--movements 1000000] [--queries 200] [--engine postgresql|sqlite]
 
-Synthetic sites (--sites, default 1: all movements at one site): 30 days, 4 gates,
-exit: movements / 2 stays), holders drawn from a pool so people come back. Each query is the
+Synthetic sites (--sites, default 1: all movements at one site): 30 days, 4 gates, stays of
+10 min to 8 h by day (each stay an entry and an exit: movements / 2 stays), holders drawn from a pool so people come back. Each query is the
 API's trace (server/trace.py) of a random holder over the day of one of their visits, with
 the default longest stay (24 h). Rows are loaded with COPY (PostgreSQL) or executemany (SQLite).
 """

@@ -299,3 +299,36 @@ def test_retention_purges_old_movements_and_logs_it(db_url):
         log = client.get("/api/audit", params={"from_day": "2026-12-20"}).json()
         assert [(r["action"], r["detail"]["events"]) for r in log] == [("purge", 1)]
     db.close()
+
+
+def test_site_serve_listens_on_loopback_with_the_api_described(tmp_path, mosquitto):
+    import signal
+
+    import httpx
+
+    from gatesim.broker import free_port, wait_for_port
+
+    port = free_port()
+    config = tmp_path / "site.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path}/site.db"\n[http]\nport = {port}\n'
+                      f'[mqtt]\nport = {mosquitto.port}\n[[sites]]\nid = "site1"\n')
+    proc = subprocess.Popen([sys.executable, "-m", "qrgate", "site", "serve", "--config", str(config)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_port(port, timeout=30)
+        doc = httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=5).json()
+        assert "/api/sites/{site}/trace" in doc["paths"]
+        answer = httpx.get(f"http://127.0.0.1:{port}/api/sites/site1/today", timeout=5)
+        assert answer.status_code == 401 and answer.headers["x-frame-options"] == "DENY"
+        rebound = httpx.get(f"http://127.0.0.1:{port}/api/me", headers={"Host": "evil.example"}, timeout=5)
+        assert rebound.status_code == 400  # a page that rebinds its name to 127.0.0.1 gets nothing
+        first = proc.stdout.readline()
+        assert f"http://127.0.0.1:{port}/" in first
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(15)
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[database]\nurl = "mysql://x"\n')
+    out = subprocess.run([sys.executable, "-m", "qrgate", "site", "serve", "--config", str(bad)],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and out.stderr.strip().count("\n") == 0 and "database.url" in out.stderr

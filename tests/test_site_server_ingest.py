@@ -102,3 +102,54 @@ def test_the_site_database_is_the_union_of_the_ledgers_after_a_partition_and_a_r
             app.stop()
         db.close()
         broker.close()
+
+
+def test_one_server_ingests_two_sites_through_bridged_building_brokers(tmp_path, keys, office):
+    """A broker per building, each bridged to a central one that the server subscribes to."""
+    central = MosquittoBroker()
+    bridge = (f"connection central\naddress 127.0.0.1:{central.port}\ncleansession false\n"
+              "bridge_protocol_version mqttv311\ntopic qrgate/+/+/events out 1\n")
+    buildings = [MosquittoBroker(extra_conf=bridge) for _ in range(2)]
+    cfg = server_config(f"sqlite:///{tmp_path}/site.db",
+                        sites=[{"id": "site1"}, {"id": "site2"}],
+                        mqtt={"host": "127.0.0.1", "port": central.port, "batch_seconds": 0.05})
+    gates, reporters = [], []
+    for n, building in enumerate(buildings, start=1):
+        folder = tmp_path / f"b{n}"
+        folder.mkdir()
+        app = mock_gate_app(folder, keys["trust"], site=f"site{n}", gate="g1")[0]
+        app.start(cameras=False)
+        gates.append(app)
+        reporters.append(MqttReporter(ledger=app.ledger, topics=GateTopics("qrgate", f"site{n}", "g1"),
+                                      broker=BrokerConfig(host="127.0.0.1", port=building.port), gate=app))
+    db = Database(cfg.database)
+    db.migrate()
+    server = Ingest(cfg, db)
+    try:
+        server.start()
+        for r in reporters:
+            r.start()
+        assert wait(server.connected.is_set)
+        time.sleep(1.0)  # the bridges connect
+        now = time.time()
+        for n, app in enumerate(gates, start=1):
+            for i in range(5):
+                app.controller.handle_scan(Scan(office.issue(f"b{n}-{i}", now - 60, now + 3600), "g1",
+                                                Direction.ENTRY, time.time()))
+        expected = {(f"site{n}", e.id) for n, app in enumerate(gates, start=1) for e in app.ledger.events()}
+
+        def with_site() -> set[tuple[str, str]]:
+            with db.engine.connect() as conn:
+                return {(r.site, r.id) for r in conn.execute(select(events.c.site, events.c.id))}
+
+        assert wait(lambda: with_site() == expected), (len(with_site()), len(expected))
+        assert len(expected) == 10
+    finally:
+        server.stop()
+        for r in reporters:
+            r.stop(timeout=0.5)
+        for app in gates:
+            app.stop()
+        db.close()
+        for b in buildings + [central]:
+            b.close()

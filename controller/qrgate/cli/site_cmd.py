@@ -130,9 +130,14 @@ def run_serve(args) -> int:
     from ..server.ingest import Ingest
     from ..server.retention import Purger
 
+    from ..web.server import SecurityHeaders, _is_loopback
+
     cfg, db = _database(args)
     bus = EventBus()
     app = create_app(cfg, db=db, bus=bus)
+    # as the gate's pages: CSP, nosniff, no framing; on a loopback bind, a request naming another
+    # host (DNS rebinding) is refused
+    app.add_middleware(SecurityHeaders, loopback_only=_is_loopback(cfg.http.host))
     ingest = Ingest(cfg, db, bus)
     purger = Purger(db, cfg.retention, time.time)
     ingest.start()

@@ -31,37 +31,29 @@ def clip(stay: Stay, start: float, end: float, now: float | None = None) -> Stay
     return Stay(stay.pseudonym, stay.place, lo, hi, stay.entry_gate, stay.exit_gate)
 
 
-class Contact(NamedTuple):
-    pseudonym: str
-    place: str
-    start: float  # the overlap's start and end
-    end: float
-    minutes: float
-    entry_gate: str
-    exit_gate: str | None
-
-
-def overlaps(case: list[Stay], others: list[Stay]) -> list[Contact]:
-    """Every overlap of another holder's stay with one of the case's stays in the same place,
-    longest total first."""
+def overlaps(case: list[Stay], others: list[Stay]) -> list[dict]:
+    """Every overlap of another holder's stay with one of the case's stays in the same place, as
+    {pseudonym, place, start, end, minutes, entry_gate, exit_gate}, longest total per holder first.
+    (Plain dicts, made once: a site-wide trace can list thousands.)"""
     by_place: dict[str, list[Stay]] = defaultdict(list)
     for s in case:
-        by_place[s.place].append(s)
-    found: list[Contact] = []
+        by_place[s.place].append((s.start, s.end))
     case_ids = {s.pseudonym for s in case}
-    for other in others:
-        if other.pseudonym in case_ids:
-            continue
-        for mine in by_place.get(other.place, ()):
-            lo, hi = max(mine.start, other.start), min(mine.end, other.end)
-            if hi > lo:
-                found.append(Contact(other.pseudonym, other.place, lo, hi, round((hi - lo) / 60, 1),
-                                     other.entry_gate, other.exit_gate))
+    found: list[tuple] = []
     total: dict[str, float] = defaultdict(float)
-    for c in found:
-        total[c.pseudonym] += c.minutes
-    found.sort(key=lambda c: (-total[c.pseudonym], c.pseudonym, c.start))
-    return found
+    for who, place, start, end, entry_gate, exit_gate in others:
+        if who in case_ids:
+            continue
+        for mine_start, mine_end in by_place.get(place, ()):
+            lo = mine_start if mine_start > start else start
+            hi = mine_end if mine_end < end else end
+            if hi > lo:
+                minutes = round((hi - lo) / 60, 1)
+                total[who] += minutes
+                found.append((who, place, lo, hi, minutes, entry_gate, exit_gate))
+    found.sort(key=lambda c: (-total[c[0]], c[0], c[2]))
+    keys = ("pseudonym", "place", "start", "end", "minutes", "entry_gate", "exit_gate")
+    return [dict(zip(keys, c)) for c in found]
 
 
 def occupancy_series(all_stays: list[Stay], start: float, end: float, step: float) -> list[tuple[float, int]]:

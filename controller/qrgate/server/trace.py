@@ -30,9 +30,8 @@ def trace(db: Database, site: ServedSiteConfig, case: str, start: float, end: fl
         "site": site.id, "case": case, "start": start, "end": end,
         "by": "zone" if site.zones else "site",
         "case_stays": [_stay(s) for s in own],
-        "contacts": [{"pseudonym": c.pseudonym, "place": c.place, "start": c.start, "end": c.end,
-                      "minutes": c.minutes, "entry_gate": c.entry_gate, "exit_gate": c.exit_gate} for c in contacts],
-        "people": len({c.pseudonym for c in contacts}),
+        "contacts": contacts,
+        "people": len({c["pseudonym"] for c in contacts}),
     }
 
 
