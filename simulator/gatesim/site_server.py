@@ -16,6 +16,7 @@ from pathlib import Path
 import uvicorn
 
 from qrgate.errors import QrgateError
+from qrgate.web.server import SecurityHeaders
 
 START_TIMEOUT = 10.0
 
@@ -48,6 +49,9 @@ class SimSiteServer:
         from qrgate.server.ingest import Ingest
 
         self.app = create_app(self.cfg)
+        # as `qrgate site serve` does: CSP, nosniff, no framing, and only 127.0.0.1 by name (the
+        # server binds nothing else here)
+        self.app.add_middleware(SecurityHeaders, loopback_only=True)
         for name, (role, password) in self.users.items():
             self.app.state.auth.add_user(name, role, password, time.time())
         sock = _bind(self.cfg.http.host, self.http_port)

@@ -6,7 +6,6 @@ path the API does not answer is theirs (and stays out of /openapi.json).
 
 from __future__ import annotations
 
-import ipaddress
 import time
 
 from .site_pages import SitePages
@@ -22,14 +21,8 @@ def install(app) -> SitePages:
     def user_of(request):
         return auth.session(request.cookies.get(COOKIE), time.time())
 
-    pages = SitePages(user_of, app.state.bus, loopback_only=_is_loopback(app.state.cfg.http.host))
+    pages = SitePages(user_of, app.state.bus)
     app.mount("/", pages, name="pages")
     app.state.pages = pages
     return pages
 
-
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"

@@ -8,9 +8,10 @@
 
 Who is asking is the server's business: `user_of(request)` returns its user (with `.name` and
 `.role`) or None. A page without a login is refused: /manage sends the browser to /login, the
-stream answers 401. The live stream listens on the server's EventBus (`bus`). Every answer
-carries the gate pages' security headers (web/server.py: a Content-Security-Policy without
-inline script or anything from elsewhere; on a loopback bind, another Host is refused).
+stream answers 401. The live stream listens on the server's EventBus (`bus`). The security
+headers (web/server.py's SecurityHeaders: a Content-Security-Policy without inline script or
+anything from elsewhere; on a loopback bind, another Host refused) wrap the whole app, pages
+and API alike, where the server is served (`qrgate site serve`, gatesim's SimSiteServer).
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ...web.server import SecurityHeaders
 from . import live
 
 STATIC = Path(__file__).parent / "static"
@@ -35,10 +35,10 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 
 class SitePages:
-    def __init__(self, user_of: Callable[[Request], Any], bus, *, loopback_only: bool = False):
+    def __init__(self, user_of: Callable[[Request], Any], bus):
         self.user_of = user_of
         self.bus = bus
-        self.asgi = SecurityHeaders(self._routes(), loopback_only=loopback_only)
+        self.asgi = self._routes()
 
     async def __call__(self, scope, receive, send):
         await self.asgi(scope, receive, send)
