@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test venv mosquitto chromium postgresql bench clean ha-check
+.PHONY: demo test venv mosquitto chromium postgresql bench fuzz clean ha-check
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -72,6 +72,12 @@ ha-check: $(STAMP) mosquitto $(HA_VENV)/.installed
 
 bench: $(STAMP)
 	$(VENV)/bin/qrgate bench --json
+
+# Long atheris runs, every target in turn (docs/fuzzing.md): make fuzz FUZZ_SECONDS=600
+FUZZ_SECONDS ?= 600
+fuzz: $(STAMP)
+	$(VENV)/bin/pip install --quiet 'atheris>=2.3'
+	bench/fuzz/long_run.sh $(FUZZ_SECONDS) .cache/fuzz
 
 clean:
 	rm -rf $(VENV) .pytest_cache .cache build *.egg-info controller/*.egg-info

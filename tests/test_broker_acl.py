@@ -25,11 +25,19 @@ from qrgate.gate.pins import DEFAULT_PINS
 
 REPO = Path(__file__).resolve().parents[1]
 ACL = REPO / "hardware" / "mosquitto" / "acl"
+CONF = REPO / "hardware" / "mosquitto" / "mosquitto.conf"
 USERS = ("dashboard", "qrgate-admin", "site1-gate1", "site1-gate2", "site2-gate1")
 
 
 def password(user: str) -> str:
     return f"pw-{user}"
+
+
+def client_id_rule() -> str:
+    """The example config's rule that ties client ids to accounts, as it is written there."""
+    lines = [line.strip() for line in CONF.read_text().splitlines() if line.strip().startswith("use_username_as_clientid")]
+    assert lines == ["use_username_as_clientid true"], f"{CONF} must tie client ids to usernames"
+    return lines[0]
 
 
 @pytest.fixture(scope="module")
@@ -42,18 +50,20 @@ def broker(tmp_path_factory):
         args = [tool, "-b"] + (["-c"] if i == 0 else []) + [str(pwfile), user, password(user)]
         subprocess.run(args, check=True, capture_output=True)
     # MosquittoBroker keeps the test's own user, so the broker can read pytest's private tmp dir
-    broker = MosquittoBroker(anonymous=False, extra_conf=f"password_file {pwfile}\nacl_file {ACL}\n")
+    broker = MosquittoBroker(anonymous=False,
+                             extra_conf=f"password_file {pwfile}\nacl_file {ACL}\n{client_id_rule()}\n")
     yield broker
     broker.close()
 
 
 class Client:
-    def __init__(self, port: int, user: str | None, pw: str | None = None, subscribe: str | None = None):
+    def __init__(self, port: int, user: str | None, pw: str | None = None, subscribe: str | None = None,
+                 client_id: str | None = None):
         self.seen: list[tuple[str, bytes]] = []
         self.connack = threading.Event()
         self.reason = None
         self._subscribed = threading.Event()
-        self.client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"t-{user}-{id(self)}")
+        self.client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id or f"t-{user}-{id(self)}")
         if user is not None:
             self.client.username_pw_set(user, pw if pw is not None else password(user))
         self.client.on_connect = self._on_connect
@@ -107,7 +117,7 @@ def test_anonymous_and_wrong_passwords_are_refused(broker):
 
 
 def test_a_gate_cannot_publish_as_another_gate_and_dashboards_cannot_publish(broker):
-    watcher = Client(broker.port, "dashboard", subscribe="qrgate/#")
+    watcher = Client(broker.port, "qrgate-admin", subscribe="qrgate/#")  # one client per account
     gate1 = Client(broker.port, "site1-gate1")
     dash = Client(broker.port, "dashboard")
     try:
@@ -135,14 +145,22 @@ def test_a_gate_reads_its_own_site_only(broker):
         gate1.close()
 
 
-def test_only_the_admin_identity_can_command_a_gate(broker, tmp_path, keys):
+@pytest.fixture
+def gate2(broker, tmp_path, keys):
+    """A real gate (site1/gate2) on the broker, with its own account, mock pins and ledger."""
     app, pins = mock_gate_app(tmp_path, keys["trust"], site="site1", gate="gate2", relay_seconds=0.1)
-    ledger = app.ledger
     topics = GateTopics("qrgate", "site1", "gate2")
-    reporter = MqttReporter(ledger=ledger, topics=topics, gate=app,
+    reporter = MqttReporter(ledger=app.ledger, topics=topics, gate=app,
                             broker=BrokerSettings(host="127.0.0.1", port=broker.port, username="site1-gate2",
-                                                   password=password("site1-gate2")))
+                                                  password=password("site1-gate2")))
     reporter.start()
+    yield reporter, topics, pins, app.ledger
+    reporter.stop()
+    app.stop()
+
+
+def test_only_the_admin_identity_can_command_a_gate(broker, gate2):
+    reporter, topics, pins, ledger = gate2
     watcher = Client(broker.port, "dashboard", subscribe="qrgate/site1/gate2/#")
     gate1 = Client(broker.port, "site1-gate1")
     admin = Client(broker.port, "qrgate-admin")
@@ -163,8 +181,32 @@ def test_only_the_admin_identity_can_command_a_gate(broker, tmp_path, keys):
     finally:
         for c in (watcher, gate1, admin):
             c.close()
-        reporter.stop()
-        app.stop()
+
+
+def test_a_dashboard_with_the_gates_client_id_cannot_take_the_gate_off(broker, gate2, caplog):
+    reporter, topics, _pins, ledger = gate2
+    caplog.set_level("WARNING", logger="qrgate.comms.mqtt")
+    admin = Client(broker.port, "qrgate-admin", subscribe="qrgate/site1/gate2/#")
+    intruders = []
+    try:
+        assert _wait(lambda: any(t == topics.state for t, _p in admin.seen))
+        # an earlier test's gate2 left "offline" retained: only what comes from now on counts
+        assert _wait(lambda: (topics.availability, b"online") in admin.seen)
+        seen_before = len(admin.seen)
+        gate_id = reporter.client._client_id.decode()
+        assert gate_id == "qrgate-site1-gate2"
+        for i in range(7):  # seven takeover attempts, a command after each
+            intruders.append(Client(broker.port, "dashboard", client_id=gate_id))
+            assert intruders[-1].ok
+            admin.publish(topics.command("open"), '{"request_id": "after-takeover-%d", "by": "admin"}' % i)
+            time.sleep(0.1)
+        assert _wait(lambda: sum(b'"reason": "done"' in p for t, p in admin.seen if t == topics.result) == 7)
+        assert reporter.is_connected and "lost the broker" not in caplog.text
+        assert b"offline" not in {p for t, p in admin.seen[seen_before:] if t == topics.availability}
+        assert [e.type for e in ledger.events()] == ["remote_open"] * 7
+    finally:
+        for c in intruders + [admin]:
+            c.close()
 
 
 def _wait(predicate, timeout: float = 10.0) -> bool:

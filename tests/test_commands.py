@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from qrgate.comms.commands import REFUSALS, Command, CommandPolicy, Refusal, parse, signature
+from qrgate.comms.commands import REFUSALS, Command, CommandPolicy, Refusal, parse, sign
 
 NOW = 1_700_000_000.0
 
@@ -72,6 +72,7 @@ REFUSED = [
     ("override", js(request_id="r-1", why="ok", direction="up"), False, "bad_direction", "r-1"),
     ("mark_left", js(request_id="r-1", why="ok", value="Nguyen Van A"), False, "bad_value", "r-1"),
     ("open", b"LOCK", False, "locks_itself", None),  # Home Assistant's lock entity, asked to lock
+    ("open", b'{"request_id": "r-1", "at": NaN}', False, "bad_number", None),
 ]
 
 
@@ -99,9 +100,10 @@ SECRET = b"s" * 32
 
 
 def signed(name, gate="g1", request_id="r-9", value=None, at=NOW, secret=SECRET, **extra):
-    body = {"request_id": request_id, "at": at, "sig": signature(secret, gate, name, request_id, value, at)}
+    body = {"request_id": request_id, "at": at}
     if value is not None:
         body["value"] = value
+    body["sig"] = sign(secret, gate, name, body)
     return js(**body, **extra)
 
 
@@ -141,3 +143,36 @@ def test_the_gates_command_settings_are_read_with_their_key_paths(tmp_path):
         command_policy(["open"], str(tmp_path / "short"))
     (tmp_path / "good").write_bytes(SECRET + b"\n")
     assert command_policy(["open"], str(tmp_path / "good")).secret == SECRET
+
+
+def test_every_field_is_signed_so_by_cannot_be_changed():
+    body = {"request_id": "r-9", "by": "night-guard", "at": NOW}
+    body["sig"] = sign(SECRET, "g1", "open", body)
+    policy = CommandPolicy(secret=SECRET)
+    assert parse("open", js(**body), gate="g1", retained=False, now=NOW, policy=policy) == \
+        Command("open", "r-9", "night-guard", None)
+    for changed in ({**body, "by": "admin"}, {k: v for k, v in body.items() if k != "by"}):
+        result = parse("open", js(**changed), gate="g1", retained=False, now=NOW, policy=policy)
+        assert isinstance(result, Refusal) and result.reason == "unauthorised", changed
+
+
+@pytest.mark.parametrize("at_text", ["NaN", "Infinity", "-Infinity", "1e999", "-1e999", "1" + "0" * 400])
+def test_a_time_that_is_not_a_finite_number_is_refused(at_text):
+    payload = ('{"request_id": "r-nan", "at": %s}' % at_text).encode()
+    for policy in (CommandPolicy(), CommandPolicy(max_age=float("inf"))):
+        result = parse("open", payload, gate="g1", retained=False, now=NOW, policy=policy)
+        assert isinstance(result, Refusal), (at_text, result)
+        assert result.reason in ("bad_number", "bad_time")
+
+
+def test_nan_anywhere_in_a_command_is_refused_with_its_reason():
+    result = parse("lockdown", b'{"request_id": "r-1", "value": NaN}', gate="g1", retained=False, now=NOW)
+    assert isinstance(result, Refusal) and result.reason == "bad_number"
+    assert "finite" in result.detail
+
+
+@pytest.mark.parametrize("sig", ["é" * 64, "\ud800", ""])
+def test_a_signature_with_any_characters_is_refused_not_raised(sig):
+    payload = json.dumps({"request_id": "r-1", "at": NOW, "sig": sig}).encode()
+    result = parse("open", payload, gate="g1", retained=False, now=NOW, policy=CommandPolicy(secret=SECRET))
+    assert isinstance(result, Refusal) and result.reason == "unauthorised"

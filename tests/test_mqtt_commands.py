@@ -10,7 +10,7 @@ import paho.mqtt.client as paho
 import pytest
 
 from gatesim.observer import MqttObserver
-from qrgate.comms.commands import signature
+from qrgate.comms.commands import sign
 from qrgate.comms.mqtt import BrokerSettings
 from qrgate.comms.topics import GateTopics
 from qrgate.comms.wiring import connect_gate
@@ -177,8 +177,8 @@ def test_with_a_command_secret_only_signed_commands_open(tmp_path, keys, mosquit
         assert obs.wait_for(lambda o: o.latest(t.availability) == "online")
         send(sender, t.command("open"), {"request_id": "plain-1"})
         at = time.time()
-        sig = signature(b"c" * 32, "g1", "open", "signed-1", None, at)
-        send(sender, t.command("open"), {"request_id": "signed-1", "at": at, "sig": sig})
+        body = {"request_id": "signed-1", "at": at}
+        send(sender, t.command("open"), {**body, "sig": sign(b"c" * 32, "g1", "open", body)})
         assert obs.wait_for(lambda o: result_for(o, t, "plain-1") and result_for(o, t, "signed-1"))
         assert result_for(obs, t, "plain-1")["reason"] == "unauthorised"
         assert result_for(obs, t, "signed-1")["reason"] == "done"
@@ -187,3 +187,64 @@ def test_with_a_command_secret_only_signed_commands_open(tmp_path, keys, mosquit
         sender.loop_stop()
         obs.close()
         gate.close()
+
+
+def test_a_signed_open_replayed_after_a_restart_is_refused(tmp_path, keys, mosquitto, site):
+    secret = tmp_path / "command.secret"
+    secret.write_bytes(b"c" * 32)
+    obs = MqttObserver("127.0.0.1", mosquitto.port, f"qrgate/{site}/#", client_id=f"obs-{site}")
+    sender = admin(mosquitto.port)
+    body = {"request_id": "captured-1", "by": "admin", "at": time.time()}
+    captured = json.dumps({**body, "sig": sign(b"c" * 32, "g1", "open", body)})
+    gate = MqttGate(tmp_path, keys, mosquitto.port, site, command_secret_file=str(secret))
+    t = gate.topics
+    try:
+        # the gate subscribes to its commands before it first publishes its state
+        assert obs.wait_for(lambda o: o.on_topic(t.state))
+        send(sender, t.command("open"), captured)
+        assert obs.wait_for(lambda o: result_for(o, t, "captured-1"))
+        assert result_for(obs, t, "captured-1")["reason"] == "done" and gate.rises() == 1
+        gate.close()
+        states_before = len(obs.on_topic(t.state))
+        gate = MqttGate(tmp_path, keys, mosquitto.port, site, command_secret_file=str(secret))  # same ledger
+        assert obs.wait_for(lambda o: len(o.on_topic(t.state)) > states_before)
+        send(sender, t.command("open"), captured)  # the same bytes, well within the 30 s max age
+        assert obs.wait_for(lambda o: [b for b in o.on_topic(t.result)
+                                       if b.get("request_id") == "captured-1" and b["reason"] == "duplicate"])
+        assert gate.rises() == 0
+    finally:
+        sender.loop_stop()
+        obs.close()
+        gate.close()
+
+
+def test_a_flood_of_malformed_commands_writes_a_few_rows_and_a_summary(tmp_path, keys, mosquitto, site):
+    gate = MqttGate(tmp_path, keys, mosquitto.port, site)
+    obs = MqttObserver("127.0.0.1", mosquitto.port, f"qrgate/{site}/#", client_id=f"obs-{site}")
+    sender = admin(mosquitto.port)
+    t = gate.topics
+    try:
+        assert obs.wait_for(lambda o: o.on_topic(t.state))
+        started = time.monotonic()
+        for i in range(3000):
+            info = sender.publish(t.command("open"), b"{oops %d" % i, qos=1)
+        info.wait_for_publish(30)
+        send(sender, t.command("open"), {"request_id": "after-the-flood", "by": "admin"})
+        assert obs.wait_for(lambda o: result_for(o, t, "after-the-flood"), timeout=30)
+        elapsed = time.monotonic() - started
+        assert gate.rises() == 1  # a good command still acts during a flood
+    finally:
+        sender.loop_stop()
+        obs.close()
+        gate.close()
+    from qrgate.ledger import Ledger
+
+    ledger = Ledger(tmp_path / "g1.db")
+    try:
+        refused = [e for e in ledger.events() if e.type == "command_refused"]
+        single = [e for e in refused if e.reason == "malformed"]
+        summaries = [ledger.details(e.id) for e in refused if e.reason == "rate_limited"]
+    finally:
+        ledger.close()
+    assert 20 <= len(single) <= 20 + elapsed + 2, (len(single), elapsed)
+    assert summaries and sum(s["dropped"] for s in summaries) == 3000 - len(single)

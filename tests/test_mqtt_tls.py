@@ -9,6 +9,7 @@ import socket
 import ssl
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -165,3 +166,42 @@ def test_missing_tls_files_are_named_in_the_error(pki, tmp_path):
         make_client("x", BrokerSettings(ca_file=pki["ca"], key_file=pki["client"][1]))
     with pytest.raises(BrokerError, match="cannot set up TLS"):
         make_client("x", BrokerSettings(ca_file=pki["passwd"]))  # not a certificate
+
+
+def test_a_broker_that_accepts_tcp_and_never_answers_is_logged_and_stop_is_quick(tmp_path, caplog):
+    """A TLS handshake that never ends: a log line says so, and stop() returns in under a second."""
+    ca_key, ca_cert = make_ca("silent test CA")
+    ca_file, _ = write(tmp_path, "ca", ca_key, ca_cert)
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    accepted = []
+
+    def accept_and_say_nothing():
+        while True:
+            try:
+                accepted.append(server.accept()[0])
+            except OSError:  # the test closed the server
+                return
+
+    threading.Thread(target=accept_and_say_nothing, daemon=True).start()
+    ledger = Ledger(tmp_path / "l.db")
+    reporter = MqttReporter(ledger=ledger, topics=GateTopics("qrgate", "s1", "g1"), state=lambda: {},
+                            broker=BrokerSettings(host="127.0.0.1", port=server.getsockname()[1], ca_file=ca_file),
+                            stall_seconds=0.5)
+    caplog.set_level("WARNING", logger="qrgate.comms.mqtt")
+    try:
+        reporter.start()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and "no working connection" not in caplog.text:
+            time.sleep(0.05)
+        assert accepted, "the client never connected over TCP"
+        assert "no working connection to the broker at 127.0.0.1" in caplog.text and "over TLS" in caplog.text
+        started = time.monotonic()
+        reporter.stop()
+        assert time.monotonic() - started < 1.0
+    finally:
+        for conn in accepted:
+            conn.close()
+        server.close()
+        ledger.close()

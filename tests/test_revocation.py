@@ -103,3 +103,13 @@ def test_cli_revoke_install_and_verify(tmp_path, keys, office, now, capsys):
     assert "older than the list in use" in capsys.readouterr().err
     assert main(["pass", "revoke", "--key", keys["private_key"], "--list", listed, "nothex"]) == 2
     assert "not a pass id" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kid", [[], {}, 7, None])
+def test_a_list_whose_kid_is_not_a_string_is_a_clear_refusal(tmp_path, keys, key, now, kid):
+    doc = sign_list(key, 1, ["aaaaaaaaaaaa"], int(now))
+    doc["kid"] = kid
+    listed = tmp_path / "revoked.json"
+    listed.write_text(json.dumps(doc))
+    with pytest.raises(KeyFileError, match="not a qrgate revocation list .*kid.* malformed"):
+        TrustStore.from_files([keys["trust"], listed])

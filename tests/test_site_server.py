@@ -15,6 +15,7 @@ import zoneinfo
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from qrgate.pseudonym import pseudonym
 from qrgate.server import ServerError
@@ -85,13 +86,33 @@ def test_each_event_is_stored_once_by_id(db_url):
     db.close()
 
 
+def test_a_row_the_database_refuses_is_dropped_alone(db_url, caplog):
+    cfg = server_config(db_url)
+    db = Database(cfg.database)
+    db.migrate()
+    rows = [event("g1", i, T0 + i, "entry", f"{i:016x}") for i in range(5)]
+    rows[2]["type"] = None  # NOT NULL: the database refuses it (parse_event never lets one through)
+    ingest = Ingest(cfg, db)
+    with pytest.raises(IntegrityError):
+        ingest.store(rows)
+    ingest._store_one_by_one(rows)
+    with db.engine.connect() as conn:
+        assert sorted(r[0] for r in conn.execute(select(events.c.id))) == sorted(
+            r["id"] for i, r in enumerate(rows) if i != 2)
+    assert ingest.stats.rejected == 1 and rows[2]["id"] in caplog.text
+    db.close()
+
+
 def test_a_bad_message_is_named_and_never_stored():
     good = json.dumps({"id": "a1", "seq": 3, "at": T0, "type": "entry", "pseudonym": "ab" * 8}).encode()
     assert parse_event("site1", "g1", good, T0)["seq"] == 3
     for payload, said in ((b"{", "not JSON"), (b"[]", "not a JSON object"), (b'{"seq": 1, "at": 1}', "no id"),
                           (json.dumps({"id": "x", "seq": -1, "at": 1, "type": "e"}).encode(), "no seq"),
                           (json.dumps({"id": "x", "seq": 1, "at": "now", "type": "e"}).encode(), "no time"),
-                          (json.dumps({"id": "x", "seq": 1, "at": 1, "type": 5}).encode(), "bad type")):
+                          (json.dumps({"id": "x", "seq": 1, "at": 1, "type": 5}).encode(), "bad type"),
+                          (json.dumps({"id": "x", "seq": 2**63, "at": 1, "type": "e"}).encode(), "no seq"),
+                          (json.dumps({"id": "x", "seq": 1, "at": float("nan"), "type": "e"}).encode(), "no time"),
+                          (json.dumps({"id": "x", "seq": 1, "at": 1, "type": "entry\u0000"}).encode(), "bad type")):
         with pytest.raises(BadEvent, match=said):
             parse_event("site1", "g1", payload, T0)
 
@@ -332,3 +353,30 @@ def test_site_serve_listens_on_loopback_with_the_api_described(tmp_path, mosquit
     out = subprocess.run([sys.executable, "-m", "qrgate", "site", "serve", "--config", str(bad)],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and out.stderr.strip().count("\n") == 0 and "database.url" in out.stderr
+
+
+def test_site_commands_add_users_from_stdin_and_make_the_register(tmp_path):
+    config = tmp_path / "site.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path}/site.db"\n'
+                      f'[pass_register]\npath = "{tmp_path}/reg.jsonl"\nkey_file = "{tmp_path}/reg.key"\n')
+
+    def site(*argv, stdin=""):
+        return subprocess.run([sys.executable, "-m", "qrgate", "site", *argv, "--config", str(config), "--json"],
+                              input=stdin, capture_output=True, text=True, timeout=60)
+
+    made = site("register-init")
+    assert made.returncode == 0, made.stderr
+    assert (tmp_path / "reg.key").stat().st_mode & 0o077 == 0  # the key is its owner's only
+    header = json.loads((tmp_path / "reg.jsonl").read_text().splitlines()[0])
+    assert header["public_key"] == json.loads(made.stdout)["public_key"]
+    again = site("register-init")
+    assert again.returncode == 2 and "exists already" in again.stderr  # a key is never replaced
+    added = site("user", "add", "--name", "lan", "--role", "tracer", stdin=PASSWORD + "\n")
+    assert added.returncode == 0 and json.loads(added.stdout) == {"user": "lan", "role": "tracer", "new": True}
+    assert PASSWORD not in added.stdout + added.stderr
+    short = site("user", "add", "--name", "lan", "--role", "tracer", stdin="short\n")
+    assert short.returncode == 2 and "at least 10" in short.stderr
+    listed = json.loads(site("user", "list").stdout)["users"]
+    assert [(u["name"], u["role"]) for u in listed] == [("lan", "tracer")]
+    assert json.loads(site("purge").stdout) == {"events": 0, "trace_log": 0}
+    assert json.loads(site("migrate").stdout)["versions"] == {"core": 1}

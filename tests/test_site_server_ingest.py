@@ -153,3 +153,49 @@ def test_one_server_ingests_two_sites_through_bridged_building_brokers(tmp_path,
         db.close()
         for b in buildings + [central]:
             b.close()
+
+
+def test_events_wait_while_the_database_is_away_and_none_is_lost(pg_database, mosquitto, caplog):
+    import json
+    import uuid
+
+    import paho.mqtt.client as paho
+    import psycopg
+
+    from site_server_fixtures import PG_ADMIN, empty_schema
+
+    empty_schema(pg_database)
+    name = pg_database.rsplit("/", 1)[1]
+    cfg = server_config(pg_database, mqtt={"host": "127.0.0.1", "port": mosquitto.port,
+                                           "client_id": f"site-{uuid.uuid4().hex[:8]}", "batch_seconds": 0.05})
+    db = Database(cfg.database)
+    db.migrate()
+    server = Ingest(cfg, db)
+    gate = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"gate-{uuid.uuid4().hex[:8]}")
+    gate.connect("127.0.0.1", mosquitto.port)
+    gate.loop_start()
+    admin = psycopg.connect(PG_ADMIN, autocommit=True)
+
+    def send(first: int, n: int) -> None:
+        for seq in range(first, first + n):
+            doc = {"id": f"ev-{seq}", "seq": seq, "at": time.time(), "type": "entry", "pseudonym": "ab" * 8}
+            gate.publish("qrgate/site1/g1/events", json.dumps(doc), qos=1).wait_for_publish(5)
+
+    try:
+        server.start()
+        assert wait(server.connected.is_set)
+        send(1, 10)
+        assert wait(lambda: len(stored_ids(db)) == 10)
+        admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+        send(11, 10)  # the database is away: these wait, unacknowledged
+        assert wait(lambda: "cannot write" in caplog.text, timeout=15)
+        admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        assert wait(lambda: sorted(stored_ids(db)) == sorted(f"ev-{i}" for i in range(1, 21)), timeout=30)
+    finally:
+        admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        admin.close()
+        gate.disconnect()
+        gate.loop_stop()
+        server.stop()
+        db.close()

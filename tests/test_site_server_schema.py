@@ -1,7 +1,7 @@
 """schemathesis, from the site server's own OpenAPI document: no request it makes gets a server error.
 
-Each generated request goes in as a tracer and as an admin (each with its CSRF token), on a
-database holding a day of events at two gates, with a pass register to exercise pass ids.
+Each generated request goes in as a tracer and as an admin (each with its CSRF token), on
+SQLite and on PostgreSQL, each holding a few hours of events at two gates, with a pass register to exercise pass ids.
 Bounded: a few examples per operation, so it runs in seconds.
 """
 
@@ -17,19 +17,24 @@ from qrgate.server.auth import COOKIE, Auth
 from qrgate.server.db import Database
 from qrgate.server.ingest import Ingest
 from qrgate.server.register import add_entry, init_register
-from site_server_fixtures import PASSWORD, server_config
+from site_server_fixtures import PASSWORD, empty_schema, pg_database, server_config  # noqa: F401
 
 T0 = 1_795_000_000.0
 
 
-@pytest.fixture(scope="module")
-def site_app(tmp_path_factory):
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def site_app(request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("schema")
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp}/site.db"
+    else:
+        url = request.getfixturevalue("pg_database")
+        empty_schema(url)
     (tmp / "site.secret").write_bytes(b"z" * 32)
     init_register(tmp / "reg.jsonl", tmp / "reg.key")
     add_entry(tmp / "reg.jsonl", pass_id="0123456789ab", fmt="qrgate-pass", holder_hex="0a" * 8, name="A",
               phone="1", issued_at=T0)
-    cfg = server_config(f"sqlite:///{tmp}/site.db",
+    cfg = server_config(url,
                         sites=[{"id": "site1", "tz": "Asia/Ho_Chi_Minh", "secret_file": str(tmp / "site.secret"),
                                 "zones": {"hall": ["g1"]}}],
                         pass_register={"path": str(tmp / "reg.jsonl"), "key_file": str(tmp / "reg.key")},

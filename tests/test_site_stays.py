@@ -1,21 +1,8 @@
-"""Stays, overlaps and occupancy: the pure part of contact tracing."""
+"""Stays and occupancy: the pure part of reports and tracing."""
 
 from __future__ import annotations
 
-from qrgate.server.stays import Stay, clip, occupancy_series, overlaps
-
-
-def test_overlaps_are_per_place_and_longest_total_first():
-    case = [Stay("case", "hall", 100.0, 700.0, "g1", "g2"), Stay("case", "lab", 800.0, 1000.0, "g3", "g3")]
-    others = [Stay("a", "hall", 0.0, 160.0, "g1", "g1"),  # 1 minute with the case
-              Stay("b", "hall", 400.0, 2000.0, "g2", None),  # 5 minutes
-              Stay("b", "lab", 0.0, 900.0, "g3", "g3"),  # and 100 s in the lab
-              Stay("c", "lab", 0.0, 790.0, "g3", "g3"),  # left the lab before the case came
-              Stay("case", "hall", 0.0, 5000.0, "g1", None)]  # the case itself is never a contact
-    found = overlaps(case, others)
-    assert [(c["pseudonym"], c["place"], c["start"], c["end"], c["minutes"]) for c in found] == [
-        ("b", "hall", 400.0, 700.0, 5.0), ("b", "lab", 800.0, 900.0, 1.7), ("a", "hall", 100.0, 160.0, 1.0)]
-    assert found[0]["exit_gate"] is None and found[2]["exit_gate"] == "g1"
+from qrgate.server.stays import Stay, clip, occupancy_series
 
 
 def test_clip_keeps_the_part_inside_the_window_and_before_now():

@@ -23,8 +23,10 @@ from .comms.wiring import connect_gate
 from .config import Config
 from .config.readers import CameraReaderConfig, ReaderConfig
 from .credentials import TrustStore
+from .credentials.revocation_store import beside_ledger
 from .errors import ConfigError, LedgerError, PendingError, QrgateError
-from .export import purge_expired
+from .export import PurgeSchedule
+from .state.clock import ClockWatch
 from .gate import GateIO, open_gate_io, signals
 from .gate.base import LedPattern
 from .ledger import Ledger
@@ -53,7 +55,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.5
-PURGE_EVERY_SECONDS = 24 * 3600
 IDLE_LOCKDOWN = LedPattern("red")
 PASS_ID_LENGTH = 12
 
@@ -124,12 +125,16 @@ def board_serial() -> str | None:
 
 class GateApp:
     def __init__(self, cfg: Config, *, io: GateIO | None = None, sources: list[FrameSource] | None = None,
-                 clock: Callable[[], float] = time.time, web: "WebConfig | None" = None):
+                 clock: Callable[[], float] = time.time, monotonic: Callable[[], float] | None = None,
+                 web: "WebConfig | None" = None):
         self.cameras = [r for r in cfg.readers if isinstance(r, CameraReaderConfig)]
         if sources is not None and len(sources) != len(self.cameras):
             raise ConfigError("readers: one frame source is needed per camera reader")
         self.cfg = cfg
         self.clock = clock
+        # durations (door alarms, purge timing) run on a clock nobody steps; a simulated clock is both
+        self.monotonic = monotonic or (time.monotonic if clock is time.time else clock)
+        self.clock_watch = ClockWatch()
         self._lock = threading.Lock()
         self._action_lock = threading.Lock()
         self._stop = threading.Event()
@@ -145,6 +150,7 @@ class GateApp:
         if any(cfg.policy.identity.to_rules().mode(f) != "deny" for f in IDENTITY_FORMATS):
             # lists to match, and the ID codes seen for `qrgate list check`: beside the log, never in it
             self.lists = SiteLists(lists_path(Path(cfg.ledger.path).parent), site_secret)
+        beside_ledger(cfg.ledger.path).keep_newest(self.trust)  # an old list put back un-revokes nothing
         self.io = io or open_io(cfg)
         self.door = DoorMonitor(held_open_seconds=cfg.gate.door_held_seconds)
         self.controller = GateController(
@@ -152,7 +158,7 @@ class GateApp:
             ledger=self.ledger, io=self.io, site_secret=site_secret,
             relay_seconds=cfg.gate.relay_seconds, mode=lambda: self.gate_state.mode, lists=self.lists,
             clock_synced=kernel_clock_synced if cfg.gate.clock_check == "kernel" else (lambda: True))
-        self._next_purge = float("-inf")
+        self.purges = PurgeSchedule(cfg.ledger.retention_days)
         self.controller.listeners.append(self._after_decision)
         self.gate_state.mode_changed.append(self._show_mode)
         self.topics = GateTopics(cfg.mqtt.topic_prefix, cfg.site.id, cfg.gate.id)
@@ -292,7 +298,7 @@ class GateApp:
     def _after_decision(self, outcome: Outcome) -> None:
         if outcome.decision.granted:
             with self._lock:
-                self.door.unlock(outcome.scan.at, self.cfg.gate.relay_seconds)
+                self.door.unlock(self.monotonic(), self.cfg.gate.relay_seconds)
             # the lock's state is published when it opens (below) and again when it shuts
             relocked = threading.Timer(self.cfg.gate.relay_seconds + 0.05, self._notify)
             relocked.daemon = True
@@ -309,8 +315,8 @@ class GateApp:
     def _on_door(self, is_open: bool) -> None:
         now = self.clock()
         with self._lock:
-            changes = self.door.door_changed(is_open, now)
-        self._record_alarms(changes)
+            changes = self.door.door_changed(is_open, self.monotonic())
+        self._record_alarms(changes, at=now)
 
     def _on_exit_button(self) -> None:
         """The exit button always lets people out: the lock is released first, whatever the log does
@@ -318,7 +324,7 @@ class GateApp:
         now = self.clock()
         seconds = self.cfg.gate.exit_button_seconds
         with self._lock:
-            self.door.unlock(now, seconds)
+            self.door.unlock(self.monotonic(), seconds)
         self.io.pulse_relay(seconds)
         self._log_or_keep(at=now, gate_id=self.cfg.gate.id, type="exit_button", reason="exit_button",
                           direction="exit")
@@ -363,7 +369,7 @@ class GateApp:
         """The I/O board stopped or resumed answering; the board itself has gone safe meanwhile."""
         now = self.clock()
         with self._lock:
-            self.door.link_changed(online, now)
+            self.door.link_changed(online, self.monotonic())
         self._record_alarms([AlarmChange("io_board_offline", not online, now)])
 
     def camera_changed(self, lane: int, ok: bool, reason: str = "") -> None:
@@ -390,25 +396,37 @@ class GateApp:
         log.warning("scanner %d %s%s", index, "back" if ok else "lost", f" ({reason})" if reason else "")
         self._record_alarms([AlarmChange("reader_fault", lost, self.clock())])
 
-    def tick(self, now: float | None = None) -> None:
-        """Time-driven checks (a door held open); the simulator calls this with its own clock."""
-        now = self.clock() if now is None else now
+    def tick(self, now: float | None = None, mono: float | None = None) -> None:
+        """Time-driven checks (a door held open, wall-clock steps, retention). The simulator calls
+        this with its own clock's `now`, which then serves as the monotonic time too."""
+        if now is None:
+            now, mono = self.clock(), self.monotonic() if mono is None else mono
+        elif mono is None:
+            mono = now
         with self._lock:
-            changes = self.door.tick(now)
-        self._record_alarms(changes)
+            changes = self.door.tick(mono)
+        self._record_alarms(changes, at=now)
         self.controller.expire_pending(now)  # no answer from the guard is a refusal
         if self._storage_fault or self.ledger.queued:
             self._storage_check(now)
-            return  # no purge on a log that just failed
-        if now >= self._next_purge:  # retention: old rows go, at start and once a day
-            self._next_purge = now + PURGE_EVERY_SECONDS
-            purged = purge_expired(self.ledger, self.cfg.ledger.retention_days, now)
+            return  # no clock-step record nor purge on a log that just failed
+        step = self.clock_watch.observe(now, mono)
+        if step is not None:
+            log.warning("the wall clock stepped by %+.1f s at gate %s", step, self.cfg.gate.id)
+            self.ledger.record(at=now, gate_id=self.cfg.gate.id, type="clock_step", reason="clock_step",
+                               detail={"seconds": round(step, 3)})
+        cutoff = self.purges.cutoff(now, mono, self.clock_watch.settled(mono))
+        if cutoff is not None:  # retention, once wall and monotonic time agree, then once a day
+            purged = self.ledger.purge(cutoff)
             if purged:
                 log.info("purged %d events older than %g days", purged, self.cfg.ledger.retention_days)
             if self.lists is not None:
                 self.lists.purge_sightings(now - self.cfg.ledger.retention_days * 86400)
 
-    def _record_alarms(self, changes: list[AlarmChange]) -> None:
+    def _record_alarms(self, changes: list[AlarmChange], at: float | None = None) -> None:
+        """Record alarm changes; `at` (wall time) replaces the monotonic time the door monitor used."""
+        if at is not None:
+            changes = [AlarmChange(c.alarm, c.active, at) for c in changes]
         self.gate_state.record_alarms(changes)
 
     # -- lifecycle ---------------------------------------------------------------------

@@ -39,5 +39,34 @@ def movements_csv(ledger: Ledger, start: float, end: float) -> str:
 
 
 def purge_expired(ledger: Ledger, retention_days: float, now: float) -> int:
-    """Delete what is older than the retention period; call at start and once a day."""
+    """Delete what is older than the retention period (an admin's one-off purge, `qrgate purge`)."""
     return ledger.purge(now - retention_days * DAY)
+
+
+class PurgeSchedule:
+    """When a running gate purges, and up to where, on a wall clock that may jump (pure).
+
+    A purge waits until the wall clock has agreed with the monotonic clock for a while (the
+    caller's ClockWatch says so), runs once every `every_seconds` of monotonic time, and its
+    cutoff moves forward no faster than monotonic time since the previous purge: a clock
+    stepped 40 days ahead cannot take 40 days of events with it. The ledger itself never
+    deletes an event the broker has not acknowledged yet (Ledger.purge).
+    """
+
+    def __init__(self, retention_days: float, *, every_seconds: float = DAY):
+        self.retention_seconds = retention_days * DAY
+        self.every_seconds = every_seconds
+        self._next = float("-inf")  # monotonic time of the next purge
+        self._last: tuple[float, float] | None = None  # (cutoff, monotonic time) of the previous purge
+
+    def cutoff(self, wall: float, mono: float, clock_settled: bool) -> float | None:
+        """The time before which events may go now, or None when no purge is due."""
+        if not clock_settled or mono < self._next:
+            return None
+        cutoff = wall - self.retention_seconds
+        if self._last is not None:
+            last_cutoff, last_mono = self._last
+            cutoff = max(last_cutoff, min(cutoff, last_cutoff + (mono - last_mono)))
+        self._last = (cutoff, mono)
+        self._next = mono + self.every_seconds
+        return cutoff

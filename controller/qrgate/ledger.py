@@ -87,6 +87,10 @@ CREATE TABLE IF NOT EXISTS count_offsets (
     value INTEGER NOT NULL,
     PRIMARY KEY (day, name)
 );
+CREATE TABLE IF NOT EXISTS command_requests (
+    request_id TEXT PRIMARY KEY,
+    at REAL NOT NULL
+);
 """
 #: columns added after the first release, with their type: added to older logs on open
 ADDED_COLUMNS = (("detail", "TEXT"), ("pass_id", "TEXT"))
@@ -425,6 +429,23 @@ class Ledger:
                 self._rollback()
                 raise LedgerError(f"cannot write to the event log {self.path}: {exc}") from None
         return event
+
+    # -- commands already acted on ---------------------------------------------------
+    def remember_request(self, request_id: str, at: float, forget_before: float) -> bool:
+        """Note that the command `request_id` is being acted on at `at`; False when it was noted
+        before (a redelivery or a replay, also across a restart). Ids noted before `forget_before`
+        are forgotten: by then their commands are stale."""
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                self._conn.execute("DELETE FROM command_requests WHERE at < ?", (forget_before,))
+                new = self._conn.execute("INSERT OR IGNORE INTO command_requests (request_id, at) VALUES (?, ?)",
+                                         (request_id, at)).rowcount == 1
+                self._conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback()
+                raise LedgerError(f"cannot write to the event log {self.path}: {exc}") from None
+        return new
 
     def _rollback(self) -> None:
         try:

@@ -190,6 +190,10 @@ class Peripheral:
             return self._challenge(pkt, start, size, scb_type)
         if code == C.CMD_SCRYPT:
             return self._scrypt(pkt, start, size, scb_type)
+        if code == C.CMD_KEYSET and not self.sc.active:
+            # a key is only ever taken inside a secure channel (in install mode: the one opened
+            # with SCBK-D), never in plain text, whatever the board's state
+            return self._nak_payload(C.NAK_SC_CONDITION if self.sc_capable else C.NAK_SC_UNSUPPORTED)
         if code in (C.CMD_OUT, C.CMD_LED, C.CMD_BUZ, C.CMD_KEYSET):
             if self.scbk is not None and not self.sc.active:
                 # a board with a key obeys no plaintext control command

@@ -112,6 +112,31 @@ def test_install_mode_keyset_commissions_new_key():
     assert parse_reply(raw)[3] == C.REPLY_NAK
 
 
+def test_keyset_in_plaintext_is_refused_by_every_board():
+    # keyless, install mode and keyed boards alike: a key only ever comes inside a secure channel
+    for settings, nak in (({}, C.NAK_SC_UNSUPPORTED), ({"install_mode": True}, C.NAK_SC_CONDITION),
+                          ({"scbk": KEY}, C.NAK_SC_CONDITION)):
+        saved = []
+        device, _ = make_device(**settings)
+        device.pd._on_keyset = saved.append
+        before = device.pd.scbk
+        raw = device.receive(packet(ADDR, 1, C.CMD_KEYSET, b"\x01\x10" + bytes(16)), 0)
+        _, _, _, code, data = parse_reply(raw)
+        assert code == C.REPLY_NAK and bytes(data) == bytes([nak]), settings
+        assert device.pd.scbk == before and saved == []
+        assert device.pd.install_mode == bool(settings.get("install_mode"))
+
+
+def test_a_keyless_board_still_obeys_plaintext_out_after_a_refused_keyset():
+    # the controller is not locked out: the board's key did not change under it
+    device, pins = make_device()
+    device.receive(packet(ADDR, 1, C.CMD_KEYSET, b"\x01\x10" + bytes(16)), 0)
+    _, _, _, code, _ = parse_reply(device.receive(packet(ADDR, 2, C.CMD_OUT, b"\x00\x02\x00\x00"), 1))
+    assert code == C.REPLY_ACK
+    device.tick(2)
+    assert pins.relay.level == 1
+
+
 def test_secure_reply_repeat_on_same_sequence():
     device, _ = make_device(scbk=KEY)
     cp = MiniCP(KEY)

@@ -15,7 +15,8 @@ Anything else is refused with a reason code, so the result message says what was
 
 Authorisation has two layers: the broker's ACL (only the admin identity may publish on
 cmd topics; hardware/mosquitto/acl) and, here, the gate's own list of allowed commands
-and, when a command secret is configured, an HMAC-SHA256 signature over the command.
+and, when a command secret is configured, an HMAC-SHA256 signature over every field of
+the command (sign()). Numbers must be finite: NaN or Infinity never reach a time check.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -47,6 +49,7 @@ REFUSALS = {
     "bad_time": "at must be seconds since the epoch",
     "bad_reason": "why must be text of at most 200 characters",
     "bad_direction": "direction must be entry or exit",
+    "bad_number": "numbers must be finite (no NaN or Infinity)",
     "stale": "command is older than the allowed age",
     "from_future": "command is dated ahead of the gate's clock",
     "retained": "a retained command is never acted on",
@@ -86,9 +89,11 @@ class Refusal:
             object.__setattr__(self, "detail", REFUSALS[self.reason])
 
 
-def signature(secret: bytes, gate: str, name: str, request_id: str, value: object, at: float) -> str:
-    """HMAC-SHA256 over what the command does and where; a sender computes the same."""
-    message = json.dumps([gate, name, request_id, value, at], separators=(",", ":"), sort_keys=True)
+def sign(secret: bytes, gate: str, name: str, body: dict) -> str:
+    """HMAC-SHA256 over the gate, the command and every field of the body but `sig`; a sender
+    computes the same (JSON, sorted keys, no spaces), so no field can be changed or added."""
+    fields = {k: v for k, v in body.items() if k != "sig"}
+    message = json.dumps([gate, name, fields], separators=(",", ":"), sort_keys=True, allow_nan=False)
     return hmac.new(secret, message.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
@@ -98,12 +103,17 @@ def parse(name: str | None, payload: bytes, *, gate: str, retained: bool, now: f
     if len(payload) > MAX_PAYLOAD:
         return Refusal("too_large", command=name)
     text = payload.decode("utf-8", "replace").strip()
-    body = _json_object(text)
+    try:
+        body, non_finite = _json_object(text), False
+    except _NonFinite:
+        body, non_finite = None, True
     request_id = body.get("request_id") if body is not None else None
     if not isinstance(request_id, str) or not _REQUEST_ID.match(request_id):
         request_id = None
     if name not in COMMAND_NAMES:
         return Refusal("unknown_command", request_id, name)
+    if non_finite:
+        return Refusal("bad_number", command=name)
     if body is None:
         if name == "open" and text.upper() == "LOCK":  # Home Assistant's lock entity asks to lock
             return Refusal("locks_itself", command=name)
@@ -135,7 +145,8 @@ def parse(name: str | None, payload: bytes, *, gate: str, retained: bool, now: f
         return refuse("bad_direction")
     at = body.get("at")
     if at is not None:
-        if isinstance(at, bool) or not isinstance(at, (int, float)):
+        at = _finite_time(at)
+        if at is None:
             return refuse("bad_time")
         if now - at > policy.max_age:
             return refuse("stale")
@@ -146,20 +157,50 @@ def parse(name: str | None, payload: bytes, *, gate: str, retained: bool, now: f
     if policy.secret is not None:
         if not signed or at is None or not isinstance(body.get("sig"), str):
             return refuse("unauthorised")
-        expected = signature(policy.secret, gate, name, request_id, value, at)
-        if not hmac.compare_digest(expected, body["sig"]):
+        expected = sign(policy.secret, gate, name, body)
+        # as bytes: compare_digest refuses str with non-ASCII characters (TypeError)
+        if not hmac.compare_digest(expected.encode(), body["sig"].encode("utf-8", "surrogatepass")):
             return refuse("unauthorised")
     return Command(name, request_id, by, value, why, direction)
 
 
+class _NonFinite(ValueError):
+    pass
+
+
+def _refuse_constant(word: str):
+    raise _NonFinite(word)  # Python's json reads NaN, Infinity and -Infinity unless told not to
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999 reads as infinity
+        raise _NonFinite(text)
+    return value
+
+
 def _json_object(text: str) -> dict | None:
+    """The payload as a JSON object, None if it is not one; _NonFinite for NaN or an infinity."""
     if not text.startswith("{"):
         return None
     try:
-        body = json.loads(text)
-    except ValueError:
+        body = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except _NonFinite:
+        raise
+    except (ValueError, RecursionError):
         return None
     return body if isinstance(body, dict) else None
+
+
+def _finite_time(at: object) -> float | None:
+    """Seconds since the epoch as a finite float, or None (a bool, a string, a huge integer)."""
+    if isinstance(at, bool) or not isinstance(at, (int, float)):
+        return None
+    try:
+        at = float(at)
+    except OverflowError:
+        return None
+    return at if math.isfinite(at) else None
 
 
 def _bare_word(name: str, text: str, now: float) -> dict | None:

@@ -11,6 +11,12 @@ from `<gate>/cmd/+`, turns each into an Action for `gate.perform()`, answers on
 prefix it announces the gate to Home Assistant; as the site aggregator it publishes site
 occupancy. It keeps no gate state of its own: MQTT is transport only.
 Everything that touches the ledger runs on the drain thread, never on paho's.
+
+Request ids of the commands acted on are kept in the ledger for a day, so a captured command
+replayed after a restart is refused as a duplicate; refused commands are rate-limited
+(comms/ratelimit.py) so a flood cannot fill the log. A broker that accepts TCP and never
+completes the connection (a stalled TLS handshake, no CONNACK) is logged after
+`stall_seconds`, and stop() never waits for it.
 """
 
 from __future__ import annotations
@@ -26,16 +32,19 @@ from typing import Callable, Protocol
 import paho.mqtt.client as paho
 
 from ..actions import Action, ActionResult
+from ..errors import QrgateError
 from ..ledger import Ledger
 from . import commands as cmd
 from .client import BrokerSettings, make_client, set_nodelay  # noqa: F401  (BrokerSettings: public API)
 from .discovery import DeviceInfo, discovery_messages, site_discovery_messages, status_topic
+from .ratelimit import RefusalLimiter
 from .site import SiteTally
 from .topics import GateTopics
 
 log = logging.getLogger(__name__)
 
-SEEN_REQUESTS = 512  # request ids remembered, so a redelivered command acts once
+REMEMBER_SECONDS = 24 * 3600  # request ids acted on are kept this long: far past any command's max_age
+STOP_WAIT_SECONDS = 0.5  # stop() waits no longer than this for paho's network thread
 
 
 class GateView(Protocol):
@@ -55,7 +64,8 @@ class MqttReporter:
                  state: Callable[[], dict] | None = None, gate: GateView | None = None,
                  clock: Callable[[], float] = time.time, command_policy: cmd.CommandPolicy = cmd.CommandPolicy(),
                  discovery_prefix: str | None = None, site_aggregator: bool = False,
-                 device_info: DeviceInfo = DeviceInfo(), language: str = "en", site_cap: int | None = None):
+                 device_info: DeviceInfo = DeviceInfo(), language: str = "en", site_cap: int | None = None,
+                 stall_seconds: float = 10.0):
         self.ledger = ledger
         self.topics = topics
         self.state = state or (gate.state if gate is not None else dict)
@@ -80,7 +90,10 @@ class MqttReporter:
         self._inflight: dict[int, int] = {}  # mid -> outbox seq
         self._inbox: collections.deque[tuple[str, bytes, bool]] = collections.deque()  # from paho's thread
         self._announce = threading.Event()
-        self._seen_requests: collections.OrderedDict[str, None] = collections.OrderedDict()
+        self.refusals = RefusalLimiter()
+        self.stall_seconds = stall_seconds
+        self._waiting_since = time.monotonic()  # since when there is no broker connection
+        self._stall_logged = False
         self._last_status: str | None = None
         self._last_site: str | None = None
         self._drainer = threading.Thread(target=self._drain_loop, name="mqtt-drain", daemon=True)
@@ -92,6 +105,7 @@ class MqttReporter:
         return self._connected.is_set()
 
     def start(self) -> None:
+        self._waiting_since = time.monotonic()
         self.client.connect_async(self._broker.host, self._broker.port, self._broker.keepalive)
         self.client.loop_start()
         self._drainer.start()
@@ -110,10 +124,21 @@ class MqttReporter:
         self._wake.set()
         if self._drainer.is_alive():
             self._drainer.join(timeout=1.0)
+        try:
+            self._report_drops(force=True)
+        except QrgateError as exc:  # the count is still in the log line above it
+            log.warning("could not record the dropped-command summary: %s", exc)
         if self.is_connected:
             self.client.publish(self.topics.availability, "offline", qos=1, retain=True).wait_for_publish(1.0)
         self.client.disconnect()
-        self.client.loop_stop()
+        # paho's thread may sit in a TLS handshake with a broker that never answers (up to its
+        # connect timeout); it is told to end and is a daemon, so the gate does not wait for it
+        stopper = threading.Thread(target=self.client.loop_stop, name="mqtt-stop", daemon=True)
+        stopper.start()
+        stopper.join(STOP_WAIT_SECONDS)
+        if stopper.is_alive():
+            log.warning("the broker connection did not close within %.1f s (a stalled handshake); "
+                        "left to time out on its own", STOP_WAIT_SECONDS)
 
     def abandon(self) -> None:
         """Stop as a power cut would: no offline message (the broker's last will says it), no goodbye."""
@@ -157,11 +182,17 @@ class MqttReporter:
         if subscriptions:
             client.subscribe(subscriptions)
         self._last_status = None  # republish counts and state from the ledger after every reconnect
+        if self._stall_logged:
+            log.warning("connected to the broker after %.0f s without an answer",
+                        time.monotonic() - self._waiting_since)
+        self._stall_logged = False
         self._connected.set()
         self._wake.set()
         log.info("connected to the broker")
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties):
+        if self._connected.is_set():
+            self._waiting_since = time.monotonic()
         self._connected.clear()
         self._wake.set()
         if not self._stop.is_set():
@@ -190,9 +221,11 @@ class MqttReporter:
 
     def _drain_once(self) -> None:
         self._settle_acks()
+        self._report_drops()
         if not self.is_connected:
             self._inflight.clear()  # unacknowledged rows stay in the outbox and go again
             self._inbox.clear()  # commands are never acted on late (the session is clean anyway)
+            self._check_stall()
             return
         while self._inbox:
             self._handle_message(*self._inbox.popleft())
@@ -241,6 +274,27 @@ class MqttReporter:
                 self._last_site = key
                 self.client.publish(self.topics.site_occupancy, json.dumps(site), qos=1, retain=True)
 
+    def _check_stall(self) -> None:
+        waited = time.monotonic() - self._waiting_since
+        if waited >= self.stall_seconds and not self._stall_logged:
+            self._stall_logged = True
+            b = self._broker
+            log.warning("no working connection to the broker at %s:%d for %.0f s%s (refused, unreachable, "
+                        "or it accepts TCP and never answers); events wait in the ledger", b.host, b.port,
+                        waited, " over TLS" if b.tls else "")
+
+    def _report_drops(self, force: bool = False) -> None:
+        """One log line and one ledger row for the refused commands the limiter dropped."""
+        now = time.monotonic()
+        report = self.refusals.summary(now if not force else now + self.refusals.summary_seconds)
+        if report is None:
+            return
+        dropped, seconds = report
+        log.warning("dropped %d refused commands in %.0f s (too many; each was neither logged nor answered)",
+                    dropped, seconds)
+        self.ledger.record(at=self.clock(), gate_id=self.topics.gate, type="command_refused",
+                           reason="rate_limited", detail={"dropped": dropped, "seconds": round(seconds, 1)})
+
     # -- messages to the gate --------------------------------------------------------------
     def _handle_message(self, topic: str, payload: bytes, retained: bool) -> None:
         if self.discovery_prefix and topic == status_topic(self.discovery_prefix):
@@ -264,16 +318,15 @@ class MqttReporter:
         parsed = cmd.parse(name, payload, gate=self.topics.gate, retained=retained, now=now,
                            policy=self.command_policy)
         if isinstance(parsed, cmd.Refusal):
+            if not self.refusals.allow(time.monotonic()):
+                return  # counted; _report_drops says how many
             log.warning("refused command %s (request %s): %s", name, parsed.request_id, parsed.reason)
             self.ledger.record(at=now, gate_id=self.topics.gate, type="command_refused", reason=parsed.reason)
             self._result(parsed.request_id, name, False, parsed.reason, parsed.detail)
             return
-        if parsed.request_id in self._seen_requests:
+        if not self.ledger.remember_request(parsed.request_id, now, now - REMEMBER_SECONDS):
             self._result(parsed.request_id, name, False, "duplicate", "this request id was already handled")
             return
-        self._seen_requests[parsed.request_id] = None
-        while len(self._seen_requests) > SEEN_REQUESTS:
-            self._seen_requests.popitem(last=False)
         result = self.gate.perform(Action(parsed.name, parsed.by, why=parsed.why, value=parsed.value,
                                           direction=parsed.direction, request_id=parsed.request_id,
                                           source="mqtt"))

@@ -32,6 +32,8 @@ class TrustStore:
     #: pass ids (hex) on the newest signed revocation list, and that list's version
     revoked: frozenset[str] = frozenset()
     revocation_version: int = 0
+    #: the signed document of the list in use, kept so a gate can save the newest it has seen
+    revocation_doc: dict | None = field(default=None, repr=False)
     #: rotating-code checker, or None
     rotation: RotationState | None = None
     #: health-certificate signers, or None
@@ -89,16 +91,18 @@ class TrustStore:
             if isinstance(kid, str) and kid not in self.pass_keys:
                 still.append((doc, path))  # its key may come in a later trust file
                 continue
-            self.install_revocations(verify_list(doc, self.pass_keys, path))  # a malformed list is refused here
+            self.install_revocations(verify_list(doc, self.pass_keys, path), doc)  # a malformed list is refused here
         self._unverified_lists = still
 
-    def install_revocations(self, revocations: RevocationList) -> None:
-        """Take a verified RevocationList; one older than the list in use is refused."""
+    def install_revocations(self, revocations: RevocationList, doc: dict | None = None) -> None:
+        """Take a verified RevocationList (and its signed document); one older than the list in use
+        is refused."""
         if revocations.version < self.revocation_version:
             raise CredentialError(f"revocation list version {revocations.version} is older than the "
                                   f"list in use (version {self.revocation_version}); refused")
         self.revoked = frozenset(revocations.pass_ids)
         self.revocation_version = revocations.version
+        self.revocation_doc = doc
 
     def finish(self) -> "TrustStore":
         """Every revocation list given must have been verified: a list nobody can check is an error."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 
-from sqlalchemy import (Column, Float, Index, Integer, MetaData, String, Table, Text, create_engine, event,
+from sqlalchemy import (BigInteger, Column, Float, Index, Integer, MetaData, String, Table, Text, create_engine, event,
                         select)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
@@ -42,7 +42,7 @@ events = Table(
     Column("id", String(64), primary_key=True),
     Column("site", String(64), nullable=False),
     Column("gate", String(64), nullable=False),
-    Column("seq", Integer, nullable=False),
+    Column("seq", BigInteger, nullable=False),
     Column("at", Float, nullable=False),
     Column("type", String(32), nullable=False),
     Column("reason", String(64)),

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import paho.mqtt.client as paho
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from ..comms.client import make_client
 from .bus import EventBus
@@ -35,6 +35,7 @@ from .db import Database, events
 log = logging.getLogger(__name__)
 
 TEXT_FIELDS = {"type": 32, "reason": 64, "direction": 16, "pseudonym": 64, "format": 32}
+MAX_SEQ = 2**63 - 1  # the column is a 64-bit integer on either engine
 
 
 class BadEvent(ValueError):
@@ -50,16 +51,17 @@ def parse_event(site: str, gate: str, payload: bytes, received_at: float) -> dic
     if not isinstance(doc, dict):
         raise BadEvent("not a JSON object")
     event_id, seq, at = doc.get("id"), doc.get("seq"), doc.get("at")
-    if not isinstance(event_id, str) or not 1 <= len(event_id) <= 64:
+    if not isinstance(event_id, str) or not 1 <= len(event_id) <= 64 or "\x00" in event_id:
         raise BadEvent("no id")
-    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+    if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq <= MAX_SEQ:
         raise BadEvent("no seq")
     if not isinstance(at, (int, float)) or isinstance(at, bool) or not 0 <= at < 1e11:
         raise BadEvent("no time")
     row = {"id": event_id, "site": site, "gate": gate, "seq": seq, "at": float(at), "received_at": received_at}
     for name, size in TEXT_FIELDS.items():
         value = doc.get(name)
-        if value is not None and (not isinstance(value, str) or len(value) > size):
+        # PostgreSQL keeps no NUL in text: refused here, not by the database
+        if value is not None and (not isinstance(value, str) or len(value) > size or "\x00" in value):
             raise BadEvent(f"bad {name}")
         row[name] = value
     if not row["type"]:
@@ -91,6 +93,7 @@ class Ingest:
         self.client.manual_ack_set(True)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
+        self.client.on_connect_fail = self._on_connect_fail
         self.client.on_message = self._on_message
         self._writer = threading.Thread(target=self._write_loop, name="site-ingest", daemon=True)
 
@@ -121,6 +124,9 @@ class Ingest:
         self.connected.set()
         log.info("connected to %s:%s; session %s", self.cfg.mqtt.host, self.cfg.mqtt.port,
                  "resumed" if flags.session_present else "new")
+
+    def _on_connect_fail(self, client, userdata):
+        log.warning("cannot reach the broker %s:%s; retrying", self.cfg.mqtt.host, self.cfg.mqtt.port)
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties):
         self.connected.clear()
@@ -166,7 +172,13 @@ class Ingest:
                 except queue.Empty:
                     break
             try:
-                self.store([row for row, _mid, _qos in pending])
+                try:
+                    self.store([row for row, _mid, _qos in pending])
+                except (DataError, IntegrityError) as exc:
+                    # a row the database refuses whatever we do: store the batch row by row, drop that one
+                    log.warning("the database refused a batch (%s); storing its %s events one by one",
+                                str(exc.orig or exc).splitlines()[0], len(pending))
+                    self._store_one_by_one([row for row, _mid, _qos in pending])
             except SQLAlchemyError as exc:
                 # keep the batch, acknowledge nothing: the events wait here (and at the broker)
                 log.warning("cannot write %s events to the database (%s); retrying in %.1f s", len(pending),
@@ -179,6 +191,15 @@ class Ingest:
             for _row, mid, qos in pending:
                 self.client.ack(mid, qos)
             pending = []
+
+    def _store_one_by_one(self, rows: list[dict]) -> None:
+        for row in rows:
+            try:
+                self.store([row])
+            except (DataError, IntegrityError) as exc:
+                self.stats.rejected += 1
+                log.warning("dropped event %s of %s/%s: the database refuses it (%s)", row["id"], row["site"],
+                            row["gate"], str(exc.orig or exc).splitlines()[0])
 
     def store(self, rows: list[dict]) -> None:
         """Insert a batch, skipping ids already held; then tell the live listeners."""

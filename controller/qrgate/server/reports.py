@@ -59,14 +59,14 @@ def _place_column(site: ServedSiteConfig):
                 else_=literal(site.id))
 
 
-def stays_between(db: Database, site: ServedSiteConfig, lo: float, hi: float,
-                  pseudonym: str | None = None) -> list[Stay]:
-    """Every stay at the site (per place) that overlaps [lo, hi], worked out in the database.
+def stays_select(site: ServedSiteConfig, lo: float, hi: float, pseudonym: str | None = None):
+    """A SELECT of every stay at the site (per place) that overlaps [lo, hi]: columns pseudonym,
+    place, start, end, entry_gate, exit_gate.
 
     Each entry is paired with the holder's next movement in the same place (a window function,
     on both engines): an exit ends the stay there, another entry ends it there too, nothing
     ends it `max_stay_hours` later. The scan starts max_stay before lo, so a stay that began
-    earlier is seen; a stay still open at hi ends at hi's side with no exit gate."""
+    earlier is seen; a stay still open at hi has no exit gate."""
     max_stay = site.max_stay_hours * 3600
     place = _place_column(site).label("place")
     where = [events.c.site == site.id, events.c.at >= lo - max_stay, events.c.at <= hi,
@@ -79,20 +79,25 @@ def stays_between(db: Database, site: ServedSiteConfig, lo: float, hi: float,
                     func.lead(events.c.type).over(**window).label("next_type"),
                     func.lead(events.c.gate).over(**window).label("next_gate"))
              .where(and_(*where)).subquery())
-    q = select(moves).where(moves.c.type == "entry", moves.c.at <= hi,
-                            func.coalesce(moves.c.next_at, moves.c.at + max_stay) > lo,
-                            moves.c.at + max_stay > lo)
-    out = []
+    ends_by_next = and_(moves.c.next_at.is_not(None), moves.c.next_at <= moves.c.at + max_stay)
+    end = case((ends_by_next, moves.c.next_at), else_=moves.c.at + max_stay)
+    exit_gate = case((and_(ends_by_next, moves.c.next_type == "exit"), moves.c.next_gate), else_=None)
+    return (select(moves.c.pseudonym, moves.c.place, moves.c.at.label("start"), end.label("end"),
+                   moves.c.gate.label("entry_gate"), exit_gate.label("exit_gate"))
+            .where(moves.c.type == "entry", moves.c.at <= hi, end > lo))
+
+
+def run_stays_query(db: Database, q) -> list:
     with db.engine.begin() as conn:
         if not db.is_sqlite:  # the window's sort of a day of movements stays in memory
             conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
-        rows = conn.execute(q).fetchall()  # one fetch: row by row costs more than the query
-    for who, at, _kind, gate, where_, next_at, next_type, next_gate in rows:
-        if next_at is not None and next_at <= at + max_stay:
-            out.append(Stay(who, where_, at, next_at, gate, next_gate if next_type == "exit" else None))
-        else:
-            out.append(Stay(who, where_, at, at + max_stay, gate, None))
-    return out
+        return conn.execute(q).fetchall()  # one fetch: row by row costs more than the query
+
+
+def stays_between(db: Database, site: ServedSiteConfig, lo: float, hi: float,
+                  pseudonym: str | None = None) -> list[Stay]:
+    """Every stay at the site (per place) that overlaps [lo, hi] (stays_select)."""
+    return [Stay(*row) for row in run_stays_query(db, stays_select(site, lo, hi, pseudonym))]
 
 
 def occupancy(db: Database, site: ServedSiteConfig, start: float, end: float, step: float,

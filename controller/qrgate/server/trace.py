@@ -14,8 +14,12 @@ import zoneinfo
 
 from .config import ServedSiteConfig
 from .db import Database
-from .reports import stays_between
-from .stays import Stay, clip, overlaps
+from collections import defaultdict
+
+from sqlalchemy import and_, case as when, literal, select, union_all
+
+from .reports import run_stays_query, stays_between, stays_select
+from .stays import Stay, clip
 
 CSV_COLUMNS = ("pseudonym", "place", "overlap_start", "overlap_end", "minutes", "entry_gate", "exit_gate")
 
@@ -25,7 +29,7 @@ def trace(db: Database, site: ServedSiteConfig, case: str, start: float, end: fl
     contacts = []
     if own:
         lo, hi = min(s.start for s in own), max(s.end for s in own)
-        contacts = overlaps(own, stays_between(db, site, lo, hi))
+        contacts = _contacts(db, site, case, own, lo, hi)
     return {
         "site": site.id, "case": case, "start": start, "end": end,
         "by": "zone" if site.zones else "site",
@@ -33,6 +37,30 @@ def trace(db: Database, site: ServedSiteConfig, case: str, start: float, end: fl
         "contacts": contacts,
         "people": len({c["pseudonym"] for c in contacts}),
     }
+
+
+CONTACT_KEYS = ("pseudonym", "place", "start", "end", "minutes", "entry_gate", "exit_gate")
+
+
+def _contacts(db: Database, site: ServedSiteConfig, case: str, own: list[Stay], lo: float, hi: float) -> list[dict]:
+    """Every other holder's overlap with one of the case's stays in the same place, longest total
+    per holder first. The database pairs the stays and clips them to the case's (a site-wide trace
+    can list thousands: they are not built one by one here)."""
+    mine = union_all(*(select(literal(s.place).label("place"), literal(s.start).label("cs"),
+                              literal(s.end).label("ce")) for s in own)).subquery()
+    theirs = stays_select(site, lo, hi).subquery()
+    start = when((theirs.c.start > mine.c.cs, theirs.c.start), else_=mine.c.cs)
+    end = when((theirs.c.end < mine.c.ce, theirs.c.end), else_=mine.c.ce)
+    q = (select(theirs.c.pseudonym, theirs.c.place, start, end, theirs.c.entry_gate, theirs.c.exit_gate)
+         .select_from(theirs.join(mine, theirs.c.place == mine.c.place))
+         .where(and_(end > start, theirs.c.pseudonym != case)))
+    rows = [(who, place, lo_, hi_, round((hi_ - lo_) / 60, 1), gate_in, gate_out)
+            for who, place, lo_, hi_, gate_in, gate_out in run_stays_query(db, q)]
+    total: dict[str, float] = defaultdict(float)
+    for row in rows:
+        total[row[0]] += row[4]
+    rows.sort(key=lambda r: (-total[r[0]], r[0], r[2]))
+    return [dict(zip(CONTACT_KEYS, r)) for r in rows]
 
 
 def _stay(s: Stay) -> dict:

@@ -1,5 +1,9 @@
 """Door alarms from the door contact and the relay: pure, driven by the caller's clock.
 
+Every `now` here measures durations (unlock windows, held-open time), so it must come from a
+clock nobody steps: GateApp passes monotonic time. A wall clock set back an hour right after
+a grant would otherwise keep the door "unlocked" for that hour and hide a forced door.
+
 A door that opens while the lock is held is forced; a door left open past the limit
 is held open. The monitor only reports changes; latching and acknowledging belong to
 whoever shows alarms to people.
