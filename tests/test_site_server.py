@@ -380,3 +380,17 @@ def test_site_commands_add_users_from_stdin_and_make_the_register(tmp_path):
     assert [(u["name"], u["role"]) for u in listed] == [("lan", "tracer")]
     assert json.loads(site("purge").stdout) == {"events": 0, "trace_log": 0}
     assert json.loads(site("migrate").stdout)["versions"] == {"core": 1}
+
+
+def test_text_with_a_nul_and_days_out_of_range_are_refused_before_the_database(db_url):
+    app, db, cfg = make_app(db_url)
+    with TestClient(app) as client:
+        assert client.post("/api/login", json={"name": "ti\x00na", "password": PASSWORD}).status_code == 422
+        me = login(client, "tina")
+        body = {"case": "ab" * 8, "start": T0, "end": T0 + 3600, "purpose": "case\x00 7"}
+        answer = client.post("/api/sites/site1/trace", json=body, headers={"X-CSRF-Token": me["csrf"]})
+        assert answer.status_code == 422
+        assert client.get("/api/sites/site1/counts", params={"gate": "g\x001"}).status_code == 422
+        assert client.get("/api/sites/site1/counts", params={"from_day": "9999-12-31"}).status_code == 422
+        assert client.get("/api/sites/site1/occupancy", params={"day": "0001-01-01"}).status_code == 422
+    db.close()

@@ -28,6 +28,7 @@ READERS = ("manager", "tracer", "admin")  # reports: counts, occupancy, denials,
 TRACERS = ("tracer",)
 LOG_READERS = ("manager", "admin")
 ADMINS = ("admin",)
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL keeps no NUL in text: such a value is refused here (422), not there
 PASS_ID = re.compile(r"^[0-9a-f]{12}$")
 PSEUDONYM = re.compile(r"^[0-9a-f]{16}$")
 
@@ -51,6 +52,15 @@ def _today(site: ServedSiteConfig) -> dt.date:
     return dt.datetime.now(zoneinfo.ZoneInfo(site.tz)).date()
 
 
+FIRST_DAY, LAST_DAY = dt.date(1970, 1, 2), dt.date(9000, 1, 1)  # days a site's clock can name
+
+
+def _bounds(site: ServedSiteConfig, day: dt.date) -> tuple[float, float]:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise HTTPException(status_code=422, detail=f"{day.isoformat()}: not a day of this site's records")
+    return reports.local_day_bounds(day, site.tz)
+
+
 def _days(site: ServedSiteConfig, from_day: dt.date | None, to_day: dt.date | None) -> tuple[float, float]:
     first = from_day or _today(site)
     last = to_day or first
@@ -58,7 +68,7 @@ def _days(site: ServedSiteConfig, from_day: dt.date | None, to_day: dt.date | No
         raise HTTPException(status_code=422, detail="to_day is before from_day")
     if (last - first).days > 366:
         raise HTTPException(status_code=422, detail="at most 366 days at once")
-    return reports.local_day_bounds(first, site.tz)[0], reports.local_day_bounds(last, site.tz)[1]
+    return _bounds(site, first)[0], _bounds(site, last)[1]
 
 
 def _epoch(value: dt.datetime, site: ServedSiteConfig) -> float:
@@ -70,7 +80,7 @@ def _epoch(value: dt.datetime, site: ServedSiteConfig) -> float:
 # ---- sessions -------------------------------------------------------------------------------
 
 class Login(BaseModel):
-    name: str = Field(..., min_length=1, max_length=64)
+    name: str = Field(..., min_length=1, max_length=64, pattern=NO_NUL)
     password: str = Field(..., min_length=1, max_length=1024)
 
 
@@ -118,7 +128,7 @@ def sites(request: Request, user: User = Depends(require(*READERS))) -> list[dic
 
 @router.get("/sites/{site}/counts", tags=["reports"])
 def counts(request: Request, site: SiteId, from_day: Day = None, to_day: Day = None,
-           by: Literal["day", "hour"] = "day", gate: Annotated[str | None, Query(max_length=64)] = None,
+           by: Literal["day", "hour"] = "day", gate: Annotated[str | None, Query(max_length=64, pattern=NO_NUL)] = None,
            user: User = Depends(require(*READERS))) -> list[dict]:
     """Entries, exits and denials per gate and local day or hour."""
     s = _site(request, site)
@@ -146,7 +156,7 @@ def occupancy(request: Request, site: SiteId, day: Day = None,
               user: User = Depends(require(*READERS))) -> list[dict]:
     """How many were inside at each step of a local day (per place: the site, or each zone)."""
     s = _site(request, site)
-    start, end = reports.local_day_bounds(day or _today(s), s.tz)
+    start, end = _bounds(s, day or _today(s))
     return reports.occupancy(_state(request).db, s, start, end, step_minutes * 60, time.time())
 
 
@@ -217,7 +227,7 @@ def _case_pseudonym(request: Request, s: ServedSiteConfig, key: str) -> str:
 class Window(BaseModel):
     start: dt.datetime = Field(..., description="ISO 8601 (site local time without an offset) or epoch seconds")
     end: dt.datetime
-    purpose: str = Field(..., min_length=3, max_length=500, description="why: kept in the trace log")
+    purpose: str = Field(..., min_length=3, max_length=500, pattern=NO_NUL, description="why: kept in the trace log")
 
 
 class TraceRequest(Window):
@@ -228,7 +238,7 @@ class TraceRequest(Window):
 
 class ReidentifyRequest(BaseModel):
     pseudonyms: list[Annotated[str, Field(pattern=r"^[0-9a-f]{16}$")]] = Field(..., min_length=1, max_length=10000)
-    purpose: str = Field(..., min_length=3, max_length=500)
+    purpose: str = Field(..., min_length=3, max_length=500, pattern=NO_NUL)
 
 
 def _window(s: ServedSiteConfig, body: Window) -> tuple[float, float]:
@@ -343,7 +353,7 @@ def add_user(request: Request, body: NewUser, user: User = Depends(require_actio
 
 
 @router.delete("/users/{name}", status_code=204, tags=["users"])
-def remove_user(request: Request, name: Annotated[str, Path(max_length=64)],
+def remove_user(request: Request, name: Annotated[str, Path(max_length=64, pattern=NO_NUL)],
                 user: User = Depends(require_action(*ADMINS))) -> Response:
     if not _state(request).auth.remove_user(name):
         raise HTTPException(status_code=404, detail=f"no user {name!r}")

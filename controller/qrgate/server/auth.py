@@ -125,8 +125,11 @@ class Auth:
         key = f"{name}|{address}"
         if self.limit.blocked(key, now):
             raise ServerError("too many failed logins; wait and try again")
-        with self.db.engine.connect() as conn:
-            row = conn.execute(select(users).where(users.c.name == name)).first()
+        if not NAME_PATTERN.match(name or ""):  # no such user can exist; nor does a NUL reach PostgreSQL
+            row = None
+        else:
+            with self.db.engine.connect() as conn:
+                row = conn.execute(select(users).where(users.c.name == name)).first()
         try:
             ok = _hasher.verify(row.password_hash if row else _DUMMY_HASH, password) and row is not None
         except (VerifyMismatchError, VerificationError, InvalidHashError):
