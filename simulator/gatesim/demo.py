@@ -23,18 +23,25 @@ HOLD_SECONDS = 0.45  # how long a visitor holds the code up
 GAP_SECONDS = 0.45  # time between visitors: longer than the debouncer's "left view"
 DEMO_WEB_PORT = 8080
 DEMO_GUARD = "demo"
+DEMO_SITE_PORT = 8470  # the site server's own default port
+DEMO_MANAGER = "manager"
 
 
 def run_demo(duration: float = 20.0, *, broker: str = "mosquitto", out: TextIO = sys.stdout,
-             json_path: str | None = None, seed: int = 7, web_port: int | None = DEMO_WEB_PORT) -> int:
-    """Run the demo; 0 when every visitor got the expected answer and MQTT matched the ledger."""
+             json_path: str | None = None, seed: int = 7, web_port: int | None = DEMO_WEB_PORT,
+             site_port: int | None = DEMO_SITE_PORT) -> int:
+    """Run the demo; 0 when every visitor got the expected answer, MQTT matched the ledger and the
+    site server (on SQLite, unless site_port is None) stored every event of the ledger."""
     with tempfile.TemporaryDirectory(prefix="qrgate-sim-") as workdir:
         mqtt = start_broker(broker)
+        site = None
         try:
             office, trust_file = open_pass_office(Path(workdir) / "keys")
             gate = _demo_gate(Path(workdir), mqtt, trust_file, web_port)
             observer = MqttObserver(mqtt.host, mqtt.port, f"qrgate/{gate.site_id}/#")
             try:
+                if site_port is not None:
+                    site = _demo_site_server(Path(workdir), mqtt, gate.site_id, site_port)
                 visits = demo_script(office, time.time(), int(duration / (HOLD_SECONDS + GAP_SECONDS)), seed)
                 print(f"qrgate simulator: {len(visits)} visitors at {gate.site_id}/{gate.gate_id}, "
                       f"broker {mqtt.kind} on port {mqtt.port}", file=out)
@@ -42,11 +49,19 @@ def run_demo(duration: float = 20.0, *, broker: str = "mosquitto", out: TextIO =
                 if gate.app.web is not None:
                     print(f"gate screen: {gate.app.web.url}/   (console: {gate.app.web.url}/console, "
                           f"guard {gate.demo_login[0]}, password {gate.demo_login[1]})", file=out)
+                if site is not None:
+                    print(f"managers' page: {site.url}/manage   (site server on SQLite; log in as {DEMO_MANAGER}, "
+                          f"password {site.demo_password})", file=out)
                 answered = _walk(gate, visits, out)
                 summary = _summarise(gate, observer, answered, mqtt.kind)
+                if site is not None:
+                    summary["site_server"] = _site_summary(site, gate)
+                    summary["ok"] = summary["ok"] and summary["site_server"]["matches_ledger"]
             finally:
                 gate.stop()
                 observer.close()
+                if site is not None:
+                    site.stop()
         finally:
             mqtt.close()
     _print_summary(summary, out)
@@ -73,6 +88,40 @@ def _demo_gate(workdir: Path, mqtt, trust_file: str, web_port: int | None) -> Si
     gate.demo_login = (DEMO_GUARD, secrets.token_urlsafe(9))  # a throwaway login, for this run only
     GuardBook(web.guards_file).add(*gate.demo_login)
     return gate
+
+
+def _demo_site_server(workdir: Path, mqtt, site_id: str, port: int):
+    """The site server beside the gate, on SQLite in the demo's folder (any free port when `port` is taken)."""
+    from .site_server import SimSiteServer
+
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            port = 0
+    password = secrets.token_urlsafe(9)  # a throwaway login, for this run only
+    site = SimSiteServer(workdir / "site", mqtt.host, mqtt.port, [site_id], http_port=port,
+                         users={DEMO_MANAGER: ("manager", password)})
+    site.demo_password = password
+    (workdir / "site").mkdir()
+    return site.start()
+
+
+def _site_summary(site, gate: SimGate, timeout: float = 10.0) -> dict:
+    """Whether the site database came to hold exactly the gate's ledger events (by id)."""
+    from sqlalchemy import select
+
+    from qrgate.server.db import events
+
+    expected = {e.id for e in gate.ledger.events()}
+    deadline = time.monotonic() + timeout
+    while True:
+        with site.app.state.db.engine.connect() as conn:
+            stored = {row.id for row in conn.execute(select(events.c.id).where(events.c.site == gate.site_id))}
+        if stored == expected or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    return {"url": site.url + "/manage", "events_stored": len(stored), "matches_ledger": stored == expected}
 
 
 def _walk(gate: SimGate, visits: list[Visit], out: TextIO) -> list[tuple[Visit, object]]:
@@ -164,4 +213,8 @@ def _print_summary(summary: dict, out: TextIO) -> None:
     for w in summary["unexpected_decisions"]:
         print(f"  ! {w['who']} ({w['behaviour']}): expected {w['expected']}, got {w['got']}", file=out)
     print(f"MQTT matches the ledger: {'yes' if summary['mqtt_matches_ledger'] else 'NO'}", file=out)
+    if "site_server" in summary:
+        site = summary["site_server"]
+        print(f"Site server stored {site['events_stored']} events: "
+              f"{'the ledger, each once' if site['matches_ledger'] else 'NOT the ledger'}", file=out)
     print("RESULT: " + ("ok" if summary["ok"] else "FAILED"), file=out)

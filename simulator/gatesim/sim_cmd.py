@@ -16,6 +16,9 @@ def add_parser(sub) -> None:
     sim.add_argument("--seed", type=int, default=7, help="demo: random seed")
     sim.add_argument("--web-port", type=int, default=8080,
                      help="demo: port of the gate's screen on 127.0.0.1 (default 8080; any free one when taken)")
+    sim.add_argument("--site-port", type=int, default=8470,
+                     help="demo: port of the site server's managers' page on 127.0.0.1 (default 8470; any free one "
+                          "when taken; 0: no site server)")
     sim.set_defaults(handler=run)
 
 
@@ -34,4 +37,5 @@ def run(args) -> int:
                             broker=args.broker)
     from gatesim.demo import run_demo
 
-    return run_demo(args.duration, broker=args.broker, json_path=args.json, seed=args.seed, web_port=args.web_port)
+    return run_demo(args.duration, broker=args.broker, json_path=args.json, seed=args.seed, web_port=args.web_port,
+                    site_port=args.site_port or None)

@@ -105,8 +105,9 @@ def occupancy(db: Database, site: ServedSiteConfig, start: float, end: float, st
     """How many were inside (per place: the site, or each zone) at each step of [start, end]."""
     end = min(end, now)
     found = stays_between(db, site, start, end)
-    # a stay with no exit seen yet lasts until now at most
-    found = [s if s.end <= now else Stay(s.pseudonym, s.place, s.start, now, s.entry_gate, s.exit_gate)
+    # a stay with no exit seen yet lasts until now at most: just past it, so whoever is in now counts at `now`
+    open_end = now + 1e-3
+    found = [s if s.end <= now else Stay(s.pseudonym, s.place, s.start, open_end, s.entry_gate, s.exit_gate)
              for s in found]
     places = sorted({s.place for s in found}) or [site.id]
     out = []
