@@ -282,3 +282,17 @@ def test_the_node_red_example_drops_a_repeated_event_id():
               "console.log(JSON.stringify(out.map(m => m && m.payload.id)));")
     done = subprocess.run([node, "-e", script], capture_output=True, text=True, timeout=30)
     assert json.loads(done.stdout) == ["a", None, "b"], done.stderr
+
+
+def test_each_reader_and_the_site_link_are_diagnostics():
+    info = DeviceInfo(readers=("camera entry", "serial exit"), site_sync=True)
+    found = {json.loads(p)["unique_id"]: json.loads(p) for _t, p in discovery_messages(TOPICS, "homeassistant",
+                                                                                       info=info)}
+    readers = [c for uid, c in found.items() if uid.startswith(f"{TOPICS.node_id}_reader_")]
+    assert [c["name"] for c in readers] == ["Reader 1 (camera entry)", "Reader 2 (serial exit)"]
+    assert all(c["entity_category"] == "diagnostic" and c["device_class"] == "problem" for c in readers)
+    assert "value_json.readers[1].ok" in readers[1]["value_template"]
+    link = found[f"{TOPICS.node_id}_site_link"]
+    assert link["entity_category"] == "diagnostic" and "site_link" in link["value_template"]
+    without = discovery_messages(TOPICS, "homeassistant", info=DeviceInfo())
+    assert not [t for t, _p in without if t.endswith(("/site_link/config", "/reader_0/config"))]

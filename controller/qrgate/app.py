@@ -120,7 +120,9 @@ def open_scanner(reader: ReaderConfig, *, name: str, on_code, clock: Callable[[]
 def device_info(cfg: Config) -> DeviceInfo:
     """What dashboards show about this gate's hardware."""
     hardware = {"gpio": "Raspberry Pi GPIO", "osdp": "OSDP I/O board"}.get(cfg.gate.backend, cfg.gate.backend)
-    return DeviceInfo(hw_version=hardware, serial_number=board_serial())
+    return DeviceInfo(hw_version=hardware, serial_number=board_serial(),
+                      readers=tuple(f"{r.kind} {r.direction}" for r in cfg.readers),
+                      site_sync=cfg.site.sync.enabled)
 
 
 def board_serial() -> str | None:
@@ -223,6 +225,7 @@ class GateApp:
                 "readers": [{"kind": r.kind, "direction": r.direction, "ok": ok}
                             for r, ok in self._reader_health()],
                 "storage": "fault" if self._storage_fault else "ok",
+                "site_link": "none" if self.site is None else "cut" if self.site.partitioned else "ok",
                 "clock": "unsynced" if "clock_unsynced" in alarms else "synced",
                 "lock": "unlocked" if self.io.is_relay_on else "locked",
                 "version": version(),

@@ -54,6 +54,8 @@ class DeviceInfo:
     suggested_area: str | None = None
     configuration_url: str | None = None  # the gate's console page
     support_url: str | None = None  # where the site's own instructions for qrgate live
+    readers: tuple[str, ...] = ()  # a name per configured reader, in config order ("camera entry", ...)
+    site_sync: bool = False  # the gate shares presence with the site's other gates
 
 
 def site_node_id(topics: GateTopics) -> str:
@@ -126,6 +128,13 @@ def discovery_messages(topics: GateTopics, discovery_prefix: str = "homeassistan
           for key, (name, _options, icon) in DIAGNOSTICS.items()),
         entity("sensor", "version", "Software version", state_topic=state, icon="mdi:tag-outline",
                entity_category="diagnostic", value_template="{{ value_json.version }}"),
+        *(entity("binary_sensor", f"reader_{i}", f"Reader {i + 1} ({name})", state_topic=state,
+                 device_class="problem", entity_category="diagnostic",
+                 value_template=_ON_OFF.format(expr=f"not value_json.readers[{i}].ok"))
+          for i, name in enumerate(info.readers)),
+        *([entity("binary_sensor", "site_link", "Cut off from the site", state_topic=state,
+                  device_class="problem", entity_category="diagnostic",
+                  value_template=_ON_OFF.format(expr="value_json.site_link == 'cut'"))] if info.site_sync else []),
         entity("binary_sensor", "door", "Door", state_topic=state, device_class="door",
                value_template=_ON_OFF.format(expr="value_json.door == 'open'")),
         # "online" reads the availability topic itself, so it carries no availability of its own
