@@ -341,6 +341,12 @@ class SiteSync:
             if self._connected:
                 self._shares = shares
 
+    def behind(self) -> bool:
+        """Whether a peer has made shared events this ledger does not hold yet (its hello says so)."""
+        with self._lock:
+            heads = [(gate, peer.head) for gate, peer in self.peers.items()]
+        return any(head > self.ledger.last_seq_from(gate) for gate, head in heads)
+
     @property
     def partitioned(self) -> bool:
         with self._lock:
