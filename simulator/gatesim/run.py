@@ -22,9 +22,19 @@ from .world import World
 
 def run_scenario(path: str | Path, *, short: bool = False, json_path: str | None = None,
                  out: TextIO = sys.stdout, live: bool = True, broker: str = "mosquitto") -> int:
+    # the gates' own warnings (alarms, lost broker) are in the report and the live view already;
+    # the level comes back afterwards, for whoever runs scenarios in-process (the tests)
+    gates_log = logging.getLogger("qrgate")
+    level = gates_log.level
+    gates_log.setLevel(logging.ERROR)
+    try:
+        return _run(path, short, json_path, out, live, broker)
+    finally:
+        gates_log.setLevel(level)
+
+
+def _run(path, short, json_path, out, live, broker) -> int:
     scenario = load(path, short=short)
-    # the gates' own warnings (alarms, lost broker) are in the report and the live view already
-    logging.getLogger("qrgate").setLevel(logging.ERROR)
     try:
         begins = dt.datetime.fromisoformat(scenario.start)
         start = begins.timestamp()

@@ -129,13 +129,7 @@ class MqttReporter:
         """Lose the broker as a cut cable would: the socket dies (the broker sends our last will)
         and no reconnect is tried until heal() (paho's loop, which would reconnect, is stopped).
         The gate keeps deciding alone."""
-        self.client.loop_stop()
-        sock = self.client.socket()
-        if sock is not None:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        self._drop_link()
         self._connected.clear()
         self._wake.set()
 
@@ -189,6 +183,14 @@ class MqttReporter:
 
     def abandon(self) -> None:
         """Stop as a power cut would: no offline message (the broker's last will says it), no goodbye."""
+        sock = self._drop_link()
+        if sock is not None:
+            sock.close()
+        self._stop.set()
+        self._wake.set()
+
+    def _drop_link(self):
+        """Stop paho's loop and kill the socket under it, as a cut cable does; returns the socket."""
         self.client.loop_stop()
         sock = self.client.socket()
         if sock is not None:
@@ -196,9 +198,7 @@ class MqttReporter:
                 sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
-            sock.close()
-        self._stop.set()
-        self._wake.set()
+        return sock
 
     def discovery(self) -> list[tuple[str, str]]:
         """This gate's Home Assistant discovery messages, and the site's when it is the aggregator."""
