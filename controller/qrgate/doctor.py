@@ -85,9 +85,9 @@ CAMERA_FIX = {
 
 
 def open_camera(camera: CameraReaderConfig, index: int = 0):
-    from . import app
+    from . import parts
 
-    source = app.open_camera(camera)
+    source = parts.open_camera(camera)
     return source if hasattr(source, "read") else source()
 
 
@@ -199,7 +199,7 @@ def check_osdp(cfg: Config, *, wait: float = 8.0) -> list[Finding]:
     port_fix = f"check the RS-485 adapter and gate.osdp_port; the gate's user needs the dialout group; {STOP_SERVICE}"
     if not gate.osdp_port.startswith(("/dev/pts/",)) and not Path(gate.osdp_port).exists():
         return [Finding("serial", FAIL, f"{gate.osdp_port}: no such serial device", port_fix)]
-    from .app import open_io
+    from .parts import open_io
 
     io, error = _in_thread(lambda: open_io(cfg), OPEN_TIMEOUT)
     if error is not None:

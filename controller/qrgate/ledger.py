@@ -29,83 +29,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from .errors import LedgerError
+from .ledger_file import open_log
 from .model import Event
 
 log = logging.getLogger(__name__)
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT NOT NULL UNIQUE,
-    at REAL NOT NULL,
-    gate TEXT NOT NULL,
-    type TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    direction TEXT,
-    holder TEXT,
-    format TEXT
-);
-CREATE INDEX IF NOT EXISTS events_at ON events(at);
-CREATE INDEX IF NOT EXISTS events_holder ON events(holder, at) WHERE holder IS NOT NULL;
-CREATE TABLE IF NOT EXISTS presence (
-    holder TEXT PRIMARY KEY,
-    inside INTEGER NOT NULL,
-    gate TEXT NOT NULL,
-    since REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS presence_inside ON presence(inside) WHERE inside = 1;
-CREATE TABLE IF NOT EXISTS counters (
-    day TEXT NOT NULL,
-    name TEXT NOT NULL,
-    value INTEGER NOT NULL,
-    PRIMARY KEY (day, name)
-);
-CREATE TABLE IF NOT EXISTS outbox (
-    seq INTEGER PRIMARY KEY,
-    event_id TEXT NOT NULL,
-    payload TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS gate_alarms (
-    name TEXT PRIMARY KEY,
-    active INTEGER NOT NULL,
-    latched INTEGER NOT NULL,
-    since REAL,
-    acked_at REAL
-);
-CREATE TABLE IF NOT EXISTS gate_alarm_fold (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    seq INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS gate_modes (
-    name TEXT PRIMARY KEY,
-    value INTEGER NOT NULL,
-    at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS sync_heads (
-    origin TEXT PRIMARY KEY,
-    seq INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS count_offsets (
-    day TEXT NOT NULL,
-    name TEXT NOT NULL,
-    value INTEGER NOT NULL,
-    PRIMARY KEY (day, name)
-);
-CREATE TABLE IF NOT EXISTS command_requests (
-    request_id TEXT PRIMARY KEY,
-    at REAL NOT NULL
-);
-"""
 #: below this much free space the log counts as full: a day of a busy gate's events, with room to spare
 MIN_FREE_BYTES = 1 << 20
-#: columns added after the first release, with their type: added to older logs on open
-ADDED_COLUMNS = {"events": (("detail", "TEXT"), ("pass_id", "TEXT"), ("origin", "TEXT"), ("origin_seq", "INTEGER"),
-                            ("code_step", "INTEGER"), ("order_at", "REAL")),
-                 "presence": (("event_id", "TEXT"),)}
-INDEXES = """
-CREATE UNIQUE INDEX IF NOT EXISTS events_origin ON events(origin, origin_seq) WHERE origin_seq IS NOT NULL;
-CREATE INDEX IF NOT EXISTS events_pass ON events(pass_id) WHERE pass_id IS NOT NULL;
-"""
 #: the events every gate of a site shares (site/): movements, and any event that used a rotating code's step
 SYNC_TYPES = ("entry", "exit")
 SYNC_COLUMNS = ("id", "origin", "origin_seq", "at", "order_at", "gate", "type", "reason", "direction", "holder",
@@ -140,29 +70,6 @@ def _reads(method):
     return reading
 
 
-def open_problem(path: Path, exc: sqlite3.Error) -> str:
-    """What is wrong with a log that would not open, said so that a technician can act on it."""
-    text = str(exc)
-    if "readonly" in text or "read-only" in text or not os.access(path.parent, os.W_OK):
-        return (f"the event log {path} cannot be written: its filesystem is read-only or the file is "
-                f"not writable by this user ({text}); the gate needs a writable state directory")
-    if "full" in text:
-        return f"the event log {path} cannot be written: the disk is full ({text}); free space first"
-    return (f"the event log {path} is damaged or not a qrgate log ({text}): move it aside and restore "
-            "a backup; `qrgate doctor` checks the log")
-
-
-def connect(path: str | Path) -> sqlite3.Connection:
-    try:
-        conn = sqlite3.connect(str(path), timeout=5.0, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("PRAGMA busy_timeout=5000")
-    except sqlite3.Error as exc:
-        raise LedgerError(open_problem(Path(path), exc)) from None
-    return conn
-
-
 class Ledger:
     """One writer connection behind a lock; readers (the MQTT drain) open their own."""
 
@@ -173,23 +80,9 @@ class Ledger:
         self.marker = self.path.with_name(self.path.name + ".written")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._refuse_a_lost_log()
-        self._conn = connect(self.path)
+        self._conn = open_log(self.path)
         self._lock = threading.Lock()
         self._queued: collections.deque[dict] = collections.deque()  # writes waiting for a working log
-        try:
-            damage = [row[0] for row in self._conn.execute("PRAGMA quick_check(3)")]
-            if damage != ["ok"]:
-                raise sqlite3.DatabaseError("; ".join(line for text in damage for line in text.splitlines()))
-            self._conn.executescript(SCHEMA)
-            for table, added in ADDED_COLUMNS.items():
-                columns = {row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")}
-                for name, kind in added:
-                    if name not in columns:
-                        self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
-            self._conn.executescript(INDEXES)
-        except sqlite3.DatabaseError as exc:
-            self._conn.close()
-            raise LedgerError(open_problem(self.path, exc)) from None
         self.marker.touch()
 
     def _refuse_a_lost_log(self) -> None:
