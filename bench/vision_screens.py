@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -29,14 +28,12 @@ import zxingcpp
 
 sys.path[:0] = [str(Path(__file__).resolve().parents[1] / p) for p in ("controller", "simulator")]
 
+from gatesim.bench.vision import replay_cpu_share  # noqa: E402
 from gatesim.camera import VirtualCamera  # noqa: E402
 from gatesim.clutter import cluttered_background  # noqa: E402
 from gatesim.scenes import SCREEN_SCENES, render, sample_shot  # noqa: E402
 from gatesim.sceneset import pass_like_text  # noqa: E402
-from qrgate.runner import LaneRunner  # noqa: E402
-from qrgate.vision.debounce import Debouncer  # noqa: E402
 from qrgate.vision.decoder import Decoder  # noqa: E402
-from qrgate.vision.sources import FrameSource  # noqa: E402
 
 SCENES = ("easy", "normal", "hard", *SCREEN_SCENES, "bright_screen_metered")
 
@@ -103,35 +100,6 @@ def _pct(values: list[float], p: int):
     return round(values[min(len(values) - 1, int(len(values) * p / 100))], 1)
 
 
-class _Replay(FrameSource):
-    """Pre-rendered frames at a fixed rate, like a live camera (rendering is not what we measure)."""
-
-    is_live = False
-
-    def __init__(self, frames: list[np.ndarray], fps: float):
-        self._frames, self._period, self._i, self._next = frames, 1.0 / fps, 0, time.monotonic()
-
-    def read(self):
-        if self._i >= len(self._frames):
-            return None
-        delay = self._next - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        self._next += self._period
-        self._i += 1
-        return self._frames[self._i - 1]
-
-
-class _Lane:
-    def __init__(self, decode):
-        self.decode, self.debouncer, self.scans = decode, Debouncer(), 0
-
-    def process_frame(self, frame, now):
-        for text in self.decode(frame):
-            self.scans += self.debouncer.accept(text, now)
-        return []
-
-
 def cpu_share(count: int, width: int, height: int, fps: float = 30.0) -> dict:
     rng = np.random.default_rng(9)
     cameras = [VirtualCamera(width, height, seed=9 + k, difficulty=d) for k, d in enumerate(("normal", *SCREEN_SCENES))]
@@ -143,19 +111,8 @@ def cpu_share(count: int, width: int, height: int, fps: float = 30.0) -> dict:
         elif i % int(2 * fps) == int(fps):
             camera.show(None)
         frames.append(camera.frame())
-    out = {}
     ours = Decoder()
-    for name, decode in (("decoder", lambda f: [c.text for c in ours.decode(f)]), ("plain_zxing", plain)):
-        lane = _Lane(decode)
-        runner = LaneRunner(_Replay(frames, fps), lane, name=f"bench-{name}", loss_after=5.0)
-        wall0, cpu0 = time.perf_counter(), time.process_time()
-        runner.start()
-        while runner.is_alive:
-            threading.Event().wait(0.05)
-        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-        runner.stop()
-        out[name] = {"cpu_share": round(cpu / wall, 3), "scans": lane.scans, "frames": runner.captured,
-                     "skipped": runner.slot.skipped}
+    out = replay_cpu_share(frames, fps, {"decoder": lambda f: [c.text for c in ours.decode(f)], "plain_zxing": plain})
     out["decoder"]["stats"] = {k: v for k, v in vars(ours.stats).items() if k != "read_by"} | {
         "read_by": dict(ours.stats.read_by)}
     return out

@@ -22,6 +22,7 @@ from conftest import mock_gate_app, site_gate_app
 from qrgate.comms.mqtt import BrokerSettings, MqttReporter
 from qrgate.comms.topics import GateTopics
 from qrgate.gate.pins import DEFAULT_PINS
+from waiting import wait_until as _wait
 
 REPO = Path(__file__).resolve().parents[1]
 ACL = REPO / "hardware" / "mosquitto" / "acl"
@@ -207,15 +208,6 @@ def test_a_dashboard_with_the_gates_client_id_cannot_take_the_gate_off(broker, g
     finally:
         for c in intruders + [admin]:
             c.close()
-
-
-def _wait(predicate, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
 
 
 def test_only_the_admin_publishes_what_every_gate_takes(broker):

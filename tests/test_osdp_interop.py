@@ -20,6 +20,7 @@ import pytest
 
 from gateio.host import start_on_pty
 from qrgate.gate.osdp_channel import SerialChannel
+from waiting import wait_until as wait_for
 
 ADDR = 101
 KEY = bytes.fromhex("00112233445566778899aabbccddeeff")
@@ -60,15 +61,6 @@ def raw_pty() -> tuple[int, int, str]:
     return master, slave, os.ttyname(slave)
 
 
-def wait_for(predicate, timeout: float = 5.0, step: float = 0.02) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return bool(predicate())
-
-
 def next_event(events, predicate, timeout: float = 3.0):
     """The first queued event matching predicate (others are dropped), or None."""
     deadline = time.monotonic() + timeout
@@ -80,7 +72,6 @@ def next_event(events, predicate, timeout: float = 3.0):
         if predicate(event):
             return event
     return None
-
 
 
 @contextlib.contextmanager

@@ -13,15 +13,9 @@ from qrgate.config import (Config, GateConfig, LedgerConfig, MqttConfig, SerialR
                            TrustConfig)
 from qrgate.gate.gpio import GpioGateIO
 from qrgate.gate.pins import DEFAULT_PINS
+from waiting import wait_until as wait_for
 
 HOUR = 3600
-
-
-def wait_for(condition, seconds=5.0):
-    deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    return condition()
 
 
 def test_a_scanner_module_opens_the_gate_and_its_loss_is_an_alarm(tmp_path, keys, office):

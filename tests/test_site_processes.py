@@ -10,17 +10,9 @@ import uuid
 import pytest
 
 from site_process import GatePeer
+from waiting import wait_until as wait
 
 HOUR = 3600
-
-
-def wait(predicate, timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 @pytest.fixture

@@ -22,17 +22,9 @@ from qrgate.model import Direction, Scan
 from qrgate.server.db import Database, events
 from qrgate.server.ingest import Ingest
 from site_server_fixtures import db_url, pg_database, server_config  # noqa: F401
+from waiting import wait_until as wait
 
 GATES = ("g1", "g2", "g3")
-
-
-def wait(predicate, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 def stored_ids(db: Database) -> list[str]:

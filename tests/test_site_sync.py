@@ -17,6 +17,7 @@ from qrgate.app import GateApp
 from qrgate.credentials.rotating import load_rotation_key, new_rotation_file
 from qrgate.errors import SiteError
 from qrgate.model import Direction, Scan
+from waiting import wait_until as wait
 
 HOUR = 3600
 IN, OUT = Direction.ENTRY, Direction.EXIT
@@ -29,15 +30,6 @@ def site_gate(tmp_path, keys, port, site, gate, **options) -> GateApp:
 def scan(app: GateApp, text: str, direction: Direction, at: float | None = None):
     at = time.time() if at is None else at
     return app.controller.handle_scan(Scan(text, app.cfg.gate.id, direction, at)).decision
-
-
-def wait(predicate, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
 
 
 def heard(app: GateApp, origin: GateApp) -> bool:

@@ -16,6 +16,7 @@ from gatesim.camera import VirtualCamera
 from qrgate.errors import LedgerError
 from qrgate.gate.pins import DEFAULT_PINS
 from qrgate.ledger import Ledger
+from waiting import wait_until as wait_for
 
 HOUR = 3600
 
@@ -63,13 +64,6 @@ def gate(tmp_path, keys):
     app.start(cameras=False)
     yield app, pins
     app.stop()
-
-
-def wait_for(condition, seconds=3.0):
-    deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    return condition()
 
 
 def relay_rises(pins) -> int:

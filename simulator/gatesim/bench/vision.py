@@ -133,12 +133,30 @@ class _DecodeOnlyLane:
         return []
 
 
+def replay_cpu_share(frames: list[np.ndarray], fps: float, decoders: dict) -> dict:
+    """Each decoder (name -> frame -> texts) behind a real LaneRunner on the same replayed frames:
+    CPU seconds per wall second, scans, frames captured and skipped."""
+    from qrgate.runner import LaneRunner
+
+    out = {}
+    for name, decode in decoders.items():
+        lane = _DecodeOnlyLane(decode)
+        runner = LaneRunner(_Replay(frames, fps), lane, name=f"bench-{name}", loss_after=5.0)
+        wall0, cpu0 = time.perf_counter(), time.process_time()
+        runner.start()
+        while runner.is_alive:  # a replay ends by itself
+            time.sleep(0.05)
+        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        runner.stop()
+        out[name] = {"cpu_share": round(cpu / wall, 3), "scans": lane.scans, "frames": runner.captured,
+                     "skipped": runner.slot.skipped}
+    return out
+
+
 def cpu_share(count: int, fps: float = 30.0) -> dict:
     """Visitors come and go (1 s with a code, 1 s without) at 720p; CPU seconds per wall second."""
     from gatesim.camera import VirtualCamera
     from gatesim.sceneset import pass_like_text
-
-    from qrgate.runner import LaneRunner
 
     camera = VirtualCamera(1280, 720, seed=9, difficulty="normal")
     rng = np.random.default_rng(9)
@@ -150,19 +168,8 @@ def cpu_share(count: int, fps: float = 30.0) -> dict:
             camera.show(None)
         frames.append(camera.frame())
     ours = Decoder()
-    lanes = {"decoder": _DecodeOnlyLane(lambda f: [c.text for c in ours.decode(f)]),
-             "raw_zxing": _DecodeOnlyLane(lambda f: [r.text for r in raw_zxing(f)])}
-    out = {}
-    for name, lane in lanes.items():
-        runner = LaneRunner(_Replay(frames, fps), lane, name=f"bench-{name}", loss_after=5.0)
-        wall0, cpu0 = time.perf_counter(), time.process_time()
-        runner.start()
-        while runner.is_alive:  # a replay ends by itself
-            time.sleep(0.05)
-        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-        runner.stop()
-        out[name] = {"cpu_share": round(cpu / wall, 3), "scans": lane.scans, "frames": runner.captured,
-                     "skipped": runner.slot.skipped}
+    out = replay_cpu_share(frames, fps, {"decoder": lambda f: [c.text for c in ours.decode(f)],
+                                         "raw_zxing": lambda f: [r.text for r in raw_zxing(f)]})
     out["stream"] = f"{count} frames 1280x720 at {fps:g} fps, visitors 1 s on / 1 s off"
     return out
 
