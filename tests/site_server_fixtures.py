@@ -7,6 +7,7 @@ from an empty schema. A missing PostgreSQL fails the tests that need it, naming 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 
@@ -16,21 +17,30 @@ PG_ADMIN = os.environ.get("QRGATE_TEST_PG", "postgresql://postgres@127.0.0.1:543
 PASSWORD = "correct horse battery"
 
 
-@pytest.fixture(scope="session")
-def pg_database():
-    """postgresql://... of a database made for this test session, dropped after it."""
+@contextlib.contextmanager
+def scratch_database(prefix: str):
+    """postgresql://... of a new, uniquely named database, dropped on leaving."""
     import psycopg
 
-    name = f"qrgate_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     try:
         admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5)
     except psycopg.OperationalError as exc:
         pytest.fail(f"these tests need PostgreSQL at {PG_ADMIN} ({str(exc).strip().splitlines()[0]}). "
                     "Run 'make test', which installs and starts it.", pytrace=False)
     admin.execute(f'CREATE DATABASE "{name}"')
-    yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
+    try:
+        yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture(scope="session")
+def pg_database():
+    """postgresql://... of a database made for this test session, dropped after it."""
+    with scratch_database("qrgate_test") as url:
+        yield url
 
 
 def empty_schema(url: str) -> None:

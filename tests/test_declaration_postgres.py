@@ -3,41 +3,25 @@ statements as on SQLite, the same pass back the same day, sealed contacts, the t
 
 from __future__ import annotations
 
-import os
-import uuid
-
 import pytest
 import sqlalchemy as sa
 
 from declaration_fixtures import NOW, TODAY, form_of, people  # noqa: F401
+from site_server_fixtures import scratch_database
 from qrgate.credentials.keys import load_private_key
 from qrgate.server.declaration import store
 from qrgate.server.declaration.form import validate
 from qrgate.server.declaration.service import DeclarationService, NotTracer
 from qrgate.server.declaration.settings import DeclarationSettings
 
-PG_ADMIN = os.environ.get("QRGATE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-
 
 @pytest.fixture
 def pg_engine():
-    try:
-        import psycopg
-    except ImportError:
-        pytest.fail("these tests need psycopg 3: pip install -e '.[test]' (make test does it)", pytrace=False)
-    name = f"qrgate_decl_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    try:
-        admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        pytest.fail(f"these tests need PostgreSQL at {PG_ADMIN} ({str(exc).strip().splitlines()[0]}); "
-                    "'make test' installs and starts it", pytrace=False)
-    admin.execute(f'CREATE DATABASE "{name}"')
-    url = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1) + f"/{name}"
-    engine = sa.create_engine(url)
-    yield engine
-    engine.dispose()
-    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
+    """An engine on a database of this test's own."""
+    with scratch_database("qrgate_decl") as url:
+        engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+        yield engine
+        engine.dispose()
 
 
 def test_declarations_on_postgresql(pg_engine, keys, people):
