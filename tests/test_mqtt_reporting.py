@@ -51,7 +51,8 @@ def test_events_and_retained_counts_reach_a_subscriber(tmp_path, mosquitto, now)
         ledger.close()
     # a late subscriber still gets the retained counts and sees the gate go offline cleanly
     late = MqttObserver("127.0.0.1", mosquitto.port, "qrgate/s1/#", client_id="obs-late")
-    assert late.wait_for(lambda o: o.latest(TOPICS.availability) == "offline")
+    # retained messages arrive one by one: wait for both before reading either
+    assert late.wait_for(lambda o: o.latest(TOPICS.availability) == "offline" and o.latest(TOPICS.counts) is not None)
     assert late.latest(TOPICS.counts)["total"]["entries"] == 5
     late.close()
 
