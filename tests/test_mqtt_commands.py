@@ -230,7 +230,7 @@ def test_a_flood_of_malformed_commands_writes_a_few_rows_and_a_summary(tmp_path,
             info = sender.publish(t.command("open"), b"{oops %d" % i, qos=1)
         info.wait_for_publish(30)
         send(sender, t.command("open"), {"request_id": "after-the-flood", "by": "admin"})
-        assert obs.wait_for(lambda o: result_for(o, t, "after-the-flood"), timeout=30)
+        assert obs.wait_for(lambda o: result_for(o, t, "after-the-flood"), timeout=90)  # 3,000 refusals on a loaded 2-core machine can take over 30 s
         elapsed = time.monotonic() - started
         assert gate.rises() == 1  # a good command still acts during a flood
     finally:
