@@ -177,3 +177,28 @@ def test_a_log_on_a_read_only_filesystem_is_refused_with_the_reason(small_disk):
     assert done.returncode == 0, done.stderr
     with pytest.raises(LedgerError, match="read-only or the file is not writable"):
         Ledger(path)
+
+
+def test_the_log_says_whether_it_takes_writes_without_writing(tmp_path):
+    ledger = Ledger(tmp_path / "ledger.sqlite3")
+    ledger.check_writable()
+    make_read_only(ledger)
+    with pytest.raises(LedgerError, match="cannot write to the event log"):
+        ledger.check_writable()
+    make_read_only(ledger, False)
+    ledger.check_writable()
+    assert ledger.events() == []
+    ledger.close()
+
+
+def test_the_storage_alarm_stays_up_while_the_log_is_read_only_even_with_nothing_kept_back(gate):
+    app, _pins = gate
+    make_read_only(app.ledger)
+    app.controller.when_storage_failed(LedgerError("a peer's movement could not be merged"))
+    # another thread may tick between the alarm going up and its event being kept in memory
+    app.ledger._queued.clear()
+    app.tick()
+    assert app.state()["storage"] == "fault", "a read-only log with nothing to flush must not clear the alarm"
+    make_read_only(app.ledger, False)
+    app.tick()
+    assert app.state()["storage"] == "ok"

@@ -555,6 +555,18 @@ class Ledger:
                 raise LedgerError(f"cannot write to the event log {self.path}: {exc}") from None
         return new
 
+    def check_writable(self) -> None:
+        """Raise LedgerError unless the log would take a write now: a write transaction is begun and
+        rolled back, so a log turned read-only shows even when nothing waits to be written."""
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                self._conn.execute("DELETE FROM command_requests WHERE 0")
+            except sqlite3.Error as exc:
+                raise LedgerError(f"cannot write to the event log {self.path}: {exc}") from None
+            finally:
+                self._rollback()
+
     def _rollback(self) -> None:
         try:
             self._conn.execute("ROLLBACK")
