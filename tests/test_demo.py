@@ -22,3 +22,5 @@ def test_demo_counts_match(tmp_path, broker, mosquitto):
     assert summary["mqtt_matches_ledger"] and summary["missed_visitors"] == 0
     assert sum(summary["decisions_by_reason"].values()) == summary["visitors"]
     assert "RESULT: ok" in out.getvalue()
+    assert summary["declaration_desk"] == {"ready": True, "questions": 3}, out.getvalue()
+    assert "health declaration form: http://127.0.0.1:" in out.getvalue()

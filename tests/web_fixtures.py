@@ -76,21 +76,26 @@ def shots(tmp_path):
 @pytest.fixture
 def web_gate(tmp_path, mosquitto):
     """A SimGate with its cameras running and the web pages on a free loopback port."""
-    keys = new_key(tmp_path / "keys")
+    gate = start_web_gate(tmp_path, mosquitto, new_key(tmp_path / "keys"))
+    yield gate
+    gate.stop()
+
+
+def start_web_gate(tmp_path, mosquitto, keys, **web_options):
+    """A started SimGate whose [web] has a guard, the site's pass key and `web_options`."""
     from gatesim.visitors import PassOffice
     from qrgate.credentials.keys import issuer_secret
 
     state = tmp_path / "state"
     assert add_guard(state).returncode == 0
     web = WebConfig(enabled=True, port=0, guards_file=str(state / "guards.json"), show_seconds=1.5,
-                    pass_key=keys["private_key"], timezone="Asia/Ho_Chi_Minh")
+                    pass_key=keys["private_key"], timezone="Asia/Ho_Chi_Minh", **web_options)
     gate = SimGate(tmp_path, mosquitto.host, mosquitto.port, trust_files=[keys["trust"]], fps=15, web=web)
     gate.office = PassOffice(keys["private_key"], issuer_secret(keys["private_key"]))
     gate.state_dir = state
     gate.start()
     gate.url = gate.app.web.url
-    yield gate
-    gate.stop()
+    return gate
 
 
 def scan(gate, payload: str, camera: str = "entry", timeout: float = 5.0):

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from qrgate.policy.reasons import guard_text
+from qrgate.pseudonym import load_or_create_secret
 
 from .broker import start_broker
 from .observer import MqttObserver
@@ -25,6 +26,7 @@ DEMO_WEB_PORT = 8080
 DEMO_GUARD = "demo"
 DEMO_SITE_PORT = 8470  # the site server's own default port
 DEMO_MANAGER = "manager"
+DEMO_SITE = "demo-site"
 
 
 def run_demo(duration: float = 20.0, *, broker: str = "mosquitto", out: TextIO = sys.stdout,
@@ -37,11 +39,11 @@ def run_demo(duration: float = 20.0, *, broker: str = "mosquitto", out: TextIO =
         site = None
         try:
             office, trust_file = open_pass_office(Path(workdir) / "keys")
-            gate = _demo_gate(Path(workdir), mqtt, trust_file, web_port)
+            if site_port is not None:  # first: the gate's declaration desk is on the server's database
+                site = _demo_site_server(Path(workdir), mqtt, DEMO_SITE, site_port, office.key_path)
+            gate = _demo_gate(Path(workdir), mqtt, trust_file, web_port, site, office.key_path)
             observer = MqttObserver(mqtt.host, mqtt.port, f"qrgate/{gate.site_id}/#")
             try:
-                if site_port is not None:
-                    site = _demo_site_server(Path(workdir), mqtt, gate.site_id, site_port)
                 visits = demo_script(office, time.time(), int(duration / (HOLD_SECONDS + GAP_SECONDS)), seed)
                 print(f"qrgate simulator: {len(visits)} visitors at {gate.site_id}/{gate.gate_id}, "
                       f"broker {mqtt.kind} on port {mqtt.port}", file=out)
@@ -52,11 +54,17 @@ def run_demo(duration: float = 20.0, *, broker: str = "mosquitto", out: TextIO =
                 if site is not None:
                     print(f"managers' page: {site.url}/manage   (site server on SQLite; log in as {DEMO_MANAGER}, "
                           f"password {site.demo_password})", file=out)
+                    print(f"health declaration form: {site.url}/declare/", file=out)
+                    if gate.app.web is not None:
+                        print(f"guard's declaration desk: {gate.app.web.url}/console/declare", file=out)
                 answered = _walk(gate, visits, out)
                 summary = _summarise(gate, observer, answered, mqtt.kind)
                 if site is not None:
                     summary["site_server"] = _site_summary(site, gate)
                     summary["ok"] = summary["ok"] and summary["site_server"]["matches_ledger"]
+                    if gate.app.web is not None:
+                        summary["declaration_desk"] = _desk_summary(gate)
+                        summary["ok"] = summary["ok"] and summary["declaration_desk"]["ready"]
             finally:
                 gate.stop()
                 observer.close()
@@ -70,10 +78,11 @@ def run_demo(duration: float = 20.0, *, broker: str = "mosquitto", out: TextIO =
     return 0 if summary["ok"] else 1
 
 
-def _demo_gate(workdir: Path, mqtt, trust_file: str, web_port: int | None) -> SimGate:
-    """The demo's gate, serving its screen on web_port (any free port when that one is taken)."""
+def _demo_gate(workdir: Path, mqtt, trust_file: str, web_port: int | None, site, pass_key: str) -> SimGate:
+    """The demo's gate, serving its screen on web_port (any free port when that one is taken), with
+    the declaration desk on the site server's database when there is one."""
     if web_port is None:
-        return SimGate(workdir, mqtt.host, mqtt.port, trust_files=[trust_file])
+        return SimGate(workdir, mqtt.host, mqtt.port, trust_files=[trust_file], site_id=DEMO_SITE)
     from qrgate.web.config import WebConfig
 
     with socket.socket() as probe:
@@ -83,15 +92,18 @@ def _demo_gate(workdir: Path, mqtt, trust_file: str, web_port: int | None) -> Si
             web_port = 0
     from qrgate.web.guards import GuardBook
 
-    web = WebConfig(enabled=True, port=web_port, guards_file=str(workdir / "state" / "guards.json"))
-    gate = SimGate(workdir, mqtt.host, mqtt.port, trust_files=[trust_file], web=web)
+    desk = {} if site is None else {"declaration_database": site.cfg.database.url}
+    web = WebConfig(enabled=True, port=web_port, guards_file=str(workdir / "state" / "guards.json"),
+                    pass_key=pass_key, **desk)
+    gate = SimGate(workdir, mqtt.host, mqtt.port, trust_files=[trust_file], web=web, site_id=DEMO_SITE)
     gate.demo_login = (DEMO_GUARD, secrets.token_urlsafe(9))  # a throwaway login, for this run only
     GuardBook(web.guards_file).add(*gate.demo_login)
     return gate
 
 
-def _demo_site_server(workdir: Path, mqtt, site_id: str, port: int):
-    """The site server beside the gate, on SQLite in the demo's folder (any free port when `port` is taken)."""
+def _demo_site_server(workdir: Path, mqtt, site_id: str, port: int, pass_key: str):
+    """The site server beside the gate, on SQLite in the demo's folder (any free port when `port` is
+    taken), with the declaration form: it shares the gate's site secret and signing key."""
     from .site_server import SimSiteServer
 
     with socket.socket() as probe:
@@ -100,8 +112,10 @@ def _demo_site_server(workdir: Path, mqtt, site_id: str, port: int):
         except OSError:
             port = 0
     password = secrets.token_urlsafe(9)  # a throwaway login, for this run only
+    secret = workdir / "site.secret"  # where the gate's config (rig.sim_config) reads it
+    load_or_create_secret(secret)
     site = SimSiteServer(workdir / "site", mqtt.host, mqtt.port, [site_id], http_port=port,
-                         users={DEMO_MANAGER: ("manager", password)})
+                         users={DEMO_MANAGER: ("manager", password)}, secret_file=str(secret), pass_key=pass_key)
     site.demo_password = password
     (workdir / "site").mkdir()
     return site.start()
@@ -122,6 +136,17 @@ def _site_summary(site, gate: SimGate, timeout: float = 10.0) -> dict:
             break
         time.sleep(0.05)
     return {"url": site.url + "/manage", "events_stored": len(stored), "matches_ledger": stored == expected}
+
+
+def _desk_summary(gate: SimGate) -> dict:
+    """Whether the gate's declaration desk reads the questions the site server published."""
+    from qrgate.server.declaration.guard_desk import DeskUnavailable
+
+    try:
+        questions = gate.app.web.desk.service.settings.questions
+    except DeskUnavailable as exc:
+        return {"ready": False, "reason": str(exc)}
+    return {"ready": True, "questions": len(questions)}
 
 
 def _walk(gate: SimGate, visits: list[Visit], out: TextIO) -> list[tuple[Visit, object]]:
@@ -217,4 +242,8 @@ def _print_summary(summary: dict, out: TextIO) -> None:
         site = summary["site_server"]
         print(f"Site server stored {site['events_stored']} events: "
               f"{'the ledger, each once' if site['matches_ledger'] else 'NOT the ledger'}", file=out)
+    if "declaration_desk" in summary:
+        desk = summary["declaration_desk"]
+        print("Guard's declaration desk: " + (f"asks the site server's {desk['questions']} questions" if desk["ready"]
+                                              else f"NOT ready ({desk['reason']})"), file=out)
     print("RESULT: " + ("ok" if summary["ok"] else "FAILED"), file=out)

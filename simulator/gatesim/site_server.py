@@ -24,10 +24,10 @@ START_TIMEOUT = 10.0
 class SimSiteServer:
     def __init__(self, workdir: Path, broker_host: str, broker_port: int, sites: list[str], *,
                  tz: str = "Asia/Ho_Chi_Minh", http_port: int = 0, users: dict[str, tuple[str, str]] | None = None,
-                 secret_file: str | None = None, register: dict | None = None):
+                 secret_file: str | None = None, register: dict | None = None, pass_key: str | None = None):
         """users: name -> (role, password), added before the server starts; secret_file: the sites'
         pseudonym secret (as their gates'), register: the [pass_register] table, for tracing by pass id
-        and re-identification."""
+        and re-identification; pass_key with secret_file: the declaration form at /declare."""
         from qrgate.server.config import ServerConfig
 
         self.cfg = ServerConfig.model_validate({
@@ -35,6 +35,7 @@ class SimSiteServer:
             "mqtt": {"host": broker_host, "port": broker_port, "client_id": f"qrgate-site-{uuid.uuid4().hex[:8]}"},
             "sites": [{"id": site, "tz": tz, "secret_file": secret_file} for site in sites],
             "pass_register": register or {},
+            "keys": {"pass_key": pass_key},
         })
         self.users = users or {}
         self.http_port = http_port  # 0: any free port (the config's own must be a real one)

@@ -28,6 +28,7 @@ class PassOffice:
     """Issues passes the way a site's reception would, with the site's signing key."""
 
     def __init__(self, key_path: str, issuer_secret: bytes):
+        self.key_path = key_path  # the site's signing key file, for what else signs passes (the declaration)
         _kid, self.key = load_private_key(key_path)
         self.secret = issuer_secret
 

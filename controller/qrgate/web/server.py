@@ -106,6 +106,11 @@ class GateWebServer:
         self.hub = Hub(app, self.ledger, self.paper.pass_ids)
         self.console = Console(app, cfg, self.hub, self.paper, STATIC)
         self.api = LocalApi(app, self.hub)
+        self.desk = None
+        if cfg.declaration_database:
+            from .declaration_desk import open_desk  # SQLAlchemy only on a gate that has the desk
+
+            self.desk = open_desk(app, cfg, self.console._guarded)
         self.asgi = SecurityHeaders(self._routes(), loopback_only=_is_loopback(cfg.host))
         self.url = ""
         self._server: uvicorn.Server | None = None
@@ -128,6 +133,7 @@ class GateWebServer:
             Route("/console/api/paper/{pass_id:str}.png", c.paper_sheet),
             Route("/api/action", self.api.action, methods=["POST"]),
             Route("/api/status", self.api.status),
+            *(self.desk.routes() if self.desk else []),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ]
         return Starlette(routes=routes, lifespan=self._lifespan)
@@ -167,6 +173,8 @@ class GateWebServer:
         if not self._server.started:
             raise WebError(f"the gate's web server did not start on {self.url}")
         self.app.controller.listeners.append(self.hub.on_outcome)
+        if self.desk:  # the desk takes the last CCCD card this gate read
+            self.app.controller.listeners.append(self.desk.on_outcome)
         changed = getattr(self.app, "changed", None)
         if changed is not None:
             changed.append(self.hub.on_changed)
@@ -177,6 +185,8 @@ class GateWebServer:
     def stop(self) -> None:
         with contextlib.suppress(ValueError):
             self.app.controller.listeners.remove(self.hub.on_outcome)
+            if self.desk:
+                self.app.controller.listeners.remove(self.desk.on_outcome)
         with contextlib.suppress(ValueError, AttributeError):
             self.app.changed.remove(self.hub.on_changed)
         if self._server is not None and self._thread is not None:

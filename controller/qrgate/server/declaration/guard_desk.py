@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -49,10 +50,19 @@ class DeskError(Exception):
     """What the guard sent cannot be declared; the message is for the guard."""
 
 
+class DeskUnavailable(DeskError):
+    """The declarations' database cannot be used now; the message names it and says why."""
+
+
 class GuardDesk:
-    def __init__(self, service: DeclarationService, trust: TrustStore,
+    """`service` is the DeclarationService, or a callable giving it (a gate reaches the site
+    server's database when the guard uses the desk: web/declaration_desk.py) that raises
+    DeskUnavailable while it cannot."""
+
+    def __init__(self, service: DeclarationService | Callable[[], DeclarationService], trust: TrustStore,
                  guarded: Callable[[Request], tuple[object, Response | None]], clock: Callable[[], float] = time.time):
-        self.service, self.trust, self.guarded, self.clock = service, trust, guarded, clock
+        self._service = service if callable(service) else (lambda: service)
+        self.trust, self.guarded, self.clock = trust, guarded, clock
         self._last: tuple[str, float] | None = None
         self._lock = threading.Lock()
         self.sheets: collections.OrderedDict[str, bytes] = collections.OrderedDict()
@@ -62,6 +72,10 @@ class GuardDesk:
         if outcome.verification.format == cccd.FORMAT and outcome.verification.valid:
             with self._lock:
                 self._last = (outcome.scan.text, outcome.scan.at)
+
+    @property
+    def service(self) -> DeclarationService:
+        return self._service()
 
     def _card(self, given: str, now: float) -> str:
         if given:
@@ -73,6 +87,7 @@ class GuardDesk:
         return last[0]
 
     def declare(self, body: dict, guard: str, now: float) -> dict:
+        service = self.service  # before the card is taken: a desk that cannot declare keeps it
         card = self._card(str(body.get("card") or ""), now)
         checked = cccd.verify(card, self.trust, now)
         if not checked.valid:
@@ -84,18 +99,18 @@ class GuardDesk:
                   "phone": str(body.get("phone") or ""), "consent": "yes" if body.get("consent") else "",
                   "lang": str(body.get("lang") or "vi"),
                   **{f"q_{k}": str(v) for k, v in answers.items() if isinstance(k, str)}}
-        declaration, errors = validate(fields, self.service.settings.questions, self.service.today(now))
+        declaration, errors = validate(fields, service.settings.questions, service.today(now))
         if errors:
             lang = fields["lang"] if fields["lang"] in ("vi", "en") else "vi"
             return {"ok": False, "errors": {f: text(code, lang) for f, code in errors.items()}}
-        outcome = self.service.declare(declaration, now, via="guard", guard=guard)
+        outcome = service.declare(declaration, now, via="guard", guard=guard)
         answer = {"ok": True, "passed": outcome.passed, "reasons": list(outcome.reasons), "again": outcome.again}
         if outcome.passed:
             from .daypass import day_end
 
             page = render_sheets([Card(outcome.pass_text, outcome.pass_id, "health_declaration", int(now),
-                                       day_end(self.service.today(now), self.service.settings.timezone))],
-                                 ZoneInfo(self.service.settings.timezone))[0]
+                                       day_end(service.today(now), service.settings.timezone))],
+                                 ZoneInfo(service.settings.timezone))[0]
             buf = io.BytesIO()
             page.save(buf, format="PNG")
             self.sheets[outcome.pass_id] = buf.getvalue()
@@ -124,7 +139,11 @@ class GuardDesk:
         try:
             answer = await run_in_threadpool(self.declare, body, session.guard, self.clock())
         except DeskError as exc:
-            return JSONResponse({"ok": False, "error": str(exc)}, 400)
+            return JSONResponse({"ok": False, "error": str(exc)}, 503 if isinstance(exc, DeskUnavailable) else 400)
+        except SQLAlchemyError as exc:  # the database went away after the desk reached it
+            log.error("guard desk: the declarations' database failed: %s", type(exc).__name__)
+            return JSONResponse({"ok": False, "error": "the site server's database did not take the declaration "
+                                 f"({type(exc).__name__}); declare again (a stored pass comes back, not a second one)"}, 503)
         log.info("guard %s declared a visitor: %s", session.guard, "pass" if answer.get("passed") else "not passed")
         return JSONResponse(answer)
 
@@ -141,7 +160,11 @@ class GuardDesk:
         _session, refusal = self.guarded(request)
         if refusal:
             return RedirectResponse("/console/login", status_code=303)
-        return HTMLResponse(desk_page(self.service.settings.questions), headers={"Cache-Control": "no-store"})
+        try:
+            questions = (await run_in_threadpool(lambda: self.service)).settings.questions
+        except DeskUnavailable as exc:
+            return HTMLResponse(unavailable_page(str(exc)), 503, headers={"Cache-Control": "no-store"})
+        return HTMLResponse(desk_page(questions), headers={"Cache-Control": "no-store"})
 
     async def script(self, request: Request) -> Response:
         return Response(DESK_SCRIPT, media_type="text/javascript", headers={"Cache-Control": "no-store"})
@@ -170,6 +193,16 @@ def desk_page(questions) -> str:
             '</label></p><p><button type="submit">Khai báo / Declare</button></p></form>'
             '<p id="answer" role="status"></p><p><img id="sheet" alt="" hidden></p>'
             '<script src="/console/declare.js"></script></main></body></html>')
+
+
+def unavailable_page(reason: str) -> str:
+    """Why the desk cannot take declarations now, as text, in both languages."""
+    return ('<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>Khai báo hộ / Declare for a visitor'
+            '</title><link rel="stylesheet" href="/static/console.css"></head><body><main>'
+            '<h1>Chưa khai báo được / Declarations cannot be taken now</h1>'
+            f'<p id="answer" role="alert">{html.escape(reason)}</p>'
+            '<p>Thử lại sau ít phút, hoặc báo quản trị. / Try again in a few minutes, or tell the administrator.</p>'
+            '</main></body></html>')
 
 
 #: the desk's script: the console's CSRF token from its session, then the JSON POST

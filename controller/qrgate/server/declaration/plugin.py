@@ -9,6 +9,7 @@
 
 The settings are the server config's [declaration] table when it has one, else the defaults;
 without the site's secret_file or [keys] pass_key the form is not mounted and the log says why.
+They are also written into the database at each start, for the gates' guard desks to read.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ def install(app: FastAPI) -> None:
     if service is None:
         return
     app.state.declaration = service
+    service.publish_settings(time.time())
     app.mount(DECLARE_PATH, DeclarationSite(service).app())
     app.include_router(router)
 

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 
 from ...credentials import native
 from ...errors import QrgateError
+from ...site.secret import fingerprint
 from . import store
 from .contacts import ContactBox
 from .daypass import holder_of, issue_day_pass, local_day
@@ -74,6 +75,11 @@ class DeclarationService:
         self.signing_key = signing_key
         self.box = ContactBox(site_secret)
         store.create_tables(engine)
+
+    def publish_settings(self, now: float) -> None:
+        """Leave these settings in the database, where the gates' guard desks read them
+        (web/declaration_desk.py), so the phone form and the desk ask the same questions."""
+        store.publish_settings(self.engine, self.settings.model_dump_json(), fingerprint(self.site_secret), now)
 
     def today(self, now: float) -> dt.date:
         return local_day(now, self.settings.timezone)

@@ -44,6 +44,16 @@ contact_reads = sa.Table(
 )
 
 
+#: the server's [declaration] settings as it last started, for gates' guard desks to read
+published_settings = sa.Table(
+    "declaration_settings", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),  # always 1: one declaring site per database
+    sa.Column("saved_at", sa.Float, nullable=False),
+    sa.Column("secret_fingerprint", sa.String(32), nullable=False),  # site/secret.py: which site secret
+    sa.Column("body", sa.Text, nullable=False),  # DeclarationSettings as JSON
+)
+
+
 @dataclass(frozen=True)
 class Row:
     id: int
@@ -129,10 +139,31 @@ def purge(engine: Engine, *, before: float) -> int:
     return count
 
 
+def publish_settings(engine: Engine, body: str, secret_fingerprint: str, at: float) -> None:
+    """Keep the server's settings where a gate's guard desk reads them (one row, replaced)."""
+    with engine.begin() as conn:
+        conn.execute(published_settings.delete())
+        conn.execute(published_settings.insert().values(id=1, saved_at=at, secret_fingerprint=secret_fingerprint,
+                                                        body=body))
+
+
+def read_settings(engine: Engine) -> tuple[str, str] | None:
+    """(settings JSON, site secret fingerprint) the server published, or None before it ever did."""
+    with engine.connect() as conn:
+        if not sa.inspect(conn).has_table(published_settings.name):  # a database no server has set up
+            return None
+        row = conn.execute(sa.select(published_settings.c.body, published_settings.c.secret_fingerprint)).first()
+    return (row.body, row.secret_fingerprint) if row else None
+
+
 def _v1(conn) -> None:
     metadata.create_all(conn)
 
 
+def _v2(conn) -> None:
+    metadata.create_all(conn, tables=[published_settings])
+
+
 #: the "declaration" component's migrations, in order, for the server's
 #: db.register_migrations("declaration", MIGRATIONS)
-MIGRATIONS = [_v1]
+MIGRATIONS = [_v1, _v2]
