@@ -158,8 +158,9 @@ def test_the_demo_shows_its_scans_live(browser, mosquitto, tmp_path):
 
     out = io.StringIO()
     summary_path = tmp_path / "summary.json"
+    screen_open = threading.Event()
     done = threading.Thread(target=run_demo, args=(6,), kwargs=dict(
-        out=out, json_path=str(summary_path), seed=3, web_port=0))
+        out=out, json_path=str(summary_path), seed=3, web_port=0, before_walk=lambda: screen_open.wait(30)))
     done.start()
     deadline = time.monotonic() + 30
     while not (found := re.search(r"gate screen: (http://\S+)/ ", out.getvalue())) and time.monotonic() < deadline:
@@ -167,13 +168,14 @@ def test_the_demo_shows_its_scans_live(browser, mosquitto, tmp_path):
     assert found, out.getvalue()
     page = browser.new_context(viewport=SCREEN_SIZE).new_page()
     page.goto(found.group(1) + "/")
+    page.wait_for_selector("body[data-ready='1']")  # the screen's stream is open: no visitor is missed
+    screen_open.set()
     done.join(60)
     shown = page.evaluate("window.qgShown.map(s => s.reason)")
     summary = json.loads(summary_path.read_text())
     reasons = {key.split(": ", 1)[1] for key in summary["decisions_by_reason"]}
     assert summary["ok"], out.getvalue()
-    # the page connects while the first visitor may already be at the gate
-    assert len(shown) >= summary["visitors"] - 1 and set(shown) <= reasons, (shown, summary)
+    assert len(shown) == summary["visitors"] and set(shown) <= reasons, (shown, summary)
 
 
 def test_a_lockdown_from_the_console_reaches_the_screen(web_gate, browser, screen):

@@ -31,9 +31,10 @@ DEMO_SITE = "demo-site"
 
 def run_demo(duration: float = 20.0, *, broker: str = "mosquitto", out: TextIO = sys.stdout,
              json_path: str | None = None, seed: int = 7, web_port: int | None = DEMO_WEB_PORT,
-             site_port: int | None = DEMO_SITE_PORT) -> int:
+             site_port: int | None = DEMO_SITE_PORT, before_walk=lambda: None) -> int:
     """Run the demo; 0 when every visitor got the expected answer, MQTT matched the ledger and the
-    site server (on SQLite, unless site_port is None) stored every event of the ledger."""
+    site server (on SQLite, unless site_port is None) stored every event of the ledger.
+    before_walk() runs once the addresses are printed, before the first visitor (a test opens a page)."""
     with tempfile.TemporaryDirectory(prefix="qrgate-sim-") as workdir:
         mqtt = start_broker(broker)
         site = None
@@ -57,6 +58,7 @@ def run_demo(duration: float = 20.0, *, broker: str = "mosquitto", out: TextIO =
                     print(f"health declaration form: {site.url}/declare/", file=out)
                     if gate.app.web is not None:
                         print(f"guard's declaration desk: {gate.app.web.url}/console/declare", file=out)
+                before_walk()
                 answered = _walk(gate, visits, out)
                 summary = _summarise(gate, observer, answered, mqtt.kind)
                 if site is not None:
