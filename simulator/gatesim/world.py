@@ -194,6 +194,9 @@ class World:
         for place in self.gates.values():
             if not place.controller_down:
                 place.sim.stop()
+            else:  # the controller is gone already; its scanner modules' ptys are not
+                for module in place.sim.scanners.values():
+                    module.close()
             if place.cable is not None:
                 place.cable.close()
             if place.disk is not None:
