@@ -1,13 +1,20 @@
 """A gate with a serial scanner module as its entry reader: the production GateApp on
-MockFactory pins, the reader on a real pty (gatesim's virtual scanner), a real ledger."""
+MockFactory pins, the reader on a real pty (gatesim's virtual scanner), a real ledger; and a
+scenario whose gate has a scanner lane beside its cameras."""
 
 from __future__ import annotations
 
+import io
+import json
 import time
 
+import pytest
 from gpiozero.pins.mock import MockFactory
 
+from gatesim.run import run_scenario
 from gatesim.scanner import VirtualScanner
+from gatesim.scenario import load
+from qrgate.errors import ConfigError
 from qrgate.app import GateApp
 from qrgate.config import (Config, GateConfig, LedgerConfig, MqttConfig, SerialReaderConfig, SiteConfig,
                            TrustConfig)
@@ -46,3 +53,57 @@ def test_a_scanner_module_opens_the_gate_and_its_loss_is_an_alarm(tmp_path, keys
     finally:
         app.stop()
         scanner.close()
+
+
+SCANNER_AT_THE_ENTRY = """
+name = "scanner-entry"
+duration_minutes = 12
+[[gates]]
+id = "gate1"
+cameras = "separate"
+[[gates.scanners]]
+direction = "entry"
+share = 1.0
+read_seconds = 0.1
+terminator = "cr"
+[population]
+app_passes = 30
+[arrivals]
+rate_per_minute = 3
+stay_minutes = 3
+[behaviours]
+expired_pass = 0.1
+"""
+
+
+def test_a_scenario_scanner_lane_goes_through_the_gates_serial_reader(tmp_path, mosquitto):
+    """Everyone enters by the scanner module and leaves by the exit camera: every entry decision
+    came down the pty, through the gate's SerialReader configured as [[readers]] kind = "serial"."""
+    scenario = tmp_path / "scanner-entry.toml"
+    scenario.write_text(SCANNER_AT_THE_ENTRY)
+    out = io.StringIO()
+    code = run_scenario(scenario, json_path=str(tmp_path / "r.json"), out=out, live=False)
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert code == 0, out.getvalue()[-3000:]
+    lanes, counts = report["lanes"], report["counts"]["gate1"]["total"]
+    [reader] = report["scanner_readers"]["gate1"]
+    assert reader["kind"] == "serial" and reader["reader"] == ["SerialReader"] and reader["direction"] == "entry"
+    assert reader["port"].endswith("scanner-entry") and reader["refused"] == {} and reader["losses"] == 0
+    # every entry and every refused entry went through the scanner, every exit through the camera
+    assert lanes["scanner"]["decisions"] == reader["codes"] == counts["entries"] + counts["denials"] > 0
+    assert lanes["camera"]["decisions"] == counts["exits"] > 0
+    assert lanes["scanner"]["never_read"] == 0 and lanes["scanner"]["present_to_decision_ms"]["n"] == reader["codes"]
+    assert report["checks"]["every_scanner_line_read_and_decided"]
+    assert "Scanner reader gate1 entry: serial on" in out.getvalue()
+
+
+def test_a_scanner_needs_a_lane_of_its_gate(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[gates]]\ncameras = "separate"\n[[gates.scanners]]\ndirection = "auto"\n')
+    with pytest.raises(ConfigError, match=r"gates\[0\]\.scanners\[0\]\.direction: a gate with separate cameras "
+                                          "has entry and exit lanes, not auto"):
+        load(bad)
+    bad.write_text('[[gates]]\ncameras = "shared"\n[[gates.scanners]]\ndirection = "auto"\n'
+                   '[[gates.scanners]]\ndirection = "auto"\n')
+    with pytest.raises(ConfigError, match=r"gates\[0\]\.scanners\[1\]\.direction: one scanner per lane"):
+        load(bad)

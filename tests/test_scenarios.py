@@ -17,7 +17,8 @@ SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "simulator" / "scenari
 
 def test_the_promised_scenarios_ship():
     names = {p.stem for p in SCENARIOS}
-    assert {"lobby-rush", "hospital-day", "outage-day", "three-gates", "site-partition", "bad-day"} <= names
+    assert {"lobby-rush", "hospital-day", "outage-day", "three-gates", "site-partition", "bad-day",
+            "scanner-lane"} <= names
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
@@ -67,6 +68,11 @@ def test_short_scenario_is_consistent(path, tmp_path, mosquitto):
         assert kinds["gate_restart_missed"]["decisions_missed"] > 0
         assert {"cap_never_exceeded", "every_partition_conflict_reported", "gates_converged_after_each_heal"} \
             <= set(report["checks"])
+    if path.stem == "scanner-lane":  # people at both lanes; the scanner's lines read by the gate's serial reader
+        lanes = report["lanes"]
+        assert lanes["camera"]["decisions"] > 0 and lanes["scanner"]["decisions"] > 0
+        assert [(r["kind"], r["codes"]) for r in report["scanner_readers"]["lobby"]] == \
+            [("serial", lanes["scanner"]["decisions"])]
     if path.stem == "declaration-day":  # each path: the phone's form, the guard's desk, a refusal
         d = report["declarations"]
         assert d["phone_pass"] > 0 and d["guard_pass"] > 0 and d["phone_refused"] + d["guard_refused"] > 0

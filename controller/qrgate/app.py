@@ -508,8 +508,11 @@ class GateApp:
                 "secret with 'qrgate site secret export' on a working gate and 'qrgate site secret import' here")
 
     # -- lifecycle ---------------------------------------------------------------------
-    def start(self, *, cameras: bool = True) -> "GateApp":
-        """Start reporting and, unless the caller feeds the lanes itself, the camera threads."""
+    def start(self, *, cameras: bool = True, scanners: bool | None = None) -> "GateApp":
+        """Start reporting and, unless the caller feeds the lanes itself, the camera threads and the
+        ticker. The scanner modules' readers start with the cameras unless `scanners` says otherwise
+        (the simulator feeds its camera lanes frame by frame, but its scanners through their ports)."""
+        scanners = cameras if scanners is None else scanners
         sources = None
         if cameras:  # first: a replay that cannot be read stops the start before anything runs
             sources = self._sources if self._sources is not None else [open_camera(c) for c in self.cameras]
@@ -532,11 +535,13 @@ class GateApp:
                            loss_after=self.cameras[i].lost_after,
                            when_camera_changed=lambda ok, reason, i=i: self.camera_changed(i, ok, reason)).start()
                 for i, (lane, source) in enumerate(zip(self.lanes, sources))]
+        if scanners:
             self.scanners = [
                 open_scanner(reader, name=f"{self.cfg.gate.id}-{reader.kind}{i}", on_code=lane.on_code,
                              clock=self.clock,
                              when_changed=lambda ok, reason, i=i: self.scanner_changed(i, ok, reason)).start()
                 for i, (reader, lane) in enumerate(zip(self.scanner_configs, self.scanner_lanes))]
+        if cameras:
             self._ticker = threading.Thread(target=self._tick_loop, name="gate-ticker", daemon=True)
             self._ticker.start()
         log.info("gate %s/%s running with %d camera(s) and %d scanner(s)", self.cfg.site.id, self.cfg.gate.id,

@@ -77,6 +77,12 @@ def build_report(world, observer, scenario) -> dict:
     if steps or storage:
         checks["no_event_purged_early"] = not (set(decided_at) - ledger_ids) and sum(
             1 for e in by_id.values() if e.type == "exit_button") >= world.measured.exit_presses
+    lanes, readers = _lanes(world), _scanner_readers(world)
+    if world.measured.scanner_lines:  # each line down a pty was read by the gate's own reader and decided
+        read = sum(r["codes"] for rs in readers.values() for r in rs)
+        refused = sum(sum(r["refused"].values()) for rs in readers.values() for r in rs)
+        checks["every_scanner_line_read_and_decided"] = \
+            read == world.measured.scanner_lines == lanes["scanner"]["decisions"] and not refused
     takeovers = [f for f in done if f["kind"] == "client_takeover"]
     if takeovers:
         checks["gate_came_back_after_a_takeover"] = all(not f.get("not_reconnected") for f in takeovers)
@@ -116,6 +122,8 @@ def build_report(world, observer, scenario) -> dict:
         "expected_alarms": dict(expected_alarms),
         "latency_ms": {"frame_to_relay": percentiles(world.measured.frame_to_relay_ms),
                        "decision_to_mqtt": percentiles(to_mqtt)},
+        "lanes": lanes,
+        "scanner_readers": readers,
         "faults": [{k: v for k, v in f.items() if not k.startswith("_")} for f in world.measured.faults],
         "waited_for_a_broken_gate": world.measured.waited,
         "exit_button": {"presses": world.measured.exit_presses, "opened": world.measured.exit_opened},
@@ -136,6 +144,34 @@ def build_report(world, observer, scenario) -> dict:
         "not_checked": not_checked,
         "ok": all(checks.values()),
     }
+
+
+def _lanes(world) -> dict:
+    """Per kind of lane (camera, scanner): decisions, codes never read, and the time from a visitor
+    presenting a code to the decision and, for grants on GPIO gates, to the relay."""
+    return {kind: {"decisions": f.decisions, "never_read": f.never_read,
+                   "present_to_decision_ms": percentiles(f.present_to_decision_ms),
+                   "present_to_relay_ms": percentiles(f.present_to_relay_ms)}
+            for kind, f in sorted(world.measured.lanes.items())}
+
+
+def _scanner_readers(world) -> dict:
+    """Each gate's scanner readers as its config has them, with what they read (over every controller run)."""
+    out = {}
+    for gid, place in world.gates.items():
+        rows = []
+        for cfg in place.sim.app.scanner_configs:
+            runs = [r for r in place.sim.readers_used if getattr(r, "port", None) == cfg.port]
+            refused = collections.Counter()
+            for r in runs:
+                refused.update(r.refused)
+            rows.append({"kind": cfg.kind, "direction": cfg.direction, "port": cfg.port,
+                         "reader": sorted({type(r).__name__ for r in runs}),
+                         "codes": sum(r.codes for r in runs), "refused": dict(refused),
+                         "losses": sum(r.losses for r in runs)})
+        if rows:
+            out[gid] = rows
+    return out
 
 
 def _presence(world, ledgers: dict, counts: dict) -> dict:
@@ -202,6 +238,16 @@ def print_report(report: dict, out: TextIO) -> None:
     lat = report["latency_ms"]
     w(f"Latency ms: frame->relay p50 {lat['frame_to_relay']['p50']} p99 {lat['frame_to_relay']['p99']}; "
       f"decision->MQTT p50 {lat['decision_to_mqtt']['p50']} p99 {lat['decision_to_mqtt']['p99']}")
+    if report["lanes"]:
+        w("Lanes (a code presented -> the decision; -> the relay, for grants), ms:")
+    for kind, lane in report["lanes"].items():
+        dec, relay = lane["present_to_decision_ms"], lane["present_to_relay_ms"]
+        w(f"  {kind:8} {lane['decisions']:5d} decisions, {lane['never_read']} never read; decision p50 {dec['p50']} "
+          f"p99 {dec['p99']}; relay p50 {relay['p50']} p99 {relay['p99']}")
+    for gid, rows in report["scanner_readers"].items():
+        for r in rows:
+            w(f"Scanner reader {gid} {r['direction']}: {r['kind']} on {r['port']}, {r['codes']} codes read, "
+              f"refused {r['refused'] or 'none'}, {r['losses']} losses")
     for f in report["faults"]:
         detail = f.get("skipped") or f"recovered in {f.get('recovery_seconds')} s"
         w(f"Fault: {f['kind']} at {f['gate']} minute {f['at_minute']:g} for {f['minutes']:g} min: {detail}")

@@ -1,6 +1,7 @@
 """A whole simulated gate: the production GateApp with only the edges swapped.
 
-Virtual cameras instead of OpenCV; gpiozero's MockFactory instead of the Pi's pins, or
+Virtual cameras instead of OpenCV; virtual scanner modules on ptys instead of USB-CDC
+ports (read by the gate's own SerialReader, configured as any [[readers]] kind = "serial"); gpiozero's MockFactory instead of the Pi's pins, or
 the I/O board's real firmware running on this machine behind a pty; a broker on
 loopback instead of the site's; and for scenario runs the simulator's clock and
 timers. Everything between is the real code.
@@ -16,19 +17,22 @@ from gpiozero.pins.mock import MockFactory
 
 from qrgate.app import GateApp
 from qrgate.config import (CameraReaderConfig, Config, DecoderConfig, GateConfig, LedgerConfig, MqttConfig,
-                           SiteConfig, TrustConfig)
+                           SerialReaderConfig, SiteConfig, TrustConfig)
 from qrgate.policy.config import PolicyConfig
 from qrgate.credentials.keys import issuer_secret, new_key
-from qrgate.errors import GateIOError
+from qrgate.errors import GateIOError, ReaderError
 from qrgate.gate import GateIO, open_gate_io
 from qrgate.gate.gpio import GpioGateIO
 from qrgate.gate.pins import DEFAULT_PINS
 
 from .camera import VirtualCamera
+from .scanner import VirtualScanner
+from .scenario import TERMINATORS
 from .visitors import PassOffice
 
 CAMERA_LAYOUTS = {"separate": ("entry", "exit"), "shared": ("auto",)}
 SIM_SCBK = "000102030405060708090a0b0c0d0e0f"  # the simulated board's secure-channel key
+SCANNER_OPEN_SECONDS = 5.0  # a gate's reader opens its pty in milliseconds; longer is a broken rig
 
 
 def open_pass_office(directory: Path) -> tuple[PassOffice, str]:
@@ -40,8 +44,10 @@ def open_pass_office(directory: Path) -> tuple[PassOffice, str]:
 def sim_config(site_dir: Path, gate_dir: Path, trust_files: list[str], broker_host: str, broker_port: int, *,
                site_id: str = "demo-site", gate_id: str = "gate1", relay_seconds: float = 0.5,
                door_held_seconds: float = 30.0, cameras: str = "separate", backend: str = "gpio",
-               policy: PolicyConfig | None = None, site_gates: list[str] | None = None) -> Config:
-    """Every gate of a simulated site shares one site secret (one pseudonym per holder site-wide)."""
+               policy: PolicyConfig | None = None, site_gates: list[str] | None = None,
+               scanner_ports: dict[str, str] | None = None) -> Config:
+    """Every gate of a simulated site shares one site secret (one pseudonym per holder site-wide).
+    `scanner_ports`: direction -> the port of a serial scanner module in that lane."""
     site = {"id": site_id, "secret_file": str(site_dir / "site.secret")}
     if site_gates and "sync" in SiteConfig.model_fields:  # with site sync: each gate's share of a cap is among these
         site["sync"] = {"gates": list(site_gates)}
@@ -50,7 +56,8 @@ def sim_config(site_dir: Path, gate_dir: Path, trust_files: list[str], broker_ho
         gate=GateConfig(id=gate_id, relay_seconds=relay_seconds, door_held_seconds=door_held_seconds,
                         backend=backend, osdp_scbk=SIM_SCBK if backend == "osdp" else None),
         # the simulator hands GateApp its virtual cameras as the sources of these readers
-        readers=[CameraReaderConfig(direction=d) for d in CAMERA_LAYOUTS[cameras]],
+        readers=[*(CameraReaderConfig(direction=d) for d in CAMERA_LAYOUTS[cameras]),
+                 *(SerialReaderConfig(direction=d, port=port) for d, port in (scanner_ports or {}).items())],
         decoder=DecoderConfig(gone_after=0.3),
         policy=policy or PolicyConfig(timezone="Asia/Ho_Chi_Minh"),
         trust=TrustConfig(files=list(trust_files)),
@@ -59,17 +66,27 @@ def sim_config(site_dir: Path, gate_dir: Path, trust_files: list[str], broker_ho
 
 
 class SimGate:
-    """A GateApp on virtual cameras and mock pins, or on a firmware-on-host OSDP board."""
+    """A GateApp on virtual cameras (and scanner modules) and mock pins, or on a firmware-on-host OSDP board.
+
+    `scanners`: specs with direction, read_seconds and terminator (gatesim.scenario.ScannerSpec), one
+    virtual module each, on a pty that lives as long as the SimGate (a controller restart reopens it)."""
 
     def __init__(self, site_dir: Path, broker_host: str, broker_port: int, *, trust_files: list[str],
                  fps: float = 30.0, clock: Callable[[], float] | None = None, timers=None,
-                 cameras: str = "separate", difficulty: str = "easy", web=None, **config_options):
+                 cameras: str = "separate", difficulty: str = "easy", web=None, scanners=(), seed: int = 0,
+                 **config_options):
         site_dir = Path(site_dir)
         gate_id = config_options.get("gate_id", "gate1")
         gate_dir = site_dir / gate_id
         gate_dir.mkdir(parents=True, exist_ok=True)
+        self.scanners = {spec.direction: VirtualScanner(gate_dir / f"scanner-{spec.direction}",
+                                                        read_seconds=spec.read_seconds,
+                                                        terminator=TERMINATORS[spec.terminator], seed=seed + i)
+                         for i, spec in enumerate(scanners)}
+        self.scanner_shares = {spec.direction: spec.share for spec in scanners}
+        self.readers_used = []  # every scanner reader of every controller run, for the report
         self.config = sim_config(site_dir, gate_dir, trust_files, broker_host, broker_port, cameras=cameras,
-                                 **config_options)
+                                 scanner_ports={d: m.link for d, m in self.scanners.items()}, **config_options)
         self.directions = CAMERA_LAYOUTS[cameras]
         self.board = None
         self._stop_board = None
@@ -158,6 +175,11 @@ class SimGate:
     def lane(self, direction: str):
         return self.app.lanes[self.directions.index(direction)]
 
+    def scanner_reader(self, direction: str):
+        """The gate's own reader of the scanner module in that lane (a qrgate.readers DeviceReader)."""
+        ports = [r.port for r in self.app.scanner_configs]
+        return self.app.scanners[ports.index(self.scanners[direction].link)]
+
     @property
     def io(self) -> GateIO:
         return self.app.io
@@ -191,7 +213,16 @@ class SimGate:
         return self.pins.pin(DEFAULT_PINS[name])
 
     def start(self, *, cameras: bool = True) -> "SimGate":
-        self.app.start(cameras=cameras)
+        """`cameras=False`: the caller feeds the camera lanes; the scanner modules' readers run all the same."""
+        self.app.start(cameras=cameras, scanners=True)
+        self.readers_used.extend(self.app.scanners)
+        deadline = time.monotonic() + SCANNER_OPEN_SECONDS
+        while not all(reader.connected for reader in self.app.scanners):
+            if time.monotonic() > deadline:
+                self.stop()
+                raise ReaderError(f"gate {self.gate_id}: a simulated scanner module's pty did not open in "
+                                  f"{SCANNER_OPEN_SECONDS:g} s")
+            time.sleep(0.005)
         return self
 
     def kill(self) -> None:
@@ -206,5 +237,7 @@ class SimGate:
 
     def stop(self) -> None:
         self.app.stop()
+        for module in self.scanners.values():
+            module.close()
         if self._stop_board is not None:
             self._stop_board()

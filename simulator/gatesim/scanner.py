@@ -43,10 +43,19 @@ class VirtualScanner:
             if os.path.lexists(self.link):
                 os.unlink(self.link)
 
+    def read_time(self) -> float:
+        """The module's time to read the code in front of it this once, drawn around `read_seconds`."""
+        return max(0.02, float(self._rng.normal(self.read_seconds, self.read_seconds / 4)))
+
+    def line(self, text: str) -> bytes:
+        """What the module sends for a code it read: the text and its terminator."""
+        return text.encode("utf-8") + self.terminator
+
     def show(self, text: str) -> float:
-        """A visitor holds `text` to the module: it sends the line after its read time (returned)."""
-        delay = max(0.02, float(self._rng.normal(self.read_seconds, self.read_seconds / 4)))
-        timer = threading.Timer(delay, self.send, args=(text.encode("utf-8") + self.terminator,))
+        """A visitor holds `text` to the module: it sends the line after its read time (returned),
+        in real time. The scenario world draws read_time() on its own clock and send()s the line."""
+        delay = self.read_time()
+        timer = threading.Timer(delay, self.send, args=(self.line(text),))
         timer.daemon = True
         self._timers.append(timer)
         timer.start()

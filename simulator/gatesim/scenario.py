@@ -31,12 +31,43 @@ class SiteSpec(ConfigModel):
                             "a guard, whom the simulated world does not have")
 
 
+TERMINATORS = {"crlf": b"\r\n", "cr": b"\r", "lf": b"\n"}
+
+
+class ScannerSpec(ConfigModel):
+    direction: Literal["entry", "exit", "auto"] = Field(
+        "entry", description="The lane it stands in: entry or exit beside separate cameras, auto beside a shared one")
+    share: float = Field(0.5, ge=0, le=1, description="Share of the people going this way through this gate who "
+                                                       "use the scanner; the others use the camera")
+    read_seconds: float = Field(0.15, gt=0, le=10, description="The module's time from a code held to its window "
+                                                               "to the line on the wire (mean; each read drawn "
+                                                               "around it). An assumption: modules quote 50-300 ms")
+    terminator: Literal[tuple(TERMINATORS)] = Field("crlf", description="What the module ends each code's line "
+                                                                       "with (its serial-mode setting): crlf, cr or lf")
+
+
 class GateSpec(ConfigModel):
     id: str = Field("gate1", description="Gate name")
     cameras: Literal["separate", "shared"] = Field(
         "separate", description="separate: an entry and an exit camera; shared: one camera both ways")
     backend: Literal["gpio", "osdp"] = Field(
         "gpio", description="gpio: the Pi's pins (mock); osdp: the I/O board firmware on a pty")
+    scanners: list[ScannerSpec] = Field(
+        default_factory=list, description="Serial scanner modules beside the cameras, each a lane of its own: the "
+        "simulator gives each a pty, which the gate's [[readers]] (kind = \"serial\") opens")
+
+    @model_validator(mode="after")
+    def _scanner_lanes(self) -> "GateSpec":
+        ways = ("entry", "exit") if self.cameras == "separate" else ("auto",)
+        seen = set()
+        for i, scanner in enumerate(self.scanners):
+            if scanner.direction not in ways:
+                fail(f"a gate with {self.cameras} cameras has {' and '.join(ways)} lanes, not {scanner.direction}",
+                     f"scanners[{i}].direction")
+            if scanner.direction in seen:
+                fail(f"one scanner per lane: {scanner.direction} has one already", f"scanners[{i}].direction")
+            seen.add(scanner.direction)
+        return self
 
 
 class PopulationSpec(ConfigModel):

@@ -1,8 +1,9 @@
 """A scenario played out: people arrive, scan, walk through doors, misbehave; faults strike.
 
 Discrete events on the simulated clock. Each gate is the production GateApp (SimGate);
-the world only presents frames to its lanes, moves door contacts and presses buttons,
-and keeps its own account of the day (Truth) to check the gate against.
+the world only presents frames to its camera lanes, writes lines to its scanner modules'
+ptys, moves door contacts and presses buttons, and keeps its own account of the day (Truth)
+to check the gate against.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from .truth import Truth
 FRAME_SECONDS = 1 / 30
 MAX_FRAMES_PER_SCAN = 15  # half a second of holding the code up
 MAX_TRIES = 3  # a visitor whose code is not read holds it up again, a little differently
+SCANNER_ANSWER_SECONDS = 10.0  # real time for the gate's reader to decide a line written to its pty
 TICK_SECONDS = 1.0
 WAIT_RETRY_SECONDS = 20.0
 UNLOCK_GRACE_SECONDS = 1.5
@@ -75,6 +77,19 @@ class Measured:
     convergences: list[dict] = field(default_factory=list)  # after each heal or restart
     exit_presses: int = 0  # presses of an exit button on a GPIO gate
     exit_opened: int = 0  # of them, those that energised the lock relay: everyone who pressed got out
+    decided_perf: dict[str, float] = field(default_factory=dict)  # event id -> perf_counter of the decision
+    lanes: dict[str, "LaneFigures"] = field(default_factory=dict)  # "camera" / "scanner" -> its figures
+    scanner_lines: int = 0  # codes the scanner modules sent down their ptys
+
+
+@dataclass
+class LaneFigures:
+    """One kind of lane: decisions, and from a visitor presenting a code to the decision and the relay."""
+
+    decisions: int = 0
+    never_read: int = 0
+    present_to_decision_ms: list[float] = field(default_factory=list)
+    present_to_relay_ms: list[float] = field(default_factory=list)  # grants on GPIO gates
 
 
 class World:
@@ -113,7 +128,8 @@ class World:
             sim = SimGate(workdir, host, port, trust_files=trust_files, clock=self.clock,
                           timers=timers, cameras=spec.cameras, difficulty=scenario.camera, site_id=scenario.site.id, gate_id=spec.id,
                           relay_seconds=scenario.relay_seconds, door_held_seconds=scenario.door_held_seconds,
-                          backend=spec.backend, policy=policy, site_gates=gate_ids)
+                          backend=spec.backend, policy=policy, site_gates=gate_ids,
+                          scanners=spec.scanners, seed=scenario.seed)
             place = GatePlace(spec, sim, timers, DoorPhysics(sim.set_door_contact), cable=cable, disk=disk)
             sim.app.controller.listeners.append(self._note_decision)
             self.gates[spec.id] = place
@@ -178,6 +194,9 @@ class World:
         for place in self.gates.values():
             if not place.controller_down:
                 place.sim.stop()
+            else:  # the controller is gone already; its scanner modules' ptys are not
+                for module in place.sim.scanners.values():
+                    module.close()
             if place.cable is not None:
                 place.cable.close()
             if place.disk is not None:
@@ -238,6 +257,7 @@ class World:
 
     def _note_decision(self, outcome: Outcome) -> None:
         self.measured.decided_at[outcome.event.id] = time.time()
+        self.measured.decided_perf[outcome.event.id] = time.perf_counter()
 
     # -- arrivals and behaviour ------------------------------------------------------------
     def _plan_arrivals(self) -> None:
@@ -364,12 +384,39 @@ class World:
 
     # -- the gate's edges: frames, door, buttons ------------------------------------------
     def _present(self, gate: str, direction: str, who: str, holder: str, payload: str, quality: str) -> bool:
-        """Hold a code up to a camera until the gate answers (or half a second passes)."""
+        """Hold a code up to the lane's camera, or to its scanner module (that share of people), until
+        the gate answers or the visitor gives up."""
         place = self.gates[gate]
         expected_granted, expected_reason, _ = self.truth.expect(gate, direction, holder, quality)
         also = self.truth.also_acceptable(gate, direction, holder, quality)
+        share = place.sim.scanner_shares.get(direction)  # drawn only at a gate with a scanner in this lane
+        kind = "scanner" if share is not None and self.rng.random() < share else "camera"
+        read = self._read_by_scanner if kind == "scanner" else self._read_by_camera
+        outcome = read(place, direction, payload)
+        lane = self.measured.lanes.setdefault(kind, LaneFigures())
+        if outcome is None:
+            lane.never_read += 1
+        got = (outcome.decision.granted, outcome.decision.reason) if outcome else None
+        self.truth.check(who, (expected_granted, expected_reason), got, self.clock.now, also)
+        granted = bool(outcome and outcome.decision.granted)
+        if outcome:
+            if outcome.event.holder:
+                self.pseudonyms[holder] = outcome.event.holder
+            direction = outcome.decision.direction.value
+            reach = self.reachable(gate)
+            self.truth.record(gate, direction, holder, granted, outcome.event.at, reach)
+            if granted and quality == "valid" and self.shared:
+                self._settle(gate, holder, direction, reach)
+            self.on_line(self._line(place, who, outcome) + (" (scanner)" if kind == "scanner" else ""))
+        if granted:
+            place.unlocked_until = max(place.unlocked_until, self.clock.now + self.scenario.relay_seconds)
+        return granted
+
+    def _read_by_camera(self, place: GatePlace, direction: str, payload: str) -> Outcome | None:
+        """Frames of the code held up, fed to the lane until one is read; up to three poses."""
         camera = place.sim.cameras[direction]
         lane = place.sim.lane(direction)
+        presented = self.clock.now
         outcome = None
         for attempt in range(MAX_TRIES):
             if attempt:
@@ -385,27 +432,48 @@ class World:
                     relay_on_at = getattr(place.sim.io, "relay_on_at", None)  # GPIO only: a board answers later
                     if outcome.decision.granted and relay_on_at:
                         self.measured.frame_to_relay_ms.append((relay_on_at - t0) * 1000)
+                    self._measure("camera", place, start + i * FRAME_SECONDS - presented, t0, outcome)
                     break
             camera.show(None)
             # a code that left the view for longer than the debouncer's "gone" scans again
             self.clock.advance(start + (i + 1) * FRAME_SECONDS + (0 if outcome else 0.5))
             if outcome:
                 break
-        got = (outcome.decision.granted, outcome.decision.reason) if outcome else None
-        self.truth.check(who, (expected_granted, expected_reason), got, self.clock.now, also)
-        granted = bool(outcome and outcome.decision.granted)
-        if outcome:
-            if outcome.event.holder:
-                self.pseudonyms[holder] = outcome.event.holder
-            direction = outcome.decision.direction.value
-            reach = self.reachable(gate)
-            self.truth.record(gate, direction, holder, granted, outcome.event.at, reach)
-            if granted and quality == "valid" and self.shared:
-                self._settle(gate, holder, direction, reach)
-            self.on_line(self._line(place, who, outcome))
-        if granted:
-            place.unlocked_until = max(place.unlocked_until, self.clock.now + self.scenario.relay_seconds)
-        return granted
+        return outcome
+
+    def _read_by_scanner(self, place: GatePlace, direction: str, payload: str) -> Outcome | None:
+        """The code held to the module's window: after its read time (simulated) the module writes
+        the line to its pty, and the gate's own serial reader takes it from there (real time, the
+        simulated clock standing, as for a movement reaching the peers)."""
+        module = place.sim.scanners[direction]
+        presented = self.clock.now
+        read_seconds = module.read_time()
+        self.clock.advance(presented + read_seconds)  # the reader stamps the line with this time
+        seen = len(place.sim.outcomes)
+        t0 = time.perf_counter()
+        module.send(module.line(payload))
+        self.measured.scanner_lines += 1
+        while time.perf_counter() - t0 < SCANNER_ANSWER_SECONDS:
+            outcome = next((o for o in place.sim.outcomes[seen:] if o.scan.text == payload), None)
+            if outcome is not None:
+                self._measure("scanner", place, read_seconds, t0, outcome)
+                return outcome
+            time.sleep(0.0005)
+        self.measured.notes.append(f"a line written to a scanner's pty was not decided within "
+                                   f"{SCANNER_ANSWER_SECONDS:g} s")
+        return None
+
+    def _measure(self, kind: str, place: GatePlace, waited: float, t0: float, outcome: Outcome) -> None:
+        """`waited`: simulated seconds from the code presented to the frame or line the gate read;
+        then the gate's real time from that frame or line (`t0`, perf_counter) to the decision and relay."""
+        lane = self.measured.lanes.setdefault(kind, LaneFigures())
+        lane.decisions += 1
+        decided = self.measured.decided_perf.get(outcome.event.id)
+        if decided is not None:
+            lane.present_to_decision_ms.append((waited + decided - t0) * 1000)
+        relay_on_at = getattr(place.sim.io, "relay_on_at", None)  # GPIO only: a board answers later
+        if outcome.decision.granted and relay_on_at and relay_on_at >= t0:
+            lane.present_to_relay_ms.append((waited + relay_on_at - t0) * 1000)
 
     def _walk_through(self, gate: str, now: float, hold: bool = False) -> None:
         place = self.gates[gate]
