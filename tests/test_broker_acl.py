@@ -22,12 +22,13 @@ from conftest import mock_gate_app, site_gate_app
 from qrgate.comms.mqtt import BrokerSettings, MqttReporter
 from qrgate.comms.topics import GateTopics
 from qrgate.gate.pins import DEFAULT_PINS
+from site_server_fixtures import server_config
 from waiting import wait_until as _wait
 
 REPO = Path(__file__).resolve().parents[1]
 ACL = REPO / "hardware" / "mosquitto" / "acl"
 CONF = REPO / "hardware" / "mosquitto" / "mosquitto.conf"
-USERS = ("dashboard", "qrgate-admin", "site1-gate1", "site1-gate2", "site2-gate1")
+USERS = ("dashboard", "qrgate-admin", "qrgate-site-server", "site1-gate1", "site1-gate2", "site2-gate1")
 
 
 def password(user: str) -> str:
@@ -274,3 +275,69 @@ def test_two_gates_share_presence_under_the_acl(broker, tmp_path, keys, office):
     finally:
         for app in apps:
             app.stop()
+
+
+def test_the_site_server_catches_up_under_the_acl_and_may_only_ask(broker, tmp_path, keys, office):
+    from sqlalchemy import select
+
+    from qrgate.model import Direction, Scan
+    from qrgate.server.db import Database, events
+    from qrgate.server.ingest import Ingest
+
+    server = "qrgate-site-server"
+    for gate in ("gate1", "gate2"):  # forget the earlier tests' gates (their secret, their heads)
+        earlier = Client(broker.port, f"site1-{gate}")
+        earlier.client.publish(f"qrgate/site1/sync/{gate}/hello", b"", qos=1, retain=True).wait_for_publish(5)
+        earlier.close()
+    apps = {gate: site_gate_app(tmp_path, keys["trust"], broker.port, "site1", gate, username=f"site1-{gate}",
+                                password=password(f"site1-{gate}")) for gate in ("gate1", "gate2")}
+    cfg = server_config(f"sqlite:///{tmp_path}/site.db", sites=[{"id": "site1"}],
+                        mqtt={"host": "127.0.0.1", "port": broker.port, "username": server,
+                              "password": password(server), "client_id": server, "batch_seconds": 0.05})
+    db = Database(cfg.database)
+    db.migrate()
+    ingest = Ingest(cfg, db)
+    try:
+        assert _wait(lambda: all(a.site.peers.get(p) is not None and a.site.peers[p].heard
+                                 for g, a in apps.items() for p in apps if p != g))
+        now = time.time()
+        for gate, app in apps.items():  # before the server ever connected: the broker keeps none of it
+            for i in range(3):
+                text = office.issue(f"acl-{gate}-{i}", now - 3600, now + 3600)
+                for direction in (Direction.ENTRY, Direction.EXIT):
+                    assert app.controller.handle_scan(Scan(text, gate, direction, time.time())).decision.granted
+        assert _wait(lambda: not any(a.ledger.pending(1) for a in apps.values()))
+        ours = {e.id for a in apps.values() for e in a.ledger.events() if e.type in ("entry", "exit")}
+        ingest.start()
+
+        def stored() -> set[str]:
+            with db.engine.connect() as conn:
+                return set(conn.execute(select(events.c.id)).scalars())
+
+        assert _wait(lambda: ours <= stored())  # asked and answered through the ACL
+        assert ingest.catchup.caught_up >= len(ours)
+    finally:
+        ingest.stop()
+        db.close()
+        for app in apps.values():
+            app.stop()
+
+    # the server's account (its client id is its user name: one client at a time) may ask, and nothing else
+    gate = Client(broker.port, "site1-gate2", subscribe="qrgate/site1/#")
+    as_server = Client(broker.port, server, subscribe="qrgate/site1/sync/#")
+    try:
+        for topic in (f"qrgate/site1/sync/{server}/hello", f"qrgate/site1/sync/{server}/events",
+                      f"qrgate/site1/sync/{server}/batch", "qrgate/site1/sync/gate1/req",
+                      f"qrgate/site1/{server}/availability", f"qrgate/site1/{server}/events"):
+            as_server.publish(topic, f"spoof {topic}")
+        as_server.publish(f"qrgate/site1/sync/{server}/req", "server-marker")
+        assert gate.wait_seen("server-marker")
+        assert {p for p in gate.payloads() if p.startswith(b"spoof")} == set()
+        gate.publish("qrgate/site1/sync/gate2/events", "gates-only")
+        gate.publish("qrgate/site1/sync/gate2/req", "gates-only-too")
+        gate.publish("qrgate/site1/sync/gate2/hello", "hello-marker")
+        assert as_server.wait_seen("hello-marker")
+        assert not {b"gates-only", b"gates-only-too"} & as_server.payloads()
+    finally:
+        gate.close()
+        as_server.close()

@@ -22,11 +22,14 @@ from qrgate.server import ServerError
 from qrgate.server import db as site_db
 from qrgate.server.app import create_app
 from qrgate.server.auth import Auth
-from qrgate.server.db import Database, events
+from qrgate.server.catchup import Catchup
+from qrgate.server.db import Database, events, site_heads
 from qrgate.server.ingest import BadEvent, Ingest, parse_event
 from qrgate.server.register import add_entry, init_register
+from qrgate.server.rows import shared_event_row
 from qrgate.server.retention import purge
 from site_server_fixtures import PASSWORD, db_url, login, pg_database, server_config  # noqa: F401
+from waiting import wait_until as wait
 
 TZ = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")  # UTC+7
 T0 = dt.datetime(2026, 11, 20, 8, 0, tzinfo=TZ).timestamp()  # 08:00 local
@@ -58,7 +61,7 @@ def test_migrations_run_once_and_refuse_a_newer_schema(db_url):
     db = Database(db_url)
     # components that registered their migrations when imported (the declaration form) come along
     first = db.migrate()
-    assert first["core"] == 1
+    assert first["core"] == 2
     assert db.migrate() == first  # a second start changes nothing
     calls = []
     site_db.register_migrations("testpart", [lambda conn: calls.append(1), lambda conn: calls.append(2)])
@@ -85,6 +88,83 @@ def test_each_event_is_stored_once_by_id(db_url):
     with db.engine.connect() as conn:
         ids = [r[0] for r in conn.execute(select(events.c.id))]
     assert sorted(ids) == sorted(r["id"] for r in rows)
+    db.close()
+
+
+def test_the_gates_copy_fills_in_the_seq_of_an_event_the_site_exchange_brought_first(db_url):
+    cfg = server_config(db_url)
+    db = Database(cfg.database)
+    db.migrate()
+    caught_up, known = event("g1", 0, T0, "entry", "ab" * 8), event("g1", 4, T0 + 1, "exit", "ab" * 8)
+    ingest = Ingest(cfg, db)
+    ingest.store([caught_up, known])
+    ingest.store([{**caught_up, "seq": 7, "reason": "changed"}, {**known, "seq": 9}])  # the outbox's copies
+    with db.engine.connect() as conn:
+        held = {r.id: (r.seq, r.reason) for r in conn.execute(select(events.c.id, events.c.seq, events.c.reason))}
+    assert held == {caught_up["id"]: (7, "granted"), known["id"]: (4, "granted")}  # nothing else changes
+    db.close()
+
+
+def test_a_shared_event_of_the_site_exchange_is_checked_as_the_gates_own():
+    shared = {"id": "e1", "origin": "g2", "origin_seq": 5, "at": T0, "order_at": T0, "gate": "g2", "type": "exit",
+              "reason": "granted", "direction": "exit", "holder": "cd" * 8, "format": "qrgate-pass",
+              "pass_id": "p1", "code_step": None}
+    assert shared_event_row("site1", shared, T0 + 1) == {
+        "id": "e1", "site": "site1", "gate": "g2", "seq": 0, "at": T0, "type": "exit", "reason": "granted",
+        "direction": "exit", "pseudonym": "cd" * 8, "format": "qrgate-pass", "received_at": T0 + 1}
+    for change, said in (({"origin": None}, "no origin"), ({"holder": "x" * 65}, "bad pseudonym"),
+                         ({"reason": "r\u0000"}, "bad reason"), ({"at": "now"}, "no time")):
+        with pytest.raises(BadEvent, match=said):
+            shared_event_row("site1", {**shared, **change}, T0)
+
+
+def test_the_server_asks_the_gate_that_is_ahead_and_holds_only_what_a_whole_batch_shows(db_url, caplog):
+    cfg = server_config(db_url)
+    db = Database(cfg.database)
+    db.migrate()
+    asked: list[tuple[str, dict]] = []
+    catchup = Catchup(db, "qrgate", {"site1"}, "srv", lambda topic, payload: asked.append((topic, json.loads(payload))))
+    base = "qrgate/site1/sync"
+
+    def shared(gate: str, seq: int, **change) -> dict:
+        return {"id": f"{gate}-{seq}", "origin": gate, "origin_seq": seq, "at": T0 + seq, "order_at": T0 + seq,
+                "gate": gate, "type": "entry", "reason": "granted", "direction": "entry", "holder": "ab" * 8,
+                "format": "qrgate-pass", "pass_id": None, "code_step": None, **change}
+
+    def batch(gate: str, origin: str, after: int, through: int, events: list, to: str = "srv") -> None:
+        catchup.take(f"{base}/{gate}/batch", json.dumps({"to": to, "origin": origin, "after": after,
+                                                         "through": through, "more": False, "events": events}).encode())
+
+    def stored() -> set[str]:
+        with db.engine.connect() as conn:
+            return set(conn.execute(select(events.c.id)).scalars())
+
+    catchup.start()
+    try:
+        catchup.take("qrgate/site1/g1/availability", b"online")
+        catchup.take(f"{base}/g1/hello", json.dumps({"gate": "g1", "head": 3}).encode())
+        assert wait(lambda: asked == [(f"{base}/srv/req", {"to": "g1", "after": {"g1": 0}})])
+        batch("g1", "g1", 0, 3, [shared("g1", 1), shared("g1", 2, holder="x" * 65), shared("g1", 3)])
+        assert wait(lambda: stored() == {"g1-1", "g1-3"})  # the good ones are kept; the head does not move
+        with db.engine.connect() as conn:  # (rows and head go in one transaction)
+            assert conn.execute(select(site_heads.c.seq)).all() == []
+        assert "1 malformed event(s) in a batch from gate g1" in caplog.text
+        batch("g1", "g1", 0, 3, [shared("g1", 1), shared("g1", 2), shared("g1", 3)], to="g2")  # not ours
+        batch("g1", "g1", 0, 3, [shared("g1", 1), shared("g1", 2), shared("g1", 3)])
+        assert wait(lambda: stored() == {"g1-1", "g1-2", "g1-3"} and catchup.held == {("site1", "g1"): 3})
+        # a gate that is offline: an online gate that said hello relays what it holds of it
+        catchup.take("qrgate/site1/g2/availability", b"offline")
+        catchup.take(f"{base}/g2/hello", json.dumps({"gate": "g2", "head": 2}).encode())
+        assert wait(lambda: (f"{base}/srv/req", {"to": "g1", "after": {"g2": 0}}) in asked)
+        # a gate named like the server is named in the log, never asked
+        catchup.take(f"{base}/srv/hello", json.dumps({"gate": "srv", "head": 9}).encode())
+        assert wait(lambda: "a gate is named 'srv'" in caplog.text)
+        assert not [a for a in asked if "srv" in a[1]["after"]]
+        assert {topic for topic, _ in asked} == {f"{base}/srv/req"}
+    finally:
+        catchup.stop()
+    with db.engine.connect() as conn:
+        assert dict(conn.execute(select(site_heads.c.origin, site_heads.c.seq)).all()) == {"g1": 3}
     db.close()
 
 
@@ -381,7 +461,7 @@ def test_site_commands_add_users_from_stdin_and_make_the_register(tmp_path):
     listed = json.loads(site("user", "list").stdout)["users"]
     assert [(u["name"], u["role"]) for u in listed] == [("lan", "tracer")]
     assert json.loads(site("purge").stdout) == {"events": 0, "trace_log": 0}
-    assert json.loads(site("migrate").stdout)["versions"] == {"core": 1, "declaration": 1}  # the plug-ins too
+    assert json.loads(site("migrate").stdout)["versions"] == {"core": 2, "declaration": 1}  # the plug-ins too
 
 
 def test_text_with_a_nul_and_days_out_of_range_are_refused_before_the_database(db_url):

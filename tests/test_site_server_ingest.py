@@ -5,21 +5,27 @@ real Mosquitto. Then gate g3 is cut off from the broker (a partition: it keeps d
 events wait in its outbox) and the site server goes down while g1 and g2 keep publishing (the
 broker keeps their events for the server's persistent session). The server restarts, the
 partition heals, and the site database must hold exactly the events of the three ledgers.
+
+And when the broker kept nothing for the server (a new session) while the gates' outboxes had
+already delivered, the server catches up through the site exchange alone.
 """
 
 from __future__ import annotations
 
+import threading
 import time
+import uuid
 
+import paho.mqtt.client as paho
 from sqlalchemy import select
 
-from conftest import mock_gate_app
+from conftest import mock_gate_app, site_gate_app
 from gatesim.broker import MosquittoBroker
 from qrgate.comms.mqtt import MqttReporter
 from qrgate.comms.topics import GateTopics
 from qrgate.config.mqtt import BrokerConfig
 from qrgate.model import Direction, Scan
-from qrgate.server.db import Database, events
+from qrgate.server.db import Database, events, site_heads
 from qrgate.server.ingest import Ingest
 from site_server_fixtures import db_url, pg_database, server_config  # noqa: F401
 from waiting import wait_until as wait
@@ -191,3 +197,106 @@ def test_events_wait_while_the_database_is_away_and_none_is_lost(pg_database, mo
         gate.loop_stop()
         server.stop()
         db.close()
+
+
+def test_a_server_whose_session_was_lost_catches_up_through_the_site_exchange_alone(tmp_path, keys, office,
+                                                                                     mosquitto, db_url):
+    site = f"s{uuid.uuid4().hex[:8]}"
+    gates = {g: site_gate_app(tmp_path, keys["trust"], mosquitto.port, site, g) for g in GATES}
+    heard: list[str] = []  # every topic published on the site, whoever published it
+    spy = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"spy-{site}")
+    subscribed = threading.Event()
+    spy.on_subscribe = lambda *a: subscribed.set()
+    spy.on_message = lambda c, u, m: heard.append(m.topic)
+    spy.connect("127.0.0.1", mosquitto.port)
+    spy.subscribe(f"qrgate/{site}/#", qos=1)
+    spy.loop_start()
+    now = time.time()
+    passes = iter(office.issue(f"v-{i}", now - 3600, now + 3600) for i in range(1000))
+
+    def come_and_go(gate: str, people: int) -> None:
+        app = gates[gate]
+        for _ in range(people):
+            text = next(passes)
+            for direction in (Direction.ENTRY, Direction.EXIT):
+                assert app.controller.handle_scan(Scan(text, gate, direction, time.time())).decision.granted
+
+    def union() -> set[str]:
+        return {e.id for a in gates.values() for e in a.ledger.events()}
+
+    def server(name: str) -> tuple[Database, Ingest]:
+        cfg = server_config(db_url, sites=[{"id": site}],
+                            mqtt={"host": "127.0.0.1", "port": mosquitto.port, "client_id": name, "batch_seconds": 0.05})
+        db = Database(cfg.database)
+        db.migrate()
+        ingest = Ingest(cfg, db)
+        ingest.start()
+        assert wait(ingest.connected.is_set)
+        return db, ingest
+
+    def heads(db: Database) -> dict[str, int]:
+        with db.engine.connect() as conn:
+            return dict(conn.execute(select(site_heads.c.origin, site_heads.c.seq)
+                                     .where(site_heads.c.site == site)).all())
+
+    db, ingest = None, None
+    try:
+        assert subscribed.wait(5)
+        assert wait(lambda: all(a.site.peers.get(p) is not None and a.site.peers[p].heard
+                                for g, a in gates.items() for p in GATES if p != g))
+        db, ingest = server(f"first-{site}")
+        for gate in GATES:
+            come_and_go(gate, 3)
+        gates["g1"].controller.handle_scan(Scan(office.issue("late", now - 7200, now - 3600), "g1", Direction.ENTRY,
+                                                time.time()))  # a denial: not shared, it comes by the outbox only
+        assert wait(lambda: set(stored_ids(db)) == union())
+        # meanwhile the server has followed the gates' heads through the exchange
+        assert wait(lambda: heads(db) == {g: a.ledger.last_seq_from(g) for g, a in gates.items()})
+        before = union()
+        ingest.stop()  # the server goes down...
+        db.close()
+        for gate in GATES:
+            come_and_go(gate, 20)
+        assert wait(lambda: not any(a.ledger.pending(1) for a in gates.values()))  # the broker took every event
+        missed = union() - before
+        assert len(missed) == 3 * 20 * 2
+
+        # ... and comes back with a session the broker knows nothing of (a new client id): no queued
+        # events, no outbox to drain; only the site exchange can bring what it missed
+        db, ingest = server(f"second-{site}")
+        assert wait(lambda: set(stored_ids(db)) == union(), timeout=60), (len(stored_ids(db)), len(union()))
+        assert ingest.stats.written == 0  # not one event came on the gates' events topics
+        assert ingest.catchup.caught_up == len(missed)
+        with db.engine.connect() as conn:  # seq 0: the exchange brought them, without the gate's log seq
+            assert {r.id for r in conn.execute(select(events.c.id).where(events.c.seq == 0))} == missed
+        assert heads(db) == {g: a.ledger.last_seq_from(g) for g, a in gates.items()}
+
+        # a read-only participant: it asked, and published nothing else; the gates never took it for a peer
+        servers = {f"first-{site}", f"second-{site}"}
+        ours = [t for t in heard if any(f"/{name}/" in t for name in servers)]
+        assert ours and set(ours) <= {f"qrgate/{site}/sync/{name}/req" for name in servers}
+        for app in gates.values():
+            assert set(app.site.peers) <= set(GATES)
+            assert set(app.site.site_gates()) == set(GATES)
+        presence = gates["g1"].ledger.presence_rows()
+        assert all(a.ledger.presence_rows() == presence for a in gates.values())
+
+        held = union()
+        come_and_go("g2", 1)  # afterwards, events come by both ways; the gate's own copy brings the seq
+        fresh = union() - held
+
+        def unknown_seqs() -> set[str]:
+            with db.engine.connect() as conn:
+                return {r.id for r in conn.execute(select(events.c.id).where(events.c.seq == 0))}
+
+        assert wait(lambda: fresh <= set(stored_ids(db)) and not fresh & unknown_seqs())
+        assert set(stored_ids(db)) == union()
+    finally:
+        if ingest is not None:
+            ingest.stop()
+        for app in gates.values():
+            app.stop()
+        if db is not None:
+            db.close()
+        spy.disconnect()
+        spy.loop_stop()

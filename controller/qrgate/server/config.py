@@ -54,7 +54,9 @@ class ServerMqttConfig(BrokerConfig):
     topic_prefix: str = Field("qrgate", description="First level of every topic, as the gates' mqtt.topic_prefix")
     client_id: str = Field("qrgate-site-server", min_length=1, max_length=64,
                            description="MQTT client id; kept across restarts so the broker holds the "
-                                       "server's QoS 1 events while it is down (persistent session)")
+                                       "server's QoS 1 events while it is down (persistent session); also "
+                                       "the server's name in the site exchange (sync/<client_id>/req), so "
+                                       "1-64 letters, digits, '_' or '-', and no gate's id")
     batch_size: int = Field(500, ge=1, le=10000, description="Events written to the database in one insert")
     batch_seconds: float = Field(0.2, gt=0, le=10, description="Longest wait before a partial batch is written")
 
@@ -62,6 +64,11 @@ class ServerMqttConfig(BrokerConfig):
     @classmethod
     def _one_level(cls, value: str) -> str:
         return _topic_prefix(value)
+
+    @field_validator("client_id")
+    @classmethod
+    def _a_level(cls, value: str) -> str:
+        return topic_level(value)
 
 
 class HttpConfig(ConfigModel):

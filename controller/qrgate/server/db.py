@@ -21,6 +21,7 @@ from sqlalchemy import (BigInteger, Column, Float, Index, Integer, MetaData, Str
                         select)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql import ColumnElement
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from . import ServerError
@@ -91,12 +92,26 @@ audit = Table(
 )
 Index("audit_at", audit.c.at)
 
+#: per site and origin gate, the seq up to which every shared event of that gate is held (or was
+#: never kept by the gates): how far the server has caught up through the site exchange (catchup.py)
+site_heads = Table(
+    "site_heads", metadata,
+    Column("site", String(64), primary_key=True),
+    Column("origin", String(64), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+)
+
+
 def _core_v1(conn: Connection) -> None:
     metadata.create_all(conn, tables=[events, users, sessions, audit])
 
 
+def _core_v2(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[site_heads])
+
+
 Migration = Callable[[Connection], None]
-_MIGRATIONS: dict[str, list[Migration]] = {"core": [_core_v1]}
+_MIGRATIONS: dict[str, list[Migration]] = {"core": [_core_v1, _core_v2]}
 
 
 def register_migrations(component: str, migrations: Sequence[Migration]) -> None:
@@ -157,8 +172,21 @@ class Database:
         rows = list(rows)
         if not rows:
             return
-        dialect = sqlite if self.is_sqlite else postgresql
-        conn.execute(dialect.insert(table).on_conflict_do_nothing(index_elements=list(keys)), rows)
+        conn.execute(self._insert(table).on_conflict_do_nothing(index_elements=list(keys)), rows)
+
+    def insert_or_update(self, conn: Connection, table: Table, rows: Iterable[dict], keys: Sequence[str],
+                         column: str, when: Callable[[ColumnElement, ColumnElement], ColumnElement]) -> None:
+        """INSERT ... ON CONFLICT on either engine: a row already held keeps everything but `column`,
+        which takes the new value where when(held value, new value) is true."""
+        rows = list(rows)
+        if not rows:
+            return
+        stmt = self._insert(table)
+        conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_={column: stmt.excluded[column]},
+                                                where=when(table.c[column], stmt.excluded[column])), rows)
+
+    def _insert(self, table: Table):
+        return (sqlite if self.is_sqlite else postgresql).insert(table)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -5,18 +5,19 @@ delete it from their outbox only on the broker's PUBACK; the broker in turn may 
 when this server acknowledges it. So the server acknowledges (paho's manual ack) only after
 the event is committed: a crash between receipt and commit means the broker sends it again.
 Duplicates (a redelivery, a gate that republished after a lost PUBACK) are skipped by the
-event id, the primary key (INSERT ... ON CONFLICT DO NOTHING).
+event id, the primary key (INSERT ... ON CONFLICT, which only fills in the seq of a row the
+site exchange brought first).
 
 The MQTT session is persistent (clean_session off, a fixed client id), so while the server
 is down the broker queues the gates' events for it (raise mosquitto's max_queued_messages:
 docs/site-server.md), and a gate cut off from the broker keeps them in its own outbox until it
-is back. Events are written in batches (`mqtt.batch_size`, `mqtt.batch_seconds`) by one
-writer thread; paho's thread only parses and queues.
+is back. What neither kept (a lost or new session) the server asks of the gates through the
+site exchange (catchup.py, on the same connection). Events are written in batches
+(`mqtt.batch_size`, `mqtt.batch_seconds`) by one writer thread; paho's thread only parses and queues.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 import threading
@@ -28,45 +29,12 @@ from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from ..comms.client import make_client
 from .bus import EventBus
+from .catchup import Catchup
 from .config import ServerConfig
 from .db import Database, events
+from .rows import UNKNOWN_SEQ, BadEvent, parse_event, public
 
 log = logging.getLogger(__name__)
-
-TEXT_FIELDS = {"type": 32, "reason": 64, "direction": 16, "pseudonym": 64, "format": 32}
-MAX_SEQ = 2**63 - 1  # the column is a 64-bit integer on either engine
-
-
-class BadEvent(ValueError):
-    """A message on an events topic that is not a qrgate event."""
-
-
-def parse_event(site: str, gate: str, payload: bytes, received_at: float) -> dict:
-    """An events-topic message as a database row; BadEvent says what is wrong (never the payload)."""
-    try:
-        doc = json.loads(payload)
-    except (ValueError, UnicodeDecodeError):
-        raise BadEvent("not JSON") from None
-    if not isinstance(doc, dict):
-        raise BadEvent("not a JSON object")
-    event_id, seq, at = doc.get("id"), doc.get("seq"), doc.get("at")
-    if not isinstance(event_id, str) or not 1 <= len(event_id) <= 64 or "\x00" in event_id:
-        raise BadEvent("no id")
-    if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq <= MAX_SEQ:
-        raise BadEvent("no seq")
-    if not isinstance(at, (int, float)) or isinstance(at, bool) or not 0 <= at < 1e11:
-        raise BadEvent("no time")
-    row = {"id": event_id, "site": site, "gate": gate, "seq": seq, "at": float(at), "received_at": received_at}
-    for name, size in TEXT_FIELDS.items():
-        value = doc.get(name)
-        # PostgreSQL keeps no NUL in text: refused here, not by the database
-        if value is not None and (not isinstance(value, str) or len(value) > size or "\x00" in value):
-            raise BadEvent(f"bad {name}")
-        row[name] = value
-    if not row["type"]:
-        raise BadEvent("no type")
-    return row
-
 
 @dataclass
 class IngestStats:
@@ -95,12 +63,17 @@ class Ingest:
         self.client.on_connect_fail = self._on_connect_fail
         self.client.on_message = self._on_message
         self._writer = threading.Thread(target=self._write_loop, name="site-ingest", daemon=True)
+        #: the site exchange: what the broker did not keep for this session, asked of the gates
+        self.catchup = Catchup(db, self.prefix, self.sites, cfg.mqtt.client_id,
+                               lambda topic, payload: self.client.publish(topic, payload, qos=1), self.announce,
+                               clock)
 
     def topics(self) -> list[str]:
         return [f"{self.prefix}/{site}/+/events" for site in sorted(self.sites)]
 
     def start(self) -> None:
         self._writer.start()
+        self.catchup.start()
         self.client.connect_async(self.cfg.mqtt.host, self.cfg.mqtt.port, self.cfg.mqtt.keepalive)
         self.client.loop_start()
 
@@ -109,6 +82,7 @@ class Ingest:
         self._stop.set()
         if self._writer.is_alive():
             self._writer.join(timeout=10)
+        self.catchup.stop()
         self.client.disconnect()
         self.client.loop_stop()
 
@@ -119,7 +93,8 @@ class Ingest:
             log.warning("broker %s:%s refused the site server: %s", self.cfg.mqtt.host, self.cfg.mqtt.port,
                         reason_code)
             return
-        client.subscribe([(topic, 1) for topic in self.topics()])
+        client.subscribe([(topic, 1) for topic in self.topics()] + self.catchup.subscriptions())
+        self.catchup.connected()
         self.connected.set()
         log.info("connected to %s:%s; session %s", self.cfg.mqtt.host, self.cfg.mqtt.port,
                  "resumed" if flags.session_present else "new")
@@ -135,6 +110,9 @@ class Ingest:
 
     def _on_message(self, client, userdata, msg):
         self.stats.received += 1
+        if self.catchup.take(msg.topic, msg.payload):
+            client.ack(msg.mid, msg.qos)
+            return
         parts = msg.topic.split("/")
         if len(parts) != 4 or parts[0] != self.prefix or parts[1] not in self.sites or parts[3] != "events":
             client.ack(msg.mid, msg.qos)
@@ -201,16 +179,17 @@ class Ingest:
                             row["gate"], str(exc.orig or exc).splitlines()[0])
 
     def store(self, rows: list[dict]) -> None:
-        """Insert a batch, skipping ids already held; then tell the live listeners."""
+        """Insert a batch, skipping ids already held (filling in the seq of those caught up through the
+        site exchange, which does not carry it); then tell the live listeners."""
         unique = list({row["id"]: row for row in rows}.values())
         with self.db.engine.begin() as conn:
-            self.db.insert_ignoring_duplicates(conn, events, unique, ["id"])
+            self.db.insert_or_update(conn, events, unique, ["id"], "seq",
+                                     lambda held, new: held == UNKNOWN_SEQ)
         self.stats.stored_batches += 1
         self.stats.written += len(unique)
+        self.announce(unique)
+
+    def announce(self, rows: list[dict]) -> None:
         if self.bus is not None:
-            by_site: dict[str, list[dict]] = {}
-            for row in unique:
-                public = {k: v for k, v in row.items() if k != "pseudonym"}
-                by_site.setdefault(row["site"], []).append(public)
-            for site, site_rows in by_site.items():
+            for site, site_rows in public(rows).items():
                 self.bus.publish(site, site_rows)

@@ -263,7 +263,7 @@ class SiteSync:
             return
         if origin in self.mismatched:
             return
-        good = [e for e in events if _well_formed(e, origin)]
+        good = [e for e in events if well_formed(e, origin)]
         if len(good) != len(events):
             log.warning("site sync: %d malformed event(s) in a batch from gate %s; ignored",
                         len(events) - len(good), answerer)
@@ -280,7 +280,7 @@ class SiteSync:
             self._ask(answerer, origin, held, publish)
 
     def _on_live(self, origin: str, body: dict, publish: Publish) -> None:
-        if not _well_formed(body, origin):
+        if not well_formed(body, origin):
             log.warning("site sync: a malformed event from gate %s; ignored", origin)
             return
         if not self._merge([body]):
@@ -390,7 +390,7 @@ class SiteSync:
 _OPTIONAL_TEXT = ("direction", "holder", "format", "pass_id")
 
 
-def _well_formed(event: object, origin: str) -> bool:
+def well_formed(event: object, origin: str) -> bool:
     """A shared event from `origin` with every field of the right type (anything else is dropped)."""
     return (isinstance(event, dict) and event.get("origin") == origin
             and type(event.get("origin_seq")) is int and event["origin_seq"] > 0
