@@ -144,6 +144,11 @@ class Scenario(ConfigModel):
         "easy", description="What the cameras see: easy (a flat scene), normal or hard (phones and paper cards "
                             "with blur, glare, noise, perspective), or a phone-screen scene: moire, glare_stripes, "
                             "dark_mode, bright_screen")
+    approach_seconds: float = Field(
+        0.0, ge=0, le=5, description="How long each visitor takes to raise their code to a camera, from arm's "
+        "length and moving to held still (a scene that draws phones and cards: not with camera = easy); the "
+        "camera lanes' presented -> decision counts from its start. 0: the code is in full view from the "
+        "first frame")
     relay_seconds: float = Field(3.0, ge=0.1, description="Relay pulse after a grant")
     door_held_seconds: float = Field(30.0, ge=1, description="Door open longer than this raises an alarm")
     site: SiteSpec = Field(default_factory=SiteSpec, description="The site")
@@ -160,6 +165,9 @@ class Scenario(ConfigModel):
     def _consistent(self) -> "Scenario":
         if not self.gates:
             fail("list at least one gate, or leave gates out for one", "gates")
+        if self.approach_seconds and self.camera == "easy":
+            fail("the easy scene pastes the code flat, with no pose to bring closer: choose camera = normal, hard "
+                 "or a phone-screen scene, or approach_seconds = 0", "approach_seconds")
         gate_ids = [g.id for g in self.gates]
         if len(set(gate_ids)) != len(gate_ids):
             fail("every gate needs its own id", "gates")

@@ -183,12 +183,16 @@ class World:
             t, _, fn = heapq.heappop(self._events)
             if t > end:  # people still inside at the end are counted, not walked out
                 break
-            self.clock.advance(t)
-            for place in self.gates.values():
-                place.timers.run_due(t)
+            self._advance(t)
             fn()
         if self.shared:
             self.converge("end of the run")
+
+    def _advance(self, t: float) -> None:
+        """Move the simulated clock to `t` and fire the gates' timers due by then (a relay's pulse)."""
+        self.clock.advance(t)
+        for place in self.gates.values():
+            place.timers.run_due(t)
 
     def close(self) -> None:
         for place in self.gates.values():
@@ -413,17 +417,22 @@ class World:
         return granted
 
     def _read_by_camera(self, place: GatePlace, direction: str, payload: str) -> Outcome | None:
-        """Frames of the code held up, fed to the lane until one is read; up to three poses."""
+        """Frames of the code held up, fed to the lane until one is read; up to three poses, each
+        raised toward the camera over the scenario's approach_seconds, then held for half a second.
+        The simulated clock moves with the frames, so the gate's timers run by the frame's time."""
         camera = place.sim.cameras[direction]
         lane = place.sim.lane(direction)
+        approach = self.scenario.approach_seconds
+        frames = int(round(approach / FRAME_SECONDS)) + MAX_FRAMES_PER_SCAN
         presented = self.clock.now
         outcome = None
         for attempt in range(MAX_TRIES):
             if attempt:
                 self.measured.rescans += 1
-            camera.show(payload)  # each try is a new pose of the phone or card
+            camera.show(payload, approach_seconds=approach)  # each try is a new pose of the phone or card
             start = self.clock.now
-            for i in range(MAX_FRAMES_PER_SCAN):
+            for i in range(frames):
+                self._advance(start + i * FRAME_SECONDS)
                 frame = camera.frame()
                 t0 = time.perf_counter()
                 outcomes = lane.process_frame(frame, start + i * FRAME_SECONDS)
@@ -436,7 +445,7 @@ class World:
                     break
             camera.show(None)
             # a code that left the view for longer than the debouncer's "gone" scans again
-            self.clock.advance(start + (i + 1) * FRAME_SECONDS + (0 if outcome else 0.5))
+            self._advance(start + (i + 1) * FRAME_SECONDS + (0 if outcome else 0.5))
             if outcome:
                 break
         return outcome
@@ -448,7 +457,7 @@ class World:
         module = place.sim.scanners[direction]
         presented = self.clock.now
         read_seconds = module.read_time()
-        self.clock.advance(presented + read_seconds)  # the reader stamps the line with this time
+        self._advance(presented + read_seconds)  # the reader stamps the line with this time
         seen = len(place.sim.outcomes)
         t0 = time.perf_counter()
         module.send(module.line(payload))
@@ -464,7 +473,8 @@ class World:
         return None
 
     def _measure(self, kind: str, place: GatePlace, waited: float, t0: float, outcome: Outcome) -> None:
-        """`waited`: simulated seconds from the code presented to the frame or line the gate read;
+        """`waited`: simulated seconds from the code presented (at a camera: the visitor starting to raise
+        it) to the frame or line the gate read;
         then the gate's real time from that frame or line (`t0`, perf_counter) to the decision and relay."""
         lane = self.measured.lanes.setdefault(kind, LaneFigures())
         lane.decisions += 1
