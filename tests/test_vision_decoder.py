@@ -10,7 +10,7 @@ import segno
 from gatesim.camera import render_qr
 from qrgate.errors import CameraError
 from qrgate.config.decoder import DecoderConfig
-from qrgate.vision.decoder import Decoder
+from qrgate.vision.decoder import LOCAL_FIRST_PIXELS, Decoder
 
 
 def side_lit(text: str) -> np.ndarray:
@@ -102,6 +102,24 @@ def test_light_on_dark_codes_are_read_on_every_frame_of_a_stream():
     assert [[c.text for c in decoder.decode(frame)] for _ in range(3)] == [["QG1:DARK-MODE"]] * 3
     assert decoder.stats.fallbacks == 0  # the fast pass itself reads them
     assert [c.text for c in Decoder().decode(frame, still=True)] == ["QG1:DARK-MODE"]
+
+
+def test_a_still_splits_plain_zxings_call_cheapest_likely_read_first(hard_lit):
+    """A still goes on whatever the first pass saw, so no pass repeats another's work: a large
+    still's fast pass leaves light-on-dark to the deep pass; a small still (decoding, not
+    binarizing, is its cost) starts with LocalAverage and tries the negative last."""
+    small = dark_mode("QG1:DARK-MODE")
+    large = np.pad(small, 150, constant_values=120)
+    assert small.size <= LOCAL_FIRST_PIXELS < large.size
+    for frame, by in ((small, "negative"), (large, "deep")):
+        decoder = Decoder()
+        assert [c.text for c in decoder.decode(frame, still=True)] == ["QG1:DARK-MODE"]
+        assert decoder.stats.read_by == {by: 1}
+    decoder = Decoder()
+    assert decoder.decode(hard_lit, still=True) and decoder.stats.read_by == {"local": 1}
+    decoder = Decoder(DecoderConfig(fallback_binarizer=None))  # no later pass: the fast one inverts
+    assert [c.text for c in decoder.decode(small, still=True)] == ["QG1:DARK-MODE"]
+    assert decoder.stats.read_by == {"fast": 1}
 
 
 def test_without_fast_invert_a_dark_code_waits_for_the_escalation():

@@ -8,8 +8,11 @@ A cascade of zxing-cpp passes, cheapest first, chosen by measurement (docs/visio
 - deep: LocalAverage with downscaled copies and 90° turns, on a
   candidate frame the escalation could not read either, and on every `deep_every`-th
   escalation (a code nothing cheaper sees is still tried about once a second);
-- a still image (`qrgate decode`, the first frame of a replay) runs the whole cascade, and
-  a small one (`upscale_below`, 600 pixels) is then tried again at twice its size.
+- a still image (`qrgate decode`, the first frame of a replay) runs what plain zxing-cpp's
+  own call does, split so that the cheapest likely read comes first: a larger one the fast
+  pass without light-on-dark, then the deep pass; a small one (`LOCAL_FIRST_PIXELS`)
+  LocalAverage on the image, the fast pass, LocalAverage on its negative. Only when
+  `upscale_below` is set, a small still is then tried at twice its size.
 
 The first pass that reads a code ends the cascade, so a frame costs only what it needs.
 """
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import zxingcpp
@@ -34,6 +38,12 @@ BINARIZERS = {  # the names the [decoder] config offers (a test keeps them equal
 
 # zxing-cpp 3 made QRCode a family (Micro QR, rMQR, Model 1); a pass is a plain Model 2 QR code
 QR_ONLY = getattr(zxingcpp.BarcodeFormat, "QRCodeModel2", zxingcpp.BarcodeFormat.QRCode)
+
+# A still of at most this many pixels (300 x 300) goes to LocalAverage first. On such an image
+# decoding, not binarizing, is most of the cost: LocalAverage on one polarity costs 1.3x the
+# fast pass, 0.85x plain zxing-cpp (whose own call tries the negative even after a read), and
+# reads what uneven light hides from the fast pass (docs/vision.md, "Against plain zxing-cpp").
+LOCAL_FIRST_PIXELS = 300 * 300
 
 
 @dataclass(frozen=True)
@@ -52,17 +62,25 @@ class Pass:
     downscale: bool = False
     rotate: bool = False
     upscale: bool = False  # the frame at twice its size (stills only)
+    negative: bool = False  # the frame's negative: light-on-dark without zxing's second try
+    candidates: bool = False  # also return what zxing found but could not read
 
+    @cached_property
     def options(self) -> dict:
+        """Built once, not per call (1-2 us each time, on passes of 0.1 ms on small stills)."""
         return dict(formats=QR_ONLY, binarizer=BINARIZERS[self.binarizer], try_invert=self.invert,
-                    try_downscale=self.downscale, try_rotate=self.rotate,
+                    try_downscale=self.downscale, try_rotate=self.rotate, return_errors=self.candidates,
                     text_mode=zxingcpp.TextMode.Plain)  # the exact text, not a display form
+
+    def read(self, gray: np.ndarray) -> list:
+        image = _twice(gray) if self.upscale else np.invert(gray) if self.negative else gray
+        return zxingcpp.read_barcodes(image, **self.options)
 
 
 @dataclass
 class DecoderStats:
     frames: int = 0
-    candidates: int = 0  # frames with a code-like pattern the fast pass could not read
+    candidates: int = 0  # stream frames with a code-like pattern the fast pass could not read
     fallbacks: int = 0  # frames that paid for the escalation
     fallback_finds: int = 0  # codes only a later pass found
     deep: int = 0  # frames that paid for the deep passes
@@ -77,18 +95,25 @@ class Decoder:
         self.settings = settings
         self.stats = DecoderStats()
         s = settings
-        self.fast = Pass("fast", s.binarizer, invert=s.try_invert or s.fast_invert,
-                         downscale=s.try_downscale, rotate=s.try_rotate)
+        retries = dict(downscale=s.try_downscale, rotate=s.try_rotate)
+        fallback = s.fallback_binarizer is not None
+        self.fast = Pass("fast", s.binarizer, invert=s.try_invert or s.fast_invert, candidates=fallback, **retries)
+        # a still goes on to the deep pass whatever the fast one saw, and the deep pass reads
+        # light-on-dark codes too: without its own inverted try, the fast pass fails at half the cost
+        self.still_fast = Pass("fast", s.binarizer, invert=s.try_invert, **retries) if fallback else self.fast
         self.escalation: tuple[Pass, ...] = ()
         self.deep: tuple[Pass, ...] = ()
         self.upscaled: tuple[Pass, ...] = ()
-        if s.fallback_binarizer is not None:
+        self.small_still: tuple[Pass, ...] = (self.still_fast,)
+        if fallback:
             self.escalation = (Pass("escalate", s.fallback_binarizer, invert=True),)
             # (the same with the fast binarizer was measured too: it read no code this one missed)
             self.deep = (Pass("deep", s.fallback_binarizer, invert=True, downscale=True, rotate=True),)
             # measured: the global threshold reads more codes blown up than the local one
             self.upscaled = (Pass("upscaled", s.binarizer, invert=True, downscale=True, rotate=True, upscale=True),)
-        self._fast_options = dict(self.fast.options(), return_errors=bool(self.escalation))
+            # the deep pass in three (zxing downscales no image this small), cheapest likely read first
+            self.small_still = (Pass("local", s.fallback_binarizer), self.still_fast,
+                                Pass("negative", s.fallback_binarizer, negative=True))
         self._since_fallback = 0
         self._escalations = 0
 
@@ -102,29 +127,42 @@ class Decoder:
             got = f"{getattr(gray, 'dtype', type(gray).__name__)} {getattr(gray, 'shape', '')}"
             raise CameraError(f"decoder needs an 8-bit grayscale frame, got {got}")
         self.stats.frames += 1
-        results = zxingcpp.read_barcodes(gray, **self._fast_options)
+        if still:
+            return self._still(gray)
+        results = self.fast.read(gray)
         found = [r for r in results if r.valid]
         if found or not self.escalation:
             return self._read("fast", found)
         candidate = bool(results)  # the fast pass saw finder patterns but could not read them
         self.stats.candidates += candidate
         self._since_fallback += 1
-        if not (still or candidate or self._since_fallback >= self.settings.fallback_every):
+        if not (candidate or self._since_fallback >= self.settings.fallback_every):
             return []
-        budgeted = not (still or candidate)
         self._since_fallback = 0
         self.stats.fallbacks += 1
-        passes = [] if still else list(self.escalation)  # a still goes deep at once: deep repeats it
-        if budgeted:
-            self._escalations += 1
-        if still or candidate or self._escalations % self.settings.deep_every == 0:
+        passes = list(self.escalation)
+        if not candidate:
+            self._escalations += 1  # a budgeted escalation
+        if candidate or self._escalations % self.settings.deep_every == 0:
             passes += self.deep
             self.stats.deep += 1
-        if still and max(gray.shape) <= self.settings.upscale_below:
-            passes += self.upscaled
+        return self._escalate(gray, passes)
+
+    def _still(self, gray: np.ndarray) -> list[DecodedCode]:
+        """Plain zxing-cpp's own call in cheaper pieces (module docstring), then upscaled."""
+        first, *rest = self.small_still if gray.size <= LOCAL_FIRST_PIXELS else (self.still_fast, *self.deep)
+        found = first.read(gray)
+        if found or not self.escalation:
+            return self._read(first.name, found)
+        self.stats.fallbacks += 1
+        self.stats.deep += 1
+        if max(gray.shape) <= self.settings.upscale_below:
+            rest += self.upscaled
+        return self._escalate(gray, rest)
+
+    def _escalate(self, gray: np.ndarray, passes) -> list[DecodedCode]:
         for step in passes:
-            image = _twice(gray) if step.upscale else gray
-            found = [r for r in zxingcpp.read_barcodes(image, **step.options()) if r.valid]
+            found = [r for r in step.read(gray) if r.valid]
             if found:
                 self.stats.fallback_finds += len(found)
                 return self._read(step.name, found, halve=step.upscale)
