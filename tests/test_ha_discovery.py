@@ -184,9 +184,10 @@ def test_templates_read_fields_the_gate_really_publishes(tmp_path, keys, mosquit
     reporter = MqttReporter(ledger=ledger, topics=topics, broker=BrokerSettings(host="127.0.0.1", port=mosquitto.port),
                             gate=app, discovery_prefix=prefix)
     ledger.record(at=now, gate_id="g1", type="denied", reason="expired")
-    reporter.start()
+    # subscribed before the gate publishes: an event is not retained, so a late observer misses it
     ha = MqttObserver("127.0.0.1", mosquitto.port, f"{prefix}/#", client_id=f"ha-{site}")
     gate = MqttObserver("127.0.0.1", mosquitto.port, f"qrgate/{site}/#", client_id=f"dash-{site}")
+    reporter.start()
     try:
         expected = len(discovery_messages(topics, prefix))
         configs = lambda o: [t for t, _p, _r in o.messages if t.endswith("/config")]  # noqa: E731

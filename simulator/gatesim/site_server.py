@@ -59,6 +59,10 @@ class SimSiteServer:
         self.url = f"http://{self.cfg.http.host}:{sock.getsockname()[1]}"
         self._ingest = Ingest(self.cfg, self.app.state.db, self.app.state.bus)
         self._ingest.start()
+        if not self._ingest.connected.wait(START_TIMEOUT):  # what gates publish from now on is stored
+            self.stop()
+            raise QrgateError(f"the site server did not subscribe at the broker {self.cfg.mqtt.host}:"
+                              f"{self.cfg.mqtt.port} within {START_TIMEOUT:g} s")
         self._server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="on",
                                                      timeout_graceful_shutdown=1, http="h11", ws="none"))
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, name="site-server",

@@ -55,13 +55,15 @@ class Ingest:
         self.stats = IngestStats()
         self._queue: queue.Queue = queue.Queue()
         self._stop = threading.Event()
-        self.connected = threading.Event()
+        self.connected = threading.Event()  # set once the broker acknowledged the subscriptions
+        self._subscribe_mid: int | None = None
         self.client = make_client(cfg.mqtt.client_id, cfg.mqtt, clean_session=False)
         self.client.manual_ack_set(True)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_connect_fail = self._on_connect_fail
         self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
         self._writer = threading.Thread(target=self._write_loop, name="site-ingest", daemon=True)
         #: the site exchange: what the broker did not keep for this session, asked of the gates
         self.catchup = Catchup(db, self.prefix, self.sites, cfg.mqtt.client_id,
@@ -93,11 +95,20 @@ class Ingest:
             log.warning("broker %s:%s refused the site server: %s", self.cfg.mqtt.host, self.cfg.mqtt.port,
                         reason_code)
             return
-        client.subscribe([(topic, 1) for topic in self.topics()] + self.catchup.subscriptions())
+        _rc, self._subscribe_mid = client.subscribe([(topic, 1) for topic in self.topics()]
+                                                    + self.catchup.subscriptions())
         self.catchup.connected()
-        self.connected.set()
         log.info("connected to %s:%s; session %s", self.cfg.mqtt.host, self.cfg.mqtt.port,
                  "resumed" if flags.session_present else "new")
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties):
+        if mid != self._subscribe_mid:
+            return
+        refused = [rc for rc in reason_codes if rc.is_failure]
+        if refused:  # e.g. the broker's ACL: nothing of those topics will come
+            log.error("the broker %s:%s refused %d of the site server's subscriptions (%s)", self.cfg.mqtt.host,
+                      self.cfg.mqtt.port, len(refused), refused[0])
+        self.connected.set()
 
     def _on_connect_fail(self, client, userdata):
         log.warning("cannot reach the broker %s:%s; retrying", self.cfg.mqtt.host, self.cfg.mqtt.port)
