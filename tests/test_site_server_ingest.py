@@ -26,7 +26,7 @@ from qrgate.comms.mqtt import MqttReporter
 from qrgate.comms.topics import GateTopics
 from qrgate.config.mqtt import BrokerConfig
 from qrgate.model import Direction, Scan
-from qrgate.server.db import Database, events, site_heads
+from qrgate.server.db import Database, events, gate_heads, site_heads
 from qrgate.server.ingest import Ingest
 from site_server_fixtures import db_url, pg_database, server_config  # noqa: F401
 from waiting import wait_until as wait
@@ -382,3 +382,38 @@ def test_a_server_whose_session_was_lost_gets_every_type_of_event_from_the_gates
         assert stored(db) == own_events()
     finally:
         shut_down(db, ingest, gates)
+
+
+def test_the_server_moves_a_gates_head_only_by_its_answers_and_starts_again_on_a_new_log(tmp_path):
+    """server/history.py on its own (a real SQLite database, no broker): what it asks and how each
+    answer moves the head; stale, malformed and new-log answers."""
+    import json
+
+    cfg = server_config(f"sqlite:///{tmp_path}/site.db", sites=[{"id": "s1"}], mqtt={"client_id": "srv"})
+    db = Database(cfg.database)
+    db.migrate()
+    asked: list[tuple[str, dict]] = []
+    history = Ingest(cfg, db).history
+    history.publish = lambda topic, payload: asked.append((topic, json.loads(payload)))
+    history.load()
+    event = {"id": "e-1", "seq": 3, "at": 1000.0, "gate": "g1", "type": "denied", "reason": "expired"}
+
+    def answer(**body) -> None:
+        history.handle("answer", "s1", "g1", json.dumps({"events": [], "more": False, **body}).encode())
+
+    history.handle("availability", "s1", "g1", b"online")
+    history.tick()
+    assert asked == [("qrgate/s1/g1/history/req/srv", {"after": 0})]
+    answer(after=0, through=10, oldest=3, newest=10, events=[event, {"id": "no-seq", "type": "denied"}, "x"])
+    assert stored_ids(db) == ["e-1"] and history.held[("s1", "g1")] == 10
+    answer(after=0, through=12, newest=12, events=[{**event, "id": "e-2"}])  # an answer to an earlier request
+    for bad in ({"after": 10, "through": 9}, {"after": 10, "through": 2**70}, {"after": "10", "through": 11}):
+        answer(**bad)
+    assert stored_ids(db) == ["e-1"] and history.held[("s1", "g1")] == 10
+    answer(after=10, through=10, oldest=1, newest=2)  # the gate's log starts again
+    assert history.held[("s1", "g1")] == 0
+    history.tick()
+    assert asked[-1] == ("qrgate/s1/g1/history/req/srv", {"after": 0, "have": 1, "upto": 3})
+    with db.engine.connect() as conn:
+        assert conn.execute(select(gate_heads.c.seq)).scalar() == 0
+    db.close()

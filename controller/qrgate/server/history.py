@@ -34,7 +34,7 @@ from sqlalchemy import func, select
 
 from ..comms.topics import GateTopics
 from .db import Database, events, gate_heads
-from .rows import BadEvent, event_row
+from .rows import MAX_SEQ, BadEvent, event_row
 from .worker import DatabaseWorker
 
 log = logging.getLogger(__name__)
@@ -148,6 +148,12 @@ class History(DatabaseWorker):
             body.update(have=have, upto=upto)
         self.publish(GateTopics(self.prefix, site, gate).history_request(self.requester), json.dumps(body))
 
+    def _set_head(self, site: str, gate: str, seq: int, when) -> None:
+        with self.db.engine.begin() as conn:
+            self.db.insert_or_update(conn, gate_heads, [{"site": site, "gate": gate, "seq": seq}],
+                                     ["site", "gate"], "seq", when)
+        self.held[(site, gate)] = seq
+
     def _on_answer(self, site: str, gate: str, view: GateState, payload: bytes) -> None:
         try:
             body = json.loads(payload)
@@ -157,11 +163,20 @@ class History(DatabaseWorker):
         held = self.held.get(key, 0)
         after, through = (body.get("after"), body.get("through")) if isinstance(body, dict) else (None, None)
         batch, oldest = (body.get("events"), body.get("oldest")) if isinstance(body, dict) else (None, None)
-        if type(after) is not int or type(through) is not int or through < after or not isinstance(batch, list):
+        if (type(after) is not int or type(through) is not int or not 0 <= after <= through <= MAX_SEQ
+                or not isinstance(batch, list)):
             log.warning("site %s: a history answer from gate %s is malformed; ignored", site, gate)
             return
         if after != held:
             return  # an answer to an earlier request, already taken
+        newest = body.get("newest")
+        if type(newest) is int and 0 <= newest < held:
+            # its log starts again (a new log on purpose): its seqs count from 1 again
+            log.warning("site %s: gate %s's log is at seq %d, below the %d this server held: a new log; "
+                        "asking it from the start", site, gate, newest, held)
+            self._set_head(site, gate, 0, lambda held, new: held != new)
+            self._due(view)
+            return
         now = self.clock()
         rows, bad = {}, 0
         for doc in batch:
@@ -176,10 +191,7 @@ class History(DatabaseWorker):
         if bad:  # as on the events topic: an event that can never be stored is dropped, not asked for forever
             log.warning("site %s: dropped %d malformed event(s) in a history answer from gate %s", site, bad, gate)
         self.store(list(rows.values()))
-        with self.db.engine.begin() as conn:
-            self.db.insert_or_update(conn, gate_heads, [{"site": site, "gate": gate, "seq": through}],
-                                     ["site", "gate"], "seq", lambda held, new: held < new)
-        self.held[key] = max(held, through)
+        self._set_head(site, gate, through, lambda held, new: held < new)
         self.received += len(rows)
         if held and type(oldest) is int and oldest > held + 1 and not view.purge_logged:
             view.purge_logged = True
@@ -187,7 +199,7 @@ class History(DatabaseWorker):
                      "purged past its retention cannot be caught up", site, gate, oldest, held)
         if rows:
             log.info("site %s: %d event(s) of gate %s from its history (held through %d)", site, len(rows), gate,
-                     self.held[key])
+                     through)
         if body.get("more") is True:
             self._due(view)  # the next page at once
         else:
