@@ -301,21 +301,25 @@ def test_the_site_server_catches_up_under_the_acl_and_may_only_ask(broker, tmp_p
         assert _wait(lambda: all(a.site.peers.get(p) is not None and a.site.peers[p].heard
                                  for g, a in apps.items() for p in apps if p != g))
         now = time.time()
+        expired = office.issue("acl-late", now - 7200, now - 3600)
         for gate, app in apps.items():  # before the server ever connected: the broker keeps none of it
             for i in range(3):
                 text = office.issue(f"acl-{gate}-{i}", now - 3600, now + 3600)
                 for direction in (Direction.ENTRY, Direction.EXIT):
                     assert app.controller.handle_scan(Scan(text, gate, direction, time.time())).decision.granted
+            assert not app.controller.handle_scan(Scan(expired, gate, Direction.ENTRY, time.time())).decision.granted
         assert _wait(lambda: not any(a.ledger.pending(1) for a in apps.values()))
-        ours = {e.id for a in apps.values() for e in a.ledger.events() if e.type in ("entry", "exit")}
+        ours = {e.id for a in apps.values() for e in a.ledger.events()}
         ingest.start()
 
         def stored() -> set[str]:
             with db.engine.connect() as conn:
                 return set(conn.execute(select(events.c.id)).scalars())
 
-        assert _wait(lambda: ours <= stored())  # asked and answered through the ACL
-        assert ingest.catchup.caught_up >= len(ours)
+        # asked and answered through the ACL: the shared events by the exchange, the rest (the denials)
+        # by each gate's history
+        assert _wait(lambda: ours <= stored())
+        assert ingest.catchup.caught_up + ingest.history.received >= len(ours)
     finally:
         ingest.stop()
         db.close()
@@ -324,11 +328,12 @@ def test_the_site_server_catches_up_under_the_acl_and_may_only_ask(broker, tmp_p
 
     # the server's account (its client id is its user name: one client at a time) may ask, and nothing else
     gate = Client(broker.port, "site1-gate2", subscribe="qrgate/site1/#")
-    as_server = Client(broker.port, server, subscribe="qrgate/site1/sync/#")
+    as_server = Client(broker.port, server, subscribe="qrgate/site1/#")  # it reads what the ACL lets it
     try:
         for topic in (f"qrgate/site1/sync/{server}/hello", f"qrgate/site1/sync/{server}/events",
                       f"qrgate/site1/sync/{server}/batch", "qrgate/site1/sync/gate1/req",
-                      f"qrgate/site1/{server}/availability", f"qrgate/site1/{server}/events"):
+                      f"qrgate/site1/{server}/availability", f"qrgate/site1/{server}/events",
+                      f"qrgate/site1/gate1/history/ans/{server}", "qrgate/site1/gate1/history/req/someone-else"):
             as_server.publish(topic, f"spoof {topic}")
         as_server.publish(f"qrgate/site1/sync/{server}/req", "server-marker")
         assert gate.wait_seen("server-marker")
@@ -338,6 +343,15 @@ def test_the_site_server_catches_up_under_the_acl_and_may_only_ask(broker, tmp_p
         gate.publish("qrgate/site1/sync/gate2/hello", "hello-marker")
         assert as_server.wait_seen("hello-marker")
         assert not {b"gates-only", b"gates-only-too"} & as_server.payloads()
+        # it asks a gate for its history and reads the answers to it; a gate answers, and may not ask
+        as_server.publish(f"qrgate/site1/gate1/history/req/{server}", "history-marker")
+        assert gate.wait_seen("history-marker")
+        gate.publish(f"qrgate/site1/gate2/history/req/{server}", "a-gate-asks")
+        gate.publish(f"qrgate/site1/gate2/history/ans/{server}", "answer-marker")
+        assert as_server.wait_seen("answer-marker")
+        gate.publish("qrgate/site1/gate2/events", "marker-after-asking")
+        assert gate.wait_seen("marker-after-asking")
+        assert b"a-gate-asks" not in gate.payloads() | as_server.payloads()
     finally:
         gate.close()
         as_server.close()

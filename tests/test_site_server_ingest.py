@@ -7,7 +7,8 @@ broker keeps their events for the server's persistent session). The server resta
 partition heals, and the site database must hold exactly the events of the three ledgers.
 
 And when the broker kept nothing for the server (a new session) while the gates' outboxes had
-already delivered, the server catches up through the site exchange alone.
+already delivered, the server catches up through the site exchange alone (gates that do not
+answer for their history: the shared events), or through each gate's history (every event).
 """
 
 from __future__ import annotations
@@ -25,12 +26,41 @@ from qrgate.comms.mqtt import MqttReporter
 from qrgate.comms.topics import GateTopics
 from qrgate.config.mqtt import BrokerConfig
 from qrgate.model import Direction, Scan
-from qrgate.server.db import Database, events, site_heads
+from qrgate.server.db import Database, events, gate_heads, site_heads
 from qrgate.server.ingest import Ingest
 from site_server_fixtures import db_url, pg_database, server_config  # noqa: F401
 from waiting import wait_until as wait
 
 GATES = ("g1", "g2", "g3")
+
+
+def start_server(db_url: str, site: str, port: int, name: str) -> tuple[Database, Ingest]:
+    """A site server for `site` under client id `name`, started and connected."""
+    cfg = server_config(db_url, sites=[{"id": site}],
+                        mqtt={"host": "127.0.0.1", "port": port, "client_id": name, "batch_seconds": 0.05})
+    db = Database(cfg.database)
+    db.migrate()
+    ingest = Ingest(cfg, db)
+    ingest.start()
+    assert wait(ingest.connected.is_set)
+    return db, ingest
+
+
+def down_while(db: Database, ingest: Ingest, gates: dict, record) -> None:
+    """The server goes down; the gates record() meanwhile, and their outboxes deliver all of it to the broker."""
+    ingest.stop()
+    db.close()
+    record()
+    assert wait(lambda: not any(a.ledger.pending(1) for a in gates.values()))
+
+
+def shut_down(db: Database | None, ingest: Ingest | None, gates: dict) -> None:
+    if ingest is not None:
+        ingest.stop()
+    for app in gates.values():
+        app.stop()
+    if db is not None:
+        db.close()
 
 
 def stored_ids(db: Database) -> list[str]:
@@ -202,7 +232,10 @@ def test_events_wait_while_the_database_is_away_and_none_is_lost(pg_database, mo
 def test_a_server_whose_session_was_lost_catches_up_through_the_site_exchange_alone(tmp_path, keys, office,
                                                                                      mosquitto, db_url):
     site = f"s{uuid.uuid4().hex[:8]}"
-    gates = {g: site_gate_app(tmp_path, keys["trust"], mosquitto.port, site, g) for g in GATES}
+    gates = {g: site_gate_app(tmp_path, keys["trust"], mosquitto.port, site, g, start=False) for g in GATES}
+    for app in gates.values():  # gates of a version that does not answer for its history: the exchange alone
+        app.reporter.extensions.remove(app.reporter.history)
+        app.start(cameras=False)
     heard: list[str] = []  # every topic published on the site, whoever published it
     spy = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"spy-{site}")
     subscribed = threading.Event()
@@ -225,14 +258,7 @@ def test_a_server_whose_session_was_lost_catches_up_through_the_site_exchange_al
         return {e.id for a in gates.values() for e in a.ledger.events()}
 
     def server(name: str) -> tuple[Database, Ingest]:
-        cfg = server_config(db_url, sites=[{"id": site}],
-                            mqtt={"host": "127.0.0.1", "port": mosquitto.port, "client_id": name, "batch_seconds": 0.05})
-        db = Database(cfg.database)
-        db.migrate()
-        ingest = Ingest(cfg, db)
-        ingest.start()
-        assert wait(ingest.connected.is_set)
-        return db, ingest
+        return start_server(db_url, site, mosquitto.port, name)
 
     def heads(db: Database) -> dict[str, int]:
         with db.engine.connect() as conn:
@@ -253,11 +279,7 @@ def test_a_server_whose_session_was_lost_catches_up_through_the_site_exchange_al
         # meanwhile the server has followed the gates' heads through the exchange
         assert wait(lambda: heads(db) == {g: a.ledger.last_seq_from(g) for g, a in gates.items()})
         before = union()
-        ingest.stop()  # the server goes down...
-        db.close()
-        for gate in GATES:
-            come_and_go(gate, 20)
-        assert wait(lambda: not any(a.ledger.pending(1) for a in gates.values()))  # the broker took every event
+        down_while(db, ingest, gates, lambda: [come_and_go(gate, 20) for gate in GATES])  # the server goes down...
         missed = union() - before
         assert len(missed) == 3 * 20 * 2
 
@@ -273,8 +295,9 @@ def test_a_server_whose_session_was_lost_catches_up_through_the_site_exchange_al
 
         # a read-only participant: it asked, and published nothing else; the gates never took it for a peer
         servers = {f"first-{site}", f"second-{site}"}
-        ours = [t for t in heard if any(f"/{name}/" in t for name in servers)]
-        assert ours and set(ours) <= {f"qrgate/{site}/sync/{name}/req" for name in servers}
+        ours = [t for t in heard if any(f"/{name}/" in t or t.endswith(f"/{name}") for name in servers)]
+        assert ours and set(ours) <= ({f"qrgate/{site}/sync/{name}/req" for name in servers}
+                                      | {f"qrgate/{site}/{g}/history/req/{name}" for name in servers for g in GATES})
         for app in gates.values():
             assert set(app.site.peers) <= set(GATES)
             assert set(app.site.site_gates()) == set(GATES)
@@ -292,11 +315,105 @@ def test_a_server_whose_session_was_lost_catches_up_through_the_site_exchange_al
         assert wait(lambda: fresh <= set(stored_ids(db)) and not fresh & unknown_seqs())
         assert set(stored_ids(db)) == union()
     finally:
-        if ingest is not None:
-            ingest.stop()
-        for app in gates.values():
-            app.stop()
-        if db is not None:
-            db.close()
+        shut_down(db, ingest, gates)
         spy.disconnect()
         spy.loop_stop()
+
+
+def test_a_server_whose_session_was_lost_gets_every_type_of_event_from_the_gates_histories(tmp_path, keys, office,
+                                                                                          mosquitto, db_url):
+    """Denials and alarms are not in the site exchange: after a lost session the gates' own
+    histories bring them, and the database equals the union of the ledgers, seq and all."""
+    site = f"s{uuid.uuid4().hex[:8]}"
+    gates = {g: site_gate_app(tmp_path, keys["trust"], mosquitto.port, site, g) for g in GATES}
+    now = time.time()
+    passes = iter(office.issue(f"v-{i}", now - 3600, now + 3600) for i in range(1000))
+    expired = office.issue("late", now - 7200, now - 3600)
+
+    def record_all_kinds(gate: str, people: int) -> None:
+        app = gates[gate]
+        for _ in range(people):
+            text = next(passes)
+            for direction in (Direction.ENTRY, Direction.EXIT):
+                assert app.controller.handle_scan(Scan(text, gate, direction, time.time())).decision.granted
+            assert not app.controller.handle_scan(Scan(expired, gate, Direction.ENTRY, time.time())).decision.granted
+        alarms = lambda: sum(e.type == "alarm" for e in app.ledger.events())  # noqa: E731
+        raised = alarms()
+        app.io.tamper.pin.drive_high()  # the enclosure is opened and shut: an alarm
+        assert wait(lambda: alarms() > raised)
+        app.io.tamper.pin.drive_low()
+
+    def own_events() -> set[tuple]:
+        """(id, gate, seq, type) of every event each gate recorded itself: what its events topic carries."""
+        return {(e.id, e.gate_id, e.seq, e.type) for g, a in gates.items() for e in a.ledger.events() if e.gate_id == g}
+
+    def stored(db: Database) -> set[tuple]:
+        with db.engine.connect() as conn:
+            return {tuple(r) for r in conn.execute(select(events.c.id, events.c.gate, events.c.seq, events.c.type))}
+
+    def server(name: str) -> tuple[Database, Ingest]:
+        return start_server(db_url, site, mosquitto.port, name)
+
+    db, ingest = None, None
+    try:
+        db, ingest = server(f"first-{site}")
+        for gate in GATES:
+            record_all_kinds(gate, 2)
+        assert wait(lambda: stored(db) == own_events()), (len(stored(db)), len(own_events()))
+        before = own_events()
+        down_while(db, ingest, gates, lambda: [record_all_kinds(gate, 5) for gate in GATES])  # the server goes down...
+        missed = own_events() - before
+        kinds = {kind for _id, _gate, _seq, kind in missed}
+        assert {"entry", "exit", "denied", "alarm"} <= kinds, kinds
+
+        # ... and comes back under a client id the broker never saw: nothing queued, no outbox to drain
+        db, ingest = server(f"second-{site}")
+        assert wait(lambda: stored(db) == own_events(), timeout=60), sorted(own_events() - stored(db))[:5]
+        assert ingest.stats.rejected == 0 and ingest.history.received >= len(missed)
+        with db.engine.connect() as conn:
+            assert conn.execute(select(events.c.id).where(events.c.seq == 0)).first() is None
+
+        # caught up, a second catch-up (a new connect) brings nothing again: the gate skips what it holds
+        answered = {g: a.reporter.history.answered for g, a in gates.items()}
+        received = ingest.history.received
+        ingest.client.reconnect()
+        assert wait(lambda: all(a.reporter.history.answered > answered[g] for g, a in gates.items()))
+        assert ingest.history.received == received
+        assert stored(db) == own_events()
+    finally:
+        shut_down(db, ingest, gates)
+
+
+def test_the_server_moves_a_gates_head_only_by_its_answers_and_starts_again_on_a_new_log(tmp_path):
+    """server/history.py on its own (a real SQLite database, no broker): what it asks and how each
+    answer moves the head; stale, malformed and new-log answers."""
+    import json
+
+    cfg = server_config(f"sqlite:///{tmp_path}/site.db", sites=[{"id": "s1"}], mqtt={"client_id": "srv"})
+    db = Database(cfg.database)
+    db.migrate()
+    asked: list[tuple[str, dict]] = []
+    history = Ingest(cfg, db).history
+    history.publish = lambda topic, payload: asked.append((topic, json.loads(payload)))
+    history.load()
+    event = {"id": "e-1", "seq": 3, "at": 1000.0, "gate": "g1", "type": "denied", "reason": "expired"}
+
+    def answer(**body) -> None:
+        history.handle("answer", "s1", "g1", json.dumps({"events": [], "more": False, **body}).encode())
+
+    history.handle("availability", "s1", "g1", b"online")
+    history.tick()
+    assert asked == [("qrgate/s1/g1/history/req/srv", {"after": 0})]
+    answer(after=0, through=10, oldest=3, newest=10, events=[event, {"id": "no-seq", "type": "denied"}, "x"])
+    assert stored_ids(db) == ["e-1"] and history.held[("s1", "g1")] == 10
+    answer(after=0, through=12, newest=12, events=[{**event, "id": "e-2"}])  # an answer to an earlier request
+    for bad in ({"after": 10, "through": 9}, {"after": 10, "through": 2**70}, {"after": "10", "through": 11}):
+        answer(**bad)
+    assert stored_ids(db) == ["e-1"] and history.held[("s1", "g1")] == 10
+    answer(after=10, through=10, oldest=1, newest=2)  # the gate's log starts again
+    assert history.held[("s1", "g1")] == 0
+    history.tick()
+    assert asked[-1] == ("qrgate/s1/g1/history/req/srv", {"after": 0, "have": 1, "upto": 3})
+    with db.engine.connect() as conn:
+        assert conn.execute(select(gate_heads.c.seq)).scalar() == 0
+    db.close()

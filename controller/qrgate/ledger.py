@@ -54,6 +54,15 @@ COUNTER_OF_TYPE = {"entry": "entries", "exit": "exits", "denied": "denials"}
 COUNTER_NAMES = ("entries", "exits", "denials")
 
 
+#: an Event's columns, in _event()'s order
+EVENT_COLUMNS = "id, seq, at, gate, type, reason, direction, holder, format, pass_id"
+
+
+def _event(r: tuple) -> Event:
+    return Event(id=r[0], seq=r[1], at=r[2], gate_id=r[3], type=r[4], reason=r[5], direction=r[6], holder=r[7],
+                 format=r[8], pass_id=r[9])
+
+
 def day_of(at: float, timezone: str = "UTC") -> str:
     """The site-local calendar day `at` falls in, as YYYY-MM-DD."""
     return dt.datetime.fromtimestamp(at, ZoneInfo(timezone)).strftime("%Y-%m-%d")
@@ -142,11 +151,9 @@ class Ledger:
     @_reads
     def events(self, since_seq: int = 0) -> list[Event]:
         with self._lock:
-            rows = self._conn.execute(
-                "SELECT id, seq, at, gate, type, reason, direction, holder, format, pass_id FROM events "
-                "WHERE seq > ? ORDER BY seq", (since_seq,)).fetchall()
-        return [Event(id=r[0], seq=r[1], at=r[2], gate_id=r[3], type=r[4], reason=r[5],
-                      direction=r[6], holder=r[7], format=r[8], pass_id=r[9]) for r in rows]
+            rows = self._conn.execute(f"SELECT {EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq",
+                                      (since_seq,)).fetchall()
+        return [_event(r) for r in rows]
 
     @_reads
     def holder_of_pass(self, pass_id: str) -> str | None:
@@ -467,6 +474,24 @@ class Ledger:
                 f"SELECT {', '.join(SYNC_COLUMNS)} FROM events WHERE origin = ? AND origin_seq > ? "
                 "ORDER BY origin_seq LIMIT ?", (origin, after_seq, limit)).fetchall()
         return [dict(zip(SYNC_COLUMNS, row)) for row in rows]
+
+    @_reads
+    def own_events(self, gate_id: str, after_seq: int, limit: int) -> tuple[list[dict], int, int | None]:
+        """The events this gate recorded itself (every type) with seq > after_seq, oldest first, as its
+        events topic carries them; the log's newest seq (own or merged); its oldest own seq still held."""
+        with self._lock:
+            rows = self._conn.execute(f"SELECT {EVENT_COLUMNS} FROM events WHERE gate = ? AND seq > ? ORDER BY seq "
+                                      "LIMIT ?", (gate_id, after_seq, limit)).fetchall()
+            newest = self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
+            oldest = self._conn.execute("SELECT MIN(seq) FROM events WHERE gate = ?", (gate_id,)).fetchone()[0]
+        return [_event(r).to_json() for r in rows], newest, oldest
+
+    @_reads
+    def count_own(self, gate_id: str, after_seq: int, through_seq: int) -> int:
+        """How many events this gate recorded itself with after_seq < seq <= through_seq."""
+        with self._lock:
+            return self._conn.execute("SELECT COUNT(*) FROM events WHERE gate = ? AND seq > ? AND seq <= ?",
+                                      (gate_id, after_seq, through_seq)).fetchone()[0]
 
     @_reads
     def last_code_step(self, pass_id: str) -> int | None:

@@ -9,7 +9,8 @@ With a `gate` (GateApp, or anything that is a GateView) the reporter also takes 
 from `<gate>/cmd/+`, turns each into an Action for `gate.perform()`, answers on
 `<gate>/result`, and publishes the gate's state and latched alarms; with a discovery
 prefix it announces the gate to Home Assistant; as the site aggregator it publishes site
-occupancy. It keeps no gate state of its own: MQTT is transport only.
+occupancy. Every gate answers requests for its own events from its ledger (comms/history.py).
+It keeps no gate state of its own: MQTT is transport only.
 Everything that touches the ledger runs on the drain thread, never on paho's.
 
 Request ids of the commands acted on are kept in the ledger for a day, so a captured command
@@ -38,6 +39,7 @@ from ..ledger import Ledger
 from . import commands as cmd
 from .client import BrokerSettings, make_client, set_nodelay  # noqa: F401  (BrokerSettings: public API)
 from .discovery import DeviceInfo, discovery_messages, site_discovery_messages, status_topic
+from .history import HistoryResponder
 from .ratelimit import RefusalLimiter
 from .site import SiteTally
 from .topics import SITE_COMMAND_NAMES, SITE_LEVEL, GateTopics
@@ -111,7 +113,9 @@ class MqttReporter:
         self._last_status: str | None = None
         self._last_site: str | None = None
         self._drainer = threading.Thread(target=self._drain_loop, name="mqtt-drain", daemon=True)
-        self.extensions: list[Extension] = []
+        #: every gate answers for its own events (comms/history.py), with or without site sync
+        self.history = HistoryResponder(ledger, topics)
+        self.extensions: list[Extension] = [self.history]
         self._fresh = threading.Event()  # a new connection the extensions have not been told of
         self._was_connected = False
         if gate is not None:

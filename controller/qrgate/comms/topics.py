@@ -9,6 +9,8 @@ Per gate, under `<prefix>/<site>/<gate>/`:
   alarms        retained JSON: each alarm active/latched, latched until acknowledged
   cmd/<name>    commands to the gate (only the admin identity may publish here)
   result        QoS 1 JSON, one answer per command, with its request id
+  history/req/<requester>  JSON, a request for the gate's own events after a seq (the site server's)
+  history/ans/<requester>  JSON, the gate's answer: a page of its own events, as on `events`
 Per site: `<prefix>/<site>/occupancy` (retained), written by the site's aggregator, and under
 `<prefix>/<site>/site/` what reaches every gate (only the admin identity may publish there):
   revocations   retained: the newest signed revocation list
@@ -32,6 +34,11 @@ def check_level(kind: str, value: str) -> str:
     if not _LEVEL.match(value or ""):
         raise ValueError(f"{kind} {value!r}: use 1-64 letters, digits, '_' or '-' (it becomes a topic level)")
     return value
+
+
+def _last_level(head: str, topic: str) -> str | None:
+    """What follows `head` in `topic` when it is one more level, else None."""
+    return topic[len(head):] if topic.startswith(head) and "/" not in topic[len(head):] else None
 
 
 @dataclass(frozen=True)
@@ -81,8 +88,21 @@ class GateTopics:
 
     def command_name(self, topic: str) -> str | None:
         """The command a topic addresses, or None when it is not one of this gate's command topics."""
-        head = f"{self.base}/cmd/"
-        return topic[len(head):] if topic.startswith(head) and "/" not in topic[len(head):] else None
+        return _last_level(f"{self.base}/cmd/", topic)
+
+    @property
+    def history_requests(self) -> str:  # subscription filter: every requester's history requests
+        return f"{self.base}/history/req/+"
+
+    def history_request(self, requester: str) -> str:
+        return f"{self.base}/history/req/{requester}"
+
+    def history_answer(self, requester: str) -> str:
+        return f"{self.base}/history/ans/{requester}"
+
+    def history_requester(self, topic: str) -> str | None:
+        """Who a history request is from (its topic's last level), or None when it is not one."""
+        return _last_level(f"{self.base}/history/req/", topic)
 
     @property
     def site_occupancy(self) -> str:  # retained JSON, per site
@@ -113,8 +133,7 @@ class GateTopics:
 
     def site_command_name(self, topic: str) -> str | None:
         """The site-wide command a topic addresses, or None."""
-        head = f"{self.site_base}/cmd/"
-        return topic[len(head):] if topic.startswith(head) and "/" not in topic[len(head):] else None
+        return _last_level(f"{self.site_base}/cmd/", topic)
 
     @property
     def site_availability(self) -> str:  # subscription filter: every gate's availability in this site

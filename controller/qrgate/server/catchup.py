@@ -14,8 +14,8 @@ session lost, its database still converges to the union of the gates' shared eve
 - it publishes nothing else on the site's topics (no hello, event, batch or availability), so
   the gates never count it as a peer: presence and capacity shares stay theirs.
 
-paho's thread only hands the messages over (take()); this module's own thread writes the
-database and publishes the requests, and every second asks again for what is still missing
+paho's thread only hands the messages over (take()); this module's own thread (worker.py) writes
+the database and publishes the requests, and every second asks again for what is still missing
 (a lost answer, a gate that went away mid-way).
 """
 
@@ -23,25 +23,22 @@ from __future__ import annotations
 
 import json
 import logging
-import queue
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 
 from ..site.sync import well_formed
 from ..site.topics import SyncTopics
 from .db import Database, events, site_heads
 from .rows import BadEvent, shared_event_row
+from .worker import DatabaseWorker
 
 log = logging.getLogger(__name__)
 
 ASK_AGAIN_SECONDS = 2.0  # an unanswered request goes again after this
 IDLE_ASK_SECONDS = 30.0  # after an answer that brought nothing: the answerer holds no more for now
-TICK_SECONDS = 1.0
 
 Publish = Callable[[str, str], None]
 
@@ -53,21 +50,21 @@ class GateView:
     hello: bool = False
 
 
-class Catchup:
+class Catchup(DatabaseWorker):
     """start(), take(topic, payload) from paho's thread, connected() on each connect, stop()."""
+
+    what = "caught-up events"
 
     def __init__(self, db: Database, prefix: str, sites: set[str], requester: str, publish: Publish,
                  announce: Callable[[list[dict]], None] = lambda rows: None, clock: Callable[[], float] = time.time):
+        super().__init__("site-catchup")
         self.db, self.requester, self.publish, self.announce, self.clock = db, requester, publish, announce, clock
         self.topics = {site: SyncTopics(prefix, site) for site in sorted(sites)}
         self.gates: dict[tuple[str, str], GateView] = {}
         self.held: dict[tuple[str, str], int] = {}
         self.caught_up = 0  # events stored that only the exchange brought
         self._asked: dict[tuple[str, str, str], tuple[int, float]] = {}  # (site, target, origin) -> (after, again at)
-        self._queue: queue.Queue = queue.Queue()
-        self._stop = threading.Event()
         self._named_like_a_gate: set[str] = set()
-        self._thread = threading.Thread(target=self._run, name="site-catchup", daemon=True)
 
     def subscriptions(self) -> list[tuple[str, int]]:
         """QoS 0: a broker keeps nothing of these for the server while it is away; the retained hellos
@@ -76,14 +73,6 @@ class Catchup:
         for topics in self.topics.values():
             subs += [(topics.of("+", "hello"), 0), (topics.of("+", "batch"), 0), (topics.availability, 0)]
         return subs
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
 
     # paho's thread -------------------------------------------------------------------------
     def take(self, topic: str, payload: bytes) -> bool:
@@ -95,42 +84,21 @@ class Catchup:
         self._queue.put((site, *parsed, bytes(payload)))
         return True
 
-    def connected(self) -> None:
-        self._queue.put(None)  # what was asked before may never be answered: ask again
+    # the catch-up thread (worker.DatabaseWorker) -----------------------------------------------
+    def reconnected(self) -> None:
+        self._asked.clear()  # what was asked before may never be answered: ask again
 
-    # the catch-up thread ---------------------------------------------------------------------
-    def _run(self) -> None:
-        retry, loaded = 0.5, False
-        while not self._stop.is_set():
-            try:
-                if not loaded:  # before taking a message, so none is lost to a database that is away
-                    self._load_heads()
-                    loaded = True
-                try:
-                    item = self._queue.get(timeout=TICK_SECONDS)
-                except queue.Empty:
-                    item = ()
-                if item is None:
-                    self._asked.clear()
-                elif item:
-                    self._handle(*item)
-                self._ask_for_missing()
-                retry = 0.5
-            except SQLAlchemyError as exc:
-                # the gates keep what a batch held: it is asked for again once the database writes
-                log.warning("cannot read or store caught-up events (%s); asking again in %.1f s",
-                            str(getattr(exc, "orig", None) or exc).splitlines()[0], retry)
-                self._asked.clear()
-                if self._stop.wait(retry):
-                    return
-                retry = min(retry * 2, 10)
+    failed = reconnected  # the gates keep what a batch held: it is asked for again once the database writes
 
-    def _load_heads(self) -> None:
+    def tick(self) -> None:
+        self._ask_for_missing()
+
+    def load(self) -> None:
         with self.db.engine.connect() as conn:
             for site, origin, seq in conn.execute(select(site_heads.c.site, site_heads.c.origin, site_heads.c.seq)):
                 self.held[(site, origin)] = seq
 
-    def _handle(self, site: str, gate: str, kind: str, payload: bytes) -> None:
+    def handle(self, site: str, gate: str, kind: str, payload: bytes) -> None:
         view = self.gates.setdefault((site, gate), GateView())
         if kind == "availability":
             view.online = payload.strip() == b"online"

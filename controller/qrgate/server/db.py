@@ -101,6 +101,15 @@ site_heads = Table(
     Column("seq", BigInteger, nullable=False),
 )
 
+#: per site and gate, the seq up to which the server holds every event the gate recorded itself (or
+#: the gate no longer keeps): how far it has caught up through the gates' history answers (history.py)
+gate_heads = Table(
+    "gate_heads", metadata,
+    Column("site", String(64), primary_key=True),
+    Column("gate", String(64), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+)
+
 
 def _core_v1(conn: Connection) -> None:
     metadata.create_all(conn, tables=[events, users, sessions, audit])
@@ -110,8 +119,12 @@ def _core_v2(conn: Connection) -> None:
     metadata.create_all(conn, tables=[site_heads])
 
 
+def _core_v3(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[gate_heads])
+
+
 Migration = Callable[[Connection], None]
-_MIGRATIONS: dict[str, list[Migration]] = {"core": [_core_v1, _core_v2]}
+_MIGRATIONS: dict[str, list[Migration]] = {"core": [_core_v1, _core_v2, _core_v3]}
 
 
 def register_migrations(component: str, migrations: Sequence[Migration]) -> None:

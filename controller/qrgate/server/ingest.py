@@ -12,7 +12,8 @@ The MQTT session is persistent (clean_session off, a fixed client id), so while 
 is down the broker queues the gates' events for it (raise mosquitto's max_queued_messages:
 docs/site-server.md), and a gate cut off from the broker keeps them in its own outbox until it
 is back. What neither kept (a lost or new session) the server asks of the gates through the
-site exchange (catchup.py, on the same connection). Events are written in batches
+site exchange (catchup.py: the shared events) and of each gate (history.py: every event it
+recorded itself), on the same connection. Events are written in batches
 (`mqtt.batch_size`, `mqtt.batch_seconds`) by one writer thread; paho's thread only parses and queues.
 """
 
@@ -32,6 +33,7 @@ from .bus import EventBus
 from .catchup import Catchup
 from .config import ServerConfig
 from .db import Database, events
+from .history import History
 from .rows import UNKNOWN_SEQ, BadEvent, parse_event, public
 
 log = logging.getLogger(__name__)
@@ -69,6 +71,10 @@ class Ingest:
         self.catchup = Catchup(db, self.prefix, self.sites, cfg.mqtt.client_id,
                                lambda topic, payload: self.client.publish(topic, payload, qos=1), self.announce,
                                clock)
+        #: each gate's own events (every type) that neither the session nor the exchange brought
+        self.history = History(db, self.prefix, self.sites, cfg.mqtt.client_id,
+                               lambda topic, payload: self.client.publish(topic, payload, qos=1), self.store_or_drop,
+                               clock)
 
     def topics(self) -> list[str]:
         return [f"{self.prefix}/{site}/+/events" for site in sorted(self.sites)]
@@ -76,6 +82,7 @@ class Ingest:
     def start(self) -> None:
         self._writer.start()
         self.catchup.start()
+        self.history.start()
         self.client.connect_async(self.cfg.mqtt.host, self.cfg.mqtt.port, self.cfg.mqtt.keepalive)
         self.client.loop_start()
 
@@ -85,6 +92,7 @@ class Ingest:
         if self._writer.is_alive():
             self._writer.join(timeout=10)
         self.catchup.stop()
+        self.history.stop()
         self.client.disconnect()
         self.client.loop_stop()
 
@@ -95,9 +103,11 @@ class Ingest:
             log.warning("broker %s:%s refused the site server: %s", self.cfg.mqtt.host, self.cfg.mqtt.port,
                         reason_code)
             return
-        _rc, self._subscribe_mid = client.subscribe([(topic, 1) for topic in self.topics()]
-                                                    + self.catchup.subscriptions())
+        subscriptions = dict([(topic, 1) for topic in self.topics()] + self.catchup.subscriptions()
+                             + self.history.subscriptions())  # both read the availability
+        _rc, self._subscribe_mid = client.subscribe(list(subscriptions.items()))
         self.catchup.connected()
+        self.history.connected()
         log.info("connected to %s:%s; session %s", self.cfg.mqtt.host, self.cfg.mqtt.port,
                  "resumed" if flags.session_present else "new")
 
@@ -121,7 +131,8 @@ class Ingest:
 
     def _on_message(self, client, userdata, msg):
         self.stats.received += 1
-        if self.catchup.take(msg.topic, msg.payload):
+        answer = self.history.take(msg.topic, msg.payload)
+        if self.catchup.take(msg.topic, msg.payload) or answer:
             client.ack(msg.mid, msg.qos)
             return
         parts = msg.topic.split("/")
@@ -135,6 +146,7 @@ class Ingest:
             log.warning("dropped a message on %s: %s", msg.topic, exc)
             client.ack(msg.mid, msg.qos)  # it can never be stored; asking again would not help
             return
+        self.history.seen(parts[1], parts[2])
         self._queue.put((row, msg.mid, msg.qos))
 
     # the writer's thread ---------------------------------------------------------------------
@@ -160,13 +172,7 @@ class Ingest:
                 except queue.Empty:
                     break
             try:
-                try:
-                    self.store([row for row, _mid, _qos in pending])
-                except (DataError, IntegrityError) as exc:
-                    # a row the database refuses whatever we do: store the batch row by row, drop that one
-                    log.warning("the database refused a batch (%s); storing its %s events one by one",
-                                str(exc.orig or exc).splitlines()[0], len(pending))
-                    self._store_one_by_one([row for row, _mid, _qos in pending])
+                self.store_or_drop([row for row, _mid, _qos in pending])
             except SQLAlchemyError as exc:
                 # keep the batch, acknowledge nothing: the events wait here (and at the broker)
                 log.warning("cannot write %s events to the database (%s); retrying in %.1f s", len(pending),
@@ -179,6 +185,16 @@ class Ingest:
             for _row, mid, qos in pending:
                 self.client.ack(mid, qos)
             pending = []
+
+    def store_or_drop(self, rows: list[dict]) -> None:
+        """store(); when the database refuses a row whatever we do, the batch row by row, dropping that one.
+        Raises SQLAlchemyError when the database is away (nothing is dropped then)."""
+        try:
+            self.store(rows)
+        except (DataError, IntegrityError) as exc:
+            log.warning("the database refused a batch (%s); storing its %s events one by one",
+                        str(exc.orig or exc).splitlines()[0], len(rows))
+            self._store_one_by_one(rows)
 
     def _store_one_by_one(self, rows: list[dict]) -> None:
         for row in rows:
