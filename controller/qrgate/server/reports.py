@@ -101,13 +101,13 @@ def stays_select(site: ServedSiteConfig, lo: float, hi: float, pseudonym: str | 
 
 
 def run_stays_query(db: Database, q) -> Iterator:
-    """The rows of a stays query, converted a thousand at a time (row by row costs more than the
-    query): a trace's ten thousand rows then die young instead of each time making the garbage
-    collector walk the whole heap."""
+    """The rows of a stays query, converted a few hundred at a time (row by row costs more than
+    the query, all at once keeps ten thousand rows alive long enough that the garbage collector
+    walks the whole heap for them)."""
     with db.engine.begin() as conn:
         if not db.is_sqlite:  # the window's sort of the movements stays in memory
             conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
-        for rows in conn.execute(q).partitions(1000):
+        for rows in conn.execute(q).partitions(250):
             yield from rows
 
 
