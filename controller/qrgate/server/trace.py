@@ -1,8 +1,8 @@
 """Contact tracing: who was inside (on site, or in the same zone) while a case was, and for how long.
 
 Two reads: the case's own stays (by pseudonym), then every stay at the site that overlaps the
-span of the case's stays; the database pairs entries with exits (reports.stays_between), and
-stays.py works out the overlaps.
+span of the case's stays; the database pairs entries with exits (reports.stays_select) and clips
+the overlaps, and the holders' totals order them here.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def trace(db: Database, site: ServedSiteConfig, case: str, start: float, end: fl
 
 def _contacts(db: Database, site: ServedSiteConfig, case: str, own: list[Stay], lo: float, hi: float) -> list[dict]:
     """Every other holder's overlap with one of the case's stays in the same place, longest total
-    per holder first. The database pairs the stays and clips them to the case's (a site-wide trace
+    per holder first, then by pseudonym and start. The database pairs the stays and clips them to the case's (a site-wide trace
     can list thousands: they are not built one by one here)."""
     mine = union_all(*(select(literal(s.place).label("place"), literal(s.start).label("cs"),
                               literal(s.end).label("ce")) for s in own)).subquery()
