@@ -53,9 +53,7 @@ def counts(db: Database, site: ServedSiteConfig, start: float, end: float, by: s
 
 
 def _place_column(site: ServedSiteConfig):
-    """The place of a movement in SQL: the gate's zone when the site has zones, else the site."""
-    if not site.zones:
-        return literal(site.id)
+    """The place of a movement in SQL at a site with zones: the gate's zone, else the site."""
     return case({g: zone for zone, gates in site.zones.items() for g in gates}, value=events.c.gate,
                 else_=literal(site.id))
 
@@ -71,23 +69,25 @@ def stays_select(site: ServedSiteConfig, lo: float, hi: float, pseudonym: str | 
     began earlier and had not ended at lo); an earlier movement's stay ended before lo, so the
     window sorts a few hours of movements, not a day. A stay still open at hi has no exit gate."""
     max_stay = site.max_stay_hours * 3600
-    place = _place_column(site).label("place")
+
+    def holder(t):  # a holder in a place: without zones the place is the site, a constant left out
+        return [t.c.pseudonym, t.c.place] if site.zones else [t.c.pseudonym]
 
     def movements(*when):
         where = [events.c.site == site.id, events.c.type.in_(MOVEMENT_TYPES), events.c.pseudonym.is_not(None), *when]
         if pseudonym is not None:
             where.append(events.c.pseudonym == pseudonym)
-        return select(events.c.pseudonym, events.c.at, events.c.type, events.c.gate, place).where(and_(*where))
+        places = [_place_column(site).label("place")] if site.zones else []
+        return select(events.c.pseudonym, events.c.at, events.c.type, events.c.gate, *places).where(and_(*where))
 
     before = movements(events.c.at >= lo - max_stay, events.c.at < lo).subquery()
-    last = (select(before.c.pseudonym, before.c.place, func.max(before.c.at).label("at"))
-            .group_by(before.c.pseudonym, before.c.place).subquery())
+    last = select(*holder(before), func.max(before.c.at).label("at")).group_by(*holder(before)).subquery()
     open_at_lo = (select(before)
-                  .join(last, and_(before.c.pseudonym == last.c.pseudonym, before.c.place == last.c.place,
+                  .join(last, and_(*(mine == theirs for mine, theirs in zip(holder(before), holder(last))),
                                    before.c.at == last.c.at))
                   .where(before.c.type == "entry"))
     rows = union_all(movements(events.c.at >= lo, events.c.at <= hi), open_at_lo).subquery()
-    window = {"partition_by": [rows.c.pseudonym, rows.c.place], "order_by": rows.c.at}
+    window = {"partition_by": holder(rows), "order_by": rows.c.at}
     moves = (select(rows, func.lead(rows.c.at).over(**window).label("next_at"),
                     func.lead(rows.c.type).over(**window).label("next_type"),
                     func.lead(rows.c.gate).over(**window).label("next_gate"))
@@ -95,7 +95,8 @@ def stays_select(site: ServedSiteConfig, lo: float, hi: float, pseudonym: str | 
     ends_by_next = and_(moves.c.next_at.is_not(None), moves.c.next_at <= moves.c.at + max_stay)
     end = case((ends_by_next, moves.c.next_at), else_=moves.c.at + max_stay)
     exit_gate = case((and_(ends_by_next, moves.c.next_type == "exit"), moves.c.next_gate), else_=None)
-    return (select(moves.c.pseudonym, moves.c.place, moves.c.at.label("start"), end.label("end"),
+    place = moves.c.place if site.zones else literal(site.id)
+    return (select(moves.c.pseudonym, place.label("place"), moves.c.at.label("start"), end.label("end"),
                    moves.c.gate.label("entry_gate"), exit_gate.label("exit_gate"))
             .where(moves.c.type == "entry", moves.c.at <= hi, end > lo))
 
