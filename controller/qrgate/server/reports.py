@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections import defaultdict
+from collections.abc import Iterator
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import and_, case, func, literal, select, union_all
 
 from .config import ServedSiteConfig
 from .db import Database, events
@@ -52,9 +53,7 @@ def counts(db: Database, site: ServedSiteConfig, start: float, end: float, by: s
 
 
 def _place_column(site: ServedSiteConfig):
-    """The place of a movement in SQL: the gate's zone when the site has zones, else the site."""
-    if not site.zones:
-        return literal(site.id)
+    """The place of a movement in SQL at a site with zones: the gate's zone, else the site."""
     return case({g: zone for zone, gates in site.zones.items() for g in gates}, value=events.c.gate,
                 else_=literal(site.id))
 
@@ -65,33 +64,52 @@ def stays_select(site: ServedSiteConfig, lo: float, hi: float, pseudonym: str | 
 
     Each entry is paired with the holder's next movement in the same place (a window function,
     on both engines): an exit ends the stay there, another entry ends it there too, nothing
-    ends it `max_stay_hours` later. The scan starts max_stay before lo, so a stay that began
-    earlier is seen; a stay still open at hi has no exit gate."""
+    ends it `max_stay_hours` later. The movements paired are those of [lo, hi] and, from the
+    max_stay before lo, each holder's last one in each place when it is an entry (a stay that
+    began earlier and had not ended at lo); an earlier movement's stay ended before lo, so the
+    window sorts a few hours of movements, not a day. A stay still open at hi has no exit gate."""
     max_stay = site.max_stay_hours * 3600
-    place = _place_column(site).label("place")
-    where = [events.c.site == site.id, events.c.at >= lo - max_stay, events.c.at <= hi,
-             events.c.type.in_(MOVEMENT_TYPES), events.c.pseudonym.is_not(None)]
-    if pseudonym is not None:
-        where.append(events.c.pseudonym == pseudonym)
-    window = {"partition_by": [events.c.pseudonym, place], "order_by": events.c.at}
-    moves = (select(events.c.pseudonym, events.c.at, events.c.type, events.c.gate, place,
-                    func.lead(events.c.at).over(**window).label("next_at"),
-                    func.lead(events.c.type).over(**window).label("next_type"),
-                    func.lead(events.c.gate).over(**window).label("next_gate"))
-             .where(and_(*where)).subquery())
+
+    def holder(t):  # a holder in a place: without zones the place is the site, a constant left out
+        return [t.c.pseudonym, t.c.place] if site.zones else [t.c.pseudonym]
+
+    def movements(*when):
+        where = [events.c.site == site.id, events.c.type.in_(MOVEMENT_TYPES), events.c.pseudonym.is_not(None), *when]
+        if pseudonym is not None:
+            where.append(events.c.pseudonym == pseudonym)
+        places = [_place_column(site).label("place")] if site.zones else []
+        return select(events.c.pseudonym, events.c.at, events.c.type, events.c.gate, *places).where(and_(*where))
+
+    before = movements(events.c.at >= lo - max_stay, events.c.at < lo).subquery()
+    last = select(*holder(before), func.max(before.c.at).label("at")).group_by(*holder(before)).subquery()
+    open_at_lo = (select(before)
+                  .join(last, and_(*(mine == theirs for mine, theirs in zip(holder(before), holder(last))),
+                                   before.c.at == last.c.at))
+                  .where(before.c.type == "entry"))
+    rows = union_all(movements(events.c.at >= lo, events.c.at <= hi), open_at_lo).subquery()
+    window = {"partition_by": holder(rows), "order_by": rows.c.at}
+    moves = (select(rows, func.lead(rows.c.at).over(**window).label("next_at"),
+                    func.lead(rows.c.type).over(**window).label("next_type"),
+                    func.lead(rows.c.gate).over(**window).label("next_gate"))
+             .subquery())
     ends_by_next = and_(moves.c.next_at.is_not(None), moves.c.next_at <= moves.c.at + max_stay)
     end = case((ends_by_next, moves.c.next_at), else_=moves.c.at + max_stay)
     exit_gate = case((and_(ends_by_next, moves.c.next_type == "exit"), moves.c.next_gate), else_=None)
-    return (select(moves.c.pseudonym, moves.c.place, moves.c.at.label("start"), end.label("end"),
+    place = moves.c.place if site.zones else literal(site.id)
+    return (select(moves.c.pseudonym, place.label("place"), moves.c.at.label("start"), end.label("end"),
                    moves.c.gate.label("entry_gate"), exit_gate.label("exit_gate"))
             .where(moves.c.type == "entry", moves.c.at <= hi, end > lo))
 
 
-def run_stays_query(db: Database, q) -> list:
+def run_stays_query(db: Database, q) -> Iterator:
+    """The rows of a stays query, converted a few hundred at a time (row by row costs more than
+    the query, all at once keeps ten thousand rows alive long enough that the garbage collector
+    walks the whole heap for them)."""
     with db.engine.begin() as conn:
-        if not db.is_sqlite:  # the window's sort of a day of movements stays in memory
+        if not db.is_sqlite:  # the window's sort of the movements stays in memory
             conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
-        return conn.execute(q).fetchall()  # one fetch: row by row costs more than the query
+        for rows in conn.execute(q).partitions(250):
+            yield from rows
 
 
 def stays_between(db: Database, site: ServedSiteConfig, lo: float, hi: float,

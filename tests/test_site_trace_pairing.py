@@ -1,0 +1,125 @@
+"""The stays the database pairs, and the contacts a trace finds, against the definition written
+out in plain Python (docs/site-server.md, "Contact tracing"), on random movements, on SQLite and
+on PostgreSQL; and the order of contacts whose totals are equal."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections import defaultdict
+
+import pytest
+
+from qrgate.server.config import ServedSiteConfig
+from qrgate.server.db import Database, events
+from qrgate.server.reports import stays_between
+from qrgate.server.stays import Stay, clip
+from qrgate.server.trace import trace
+import site_server_fixtures
+
+db_url, pg_database = site_server_fixtures.db_url, site_server_fixtures.pg_database  # each engine's database
+
+T0 = 1_790_000_000.0
+SPAN = 10 * 3600
+SITES = [ServedSiteConfig(id="site1", max_stay_hours=2),
+         ServedSiteConfig(id="site1", max_stay_hours=2, zones={"hall": ["g1", "g2"], "lab": ["g3"]})]
+
+
+def movements(rng: random.Random, n: int) -> list[dict]:
+    """n events at distinct instants on a 6 s grid (overlaps in tenths of a minute, no two at one
+    instant): entries, exits, some denials and events with no pseudonym, a few at another site."""
+    holders = [f"{i:016x}" for i in range(12)]
+    rows = []
+    for at in rng.sample(range(0, SPAN, 6), n):
+        kind = rng.choices(["entry", "exit", "denied"], [10, 8, 1])[0]
+        rows.append({"id": uuid.uuid4().hex, "site": "site2" if rng.random() < 0.05 else "site1",
+                     "gate": rng.choice(["g1", "g2", "g3", "g4"]), "seq": len(rows), "at": T0 + at, "type": kind,
+                     "reason": "granted", "direction": kind, "format": "qrgate-pass", "received_at": T0 + at,
+                     "pseudonym": None if rng.random() < 0.05 else rng.choice(holders)})
+    return rows
+
+
+def expected_stays(rows: list[dict], site: ServedSiteConfig, lo: float, hi: float) -> list[Stay]:
+    """Every movement of [lo - max_stay, hi] in time order, per holder and place; each entry ends
+    at the next one there (an exit gives its gate) or max_stay later; those overlapping [lo, hi]."""
+    max_stay = site.max_stay_hours * 3600
+    seen = defaultdict(list)
+    for m in sorted(rows, key=lambda m: m["at"]):
+        if m["site"] == site.id and m["type"] in ("entry", "exit") and m["pseudonym"] and lo - max_stay <= m["at"] <= hi:
+            seen[(m["pseudonym"], site.zone_of(m["gate"]) or site.id)].append(m)
+    stays = []
+    for (who, place), moves in seen.items():
+        for m, after in zip(moves, moves[1:] + [None]):
+            ends = after is not None and after["at"] <= m["at"] + max_stay
+            end = after["at"] if ends else m["at"] + max_stay
+            if m["type"] == "entry" and end > lo:
+                stays.append(Stay(who, place, m["at"], end, m["gate"],
+                                  after["gate"] if ends and after["type"] == "exit" else None))
+    return sorted(stays)
+
+
+def expected_contacts(rows, site, case, start, end, now) -> list[dict]:
+    own = [c for c in (clip(s, start, end, now) for s in expected_stays(rows, site, start, end) if s.pseudonym == case)
+           if c]
+    if not own:
+        return []
+    found, tenths = [], defaultdict(int)
+    for theirs in expected_stays(rows, site, min(s.start for s in own), max(s.end for s in own)):
+        for mine in own:
+            lo, hi = max(theirs.start, mine.start), min(theirs.end, mine.end)
+            if theirs.pseudonym != case and theirs.place == mine.place and hi > lo:
+                minutes = round((hi - lo) / 60, 1)
+                tenths[theirs.pseudonym] += round(minutes * 10)
+                found.append({"pseudonym": theirs.pseudonym, "place": theirs.place, "start": lo, "end": hi,
+                              "minutes": minutes, "entry_gate": theirs.entry_gate, "exit_gate": theirs.exit_gate})
+    return sorted(found, key=lambda c: (-tenths[c["pseudonym"]], c["pseudonym"], c["start"]))
+
+
+def database(url: str, rows: list[dict]) -> Database:
+    db = Database(url)
+    db.migrate()
+    with db.engine.begin() as conn:
+        conn.execute(events.insert(), rows)
+    return db
+
+
+@pytest.mark.parametrize("site", SITES, ids=["site", "zones"])
+def test_stays_and_contacts_match_the_definition_on_random_movements(db_url, site):
+    for seed in range(3):
+        rng = random.Random(seed)
+        rows = movements(rng, 400)
+        db = database(db_url, rows)
+        instants = sorted(r["at"] for r in rows)
+        for _ in range(8):
+            # windows that start or end on a movement, or max_stay after one (its scan's first instant)
+            lo = rng.choice(instants) + rng.choice([0, site.max_stay_hours * 3600, 30])
+            hi = max(lo, rng.choice(instants))
+            assert sorted(stays_between(db, site, lo, hi)) == expected_stays(rows, site, lo, hi)
+        for case in sorted({r["pseudonym"] for r in rows if r["pseudonym"]}):
+            start = T0 + rng.randrange(0, SPAN // 2)
+            end, now = start + rng.randrange(3600, SPAN), T0 + rng.randrange(SPAN // 2, SPAN + 3600)
+            result = trace(db, site, case, start, end, now)
+            assert result["contacts"] == expected_contacts(rows, site, case, start, end, now), (seed, case)
+        with db.engine.begin() as conn:
+            conn.execute(events.delete())
+        db.close()
+
+
+def test_equal_totals_come_in_pseudonym_order(db_url):
+    """0.1 + 0.2 minutes is 0.3 minutes, as one holder's 0.3: a float sum (0.30000000000000004)
+    would put its holder first whatever the pseudonyms."""
+    site = SITES[0]
+
+    def stay(who, at, seconds):
+        return [{"id": uuid.uuid4().hex, "site": "site1", "gate": "g1", "seq": 0, "at": at, "type": kind,
+                 "reason": "granted", "direction": kind, "format": "qrgate-pass", "received_at": at, "pseudonym": who}
+                for kind, at in (("entry", at), ("exit", at + seconds))]
+
+    case, first, second = "c" * 16, "1" * 16, "2" * 16
+    rows = (stay(case, T0, 600) + stay(second, T0 + 100, 6) + stay(second, T0 + 200, 12)
+            + stay(first, T0 + 300, 18))
+    db = database(db_url, rows)
+    result = trace(db, site, case, T0 - 3600, T0 + 3600, T0 + 3600)
+    assert [(c["pseudonym"], c["minutes"]) for c in result["contacts"]] == [(first, 0.3), (second, 0.1),
+                                                                            (second, 0.2)]
+    db.close()
