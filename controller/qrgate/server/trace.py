@@ -2,7 +2,7 @@
 
 Two reads: the case's own stays (by pseudonym), then every stay at the site that overlaps the
 span of the case's stays; the database pairs entries with exits (reports.stays_select) and clips
-the overlaps, and the holders' totals order them here.
+the overlaps and orders them by holder, and the holders' totals order them here.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import csv
 import datetime as dt
 import io
 import zoneinfo
-from operator import itemgetter
+from collections import defaultdict
 
 from .config import ServedSiteConfig
 from .db import Database
@@ -41,27 +41,27 @@ def trace(db: Database, site: ServedSiteConfig, case: str, start: float, end: fl
 
 def _contacts(db: Database, site: ServedSiteConfig, case: str, own: list[Stay], lo: float, hi: float) -> list[dict]:
     """Every other holder's overlap with one of the case's stays in the same place, longest total
-    per holder first, then by pseudonym and start. The database pairs the stays and clips them to the case's (a site-wide trace
-    can list thousands: they are not built one by one here)."""
+    per holder first, then by pseudonym and start. The database pairs the stays, clips them to
+    the case's and orders them by pseudonym and start (a site-wide trace can list thousands: they
+    are not built one by one here)."""
     mine = union_all(*(select(literal(s.place).label("place"), literal(s.start).label("cs"),
                               literal(s.end).label("ce")) for s in own)).subquery()
     theirs = stays_select(site, lo, hi).subquery()
     start = when((theirs.c.start > mine.c.cs, theirs.c.start), else_=mine.c.cs)
     end = when((theirs.c.end < mine.c.ce, theirs.c.end), else_=mine.c.ce)
+    # pseudonym then start in the database (in code-point order, as Python compares strings):
+    # here only the holders' totals remain to order by, one stable sort on one key
+    holder = theirs.c.pseudonym if db.is_sqlite else theirs.c.pseudonym.collate("C")
     q = (select(theirs.c.pseudonym, theirs.c.place, start, end, theirs.c.entry_gate, theirs.c.exit_gate)
          .select_from(theirs.join(mine, theirs.c.place == mine.c.place))
-         .where(and_(end > start, theirs.c.pseudonym != case)))
-    total: dict[str, int] = {}  # each holder's minutes in tenths: exact, where a float sum's residue
-    contacts = []               # would order equal totals at random
-    for who, place, lo_, hi_, gate_in, gate_out in run_stays_query(db, q):  # one pass: thousands of rows
-        minutes = round((hi_ - lo_) / 60, 1)
-        total[who] = total.get(who, 0) + int(minutes * 10 + 0.5)
-        contacts.append({"pseudonym": who, "place": place, "start": lo_, "end": hi_, "minutes": minutes,
-                         "entry_gate": gate_in, "exit_gate": gate_out})
-    # longest total first, then by pseudonym, then by start: three stable sorts on one key each,
-    # which makes no tuple per row (ten thousand more objects for the garbage collector)
-    contacts.sort(key=itemgetter("start"))
-    contacts.sort(key=itemgetter("pseudonym"))
+         .where(and_(end > start, theirs.c.pseudonym != case))
+         .order_by(holder, start, theirs.c.place))
+    contacts = [{"pseudonym": who, "place": place, "start": lo_, "end": hi_, "minutes": round((hi_ - lo_) / 60, 1),
+                 "entry_gate": gate_in, "exit_gate": gate_out}
+                for who, place, lo_, hi_, gate_in, gate_out in run_stays_query(db, q)]
+    total: dict[str, int] = defaultdict(int)  # each holder's minutes in tenths: exact, where a float
+    for c in contacts:                        # sum's residue would order equal totals at random
+        total[c["pseudonym"]] += int(c["minutes"] * 10 + 0.5)
     contacts.sort(key=lambda c: -total[c["pseudonym"]])
     return contacts
 
