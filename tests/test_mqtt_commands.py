@@ -218,6 +218,9 @@ def test_a_signed_open_replayed_after_a_restart_is_refused(tmp_path, keys, mosqu
         gate.close()
 
 
+FLOOD = 1000  # malformed commands: far past the 20 logged one by one
+
+
 def test_a_flood_of_malformed_commands_writes_a_few_rows_and_a_summary(tmp_path, keys, mosquitto, site):
     gate = MqttGate(tmp_path, keys, mosquitto.port, site)
     obs = MqttObserver("127.0.0.1", mosquitto.port, f"qrgate/{site}/#", client_id=f"obs-{site}")
@@ -226,11 +229,12 @@ def test_a_flood_of_malformed_commands_writes_a_few_rows_and_a_summary(tmp_path,
     try:
         assert obs.wait_for(lambda o: o.on_topic(t.state))
         started = time.monotonic()
-        for i in range(3000):
+        for i in range(FLOOD):
             info = sender.publish(t.command("open"), b"{oops %d" % i, qos=1)
         info.wait_for_publish(30)
         send(sender, t.command("open"), {"request_id": "after-the-flood", "by": "admin"})
-        assert obs.wait_for(lambda o: result_for(o, t, "after-the-flood"), timeout=90)  # 3,000 refusals on a loaded 2-core machine can take over 30 s
+        # the gate takes 3 s for the flood alone, but once took over 60 s with the other test worker busy
+        assert obs.wait_for(lambda o: result_for(o, t, "after-the-flood"), timeout=90)
         elapsed = time.monotonic() - started
         assert gate.rises() == 1  # a good command still acts during a flood
     finally:
@@ -250,4 +254,4 @@ def test_a_flood_of_malformed_commands_writes_a_few_rows_and_a_summary(tmp_path,
     # the broker itself may drop some of a flood a slow client cannot take (its queue limit): every
     # refusal the gate saw is either one row or counted in a summary, never more than were sent
     dropped = sum(s["dropped"] for s in summaries)
-    assert summaries and 1000 <= dropped <= 3000 - len(single)
+    assert summaries and FLOOD // 3 <= dropped <= FLOOD - len(single)
