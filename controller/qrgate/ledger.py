@@ -5,8 +5,8 @@ transaction as the presence change, the counters and its outbox row, so after a 
 cut the log, the counts and what MQTT will still be told always agree.
 
 The ledger owns every table of its file: the gate's mode, the snapshot of its latched
-alarms and the offsets of a "reset daily counts" live here too, so a lockdown survives a
-power cut. Days (the counters' "today") follow the site's time zone.
+alarms and the offsets of a "reset daily counts" live here too (ledger_state.py), so a
+lockdown survives a power cut. Days (the counters' "today") follow the site's time zone.
 
 When the log cannot be written (a full, read-only or failing disk), what must happen anyway
 (people leaving, alarms) is kept in memory with its original time and id (`record_later`)
@@ -16,8 +16,6 @@ where this gate has written one before, is refused at start with what to do abou
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
 import json
 import logging
 import sqlite3
@@ -26,10 +24,10 @@ import os
 import threading
 import uuid
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from .errors import LedgerError
-from .ledger_file import open_log
+from .ledger_file import open_log, reads
+from .ledger_state import COUNTER_NAMES, GateStateRows, day_of
 from .model import Event
 
 log = logging.getLogger(__name__)
@@ -51,7 +49,6 @@ PRESENCE_UPSERT = (
 TOTAL = "total"
 ORDER_STEP = 1e-3  # how far past the holder's previous movement a movement recorded with an older clock goes
 COUNTER_OF_TYPE = {"entry": "entries", "exit": "exits", "denied": "denials"}
-COUNTER_NAMES = ("entries", "exits", "denials")
 
 
 #: an Event's columns, in _event()'s order
@@ -63,23 +60,7 @@ def _event(r: tuple) -> Event:
                  format=r[8], pass_id=r[9])
 
 
-def day_of(at: float, timezone: str = "UTC") -> str:
-    """The site-local calendar day `at` falls in, as YYYY-MM-DD."""
-    return dt.datetime.fromtimestamp(at, ZoneInfo(timezone)).strftime("%Y-%m-%d")
-
-
-def _reads(method):
-    """A read that meets a damaged, closed or vanished log says so as a LedgerError, never a raw sqlite3 error."""
-    @functools.wraps(method)
-    def reading(self, *args, **kwargs):
-        try:
-            return method(self, *args, **kwargs)
-        except sqlite3.Error as exc:
-            raise LedgerError(f"cannot read the event log {self.path}: {exc}") from None
-    return reading
-
-
-class Ledger:
+class Ledger(GateStateRows):
     """One writer connection behind a lock; readers (the MQTT drain) open their own."""
 
     def __init__(self, path: str | Path, *, timezone: str = "UTC"):
@@ -119,7 +100,7 @@ class Ledger:
         return None
 
     # -- reading -------------------------------------------------------------------
-    @_reads
+    @reads
     def is_inside(self, holder: str | None) -> bool:
         """Whether the holder's last movement on record was an entry."""
         if holder is None:
@@ -131,12 +112,12 @@ class Ledger:
     def _occupancy(self) -> int:
         return self._conn.execute("SELECT COUNT(*) FROM presence WHERE inside = 1").fetchone()[0]
 
-    @_reads
+    @reads
     def occupancy(self) -> int:
         with self._lock:
             return self._occupancy()
 
-    @_reads
+    @reads
     def counts(self, at: float) -> dict[str, dict[str, int]]:
         """{"today": {...}, "total": {...}} for the day that `at` falls in."""
         with self._lock:
@@ -148,14 +129,14 @@ class Ledger:
             result["occupancy"] = self._occupancy()
             return result
 
-    @_reads
+    @reads
     def events(self, since_seq: int = 0) -> list[Event]:
         with self._lock:
             rows = self._conn.execute(f"SELECT {EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq",
                                       (since_seq,)).fetchall()
         return [_event(r) for r in rows]
 
-    @_reads
+    @reads
     def holder_of_pass(self, pass_id: str) -> str | None:
         """The pseudonym last seen with this pass id, or None (a guard names a pass, never a person)."""
         with self._lock:
@@ -163,7 +144,7 @@ class Ledger:
                                      "ORDER BY seq DESC LIMIT 1", (pass_id,)).fetchone()
         return row[0] if row else None
 
-    @_reads
+    @reads
     def last_denial(self) -> dict:
         """The newest denial's reason and time ({"reason": None, "at": None} before any)."""
         with self._lock:
@@ -171,7 +152,7 @@ class Ledger:
                 "SELECT reason, at FROM events WHERE type = 'denied' ORDER BY seq DESC LIMIT 1").fetchone()
         return {"reason": row[0], "at": row[1]} if row else {"reason": None, "at": None}
 
-    @_reads
+    @reads
     def alarm_events(self, after_seq: int, types: tuple[str, ...]) -> tuple[list[tuple], int]:
         """(seq, type, reason, at) of alarm events after `after_seq`, and the newest seq in the log."""
         marks = ", ".join("?" * len(types))
@@ -182,65 +163,7 @@ class Ledger:
             newest = self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
         return rows, max(newest, after_seq)
 
-    # -- the gate's own state: mode, latched-alarm snapshot, count offsets ------------------
-    @_reads
-    def saved_alarms(self) -> tuple[dict[str, dict], int]:
-        """The saved alarm states and the last ledger seq folded into them."""
-        with self._lock:
-            rows = self._conn.execute("SELECT name, active, latched, since, acked_at FROM gate_alarms").fetchall()
-            seq = self._conn.execute("SELECT seq FROM gate_alarm_fold WHERE id = 1").fetchone()
-        states = {n: {"active": bool(a), "latched": bool(la), "since": s, "acked_at": ack}
-                  for n, a, la, s, ack in rows}
-        return states, seq[0] if seq else 0
-
-    def save_alarms(self, states: dict[str, dict], seq: int) -> None:
-        """The snapshot and its seq in one transaction, so they always agree."""
-        self._write_many([
-            ("INSERT INTO gate_alarms (name, active, latched, since, acked_at) VALUES (?, ?, ?, ?, ?) "
-             "ON CONFLICT(name) DO UPDATE SET active = excluded.active, latched = excluded.latched, "
-             "since = excluded.since, acked_at = excluded.acked_at",
-             [(n, int(s["active"]), int(s["latched"]), s["since"], s["acked_at"]) for n, s in states.items()]),
-            ("INSERT INTO gate_alarm_fold (id, seq) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET seq = excluded.seq",
-             [(seq,)])], "save alarms")
-
-    @_reads
-    def modes(self) -> dict[str, bool]:
-        with self._lock:
-            return {n: bool(v) for n, v in self._conn.execute("SELECT name, value FROM gate_modes")}
-
-    def save_mode(self, name: str, on: bool, at: float) -> None:
-        self._write_many([("INSERT INTO gate_modes (name, value, at) VALUES (?, ?, ?) ON CONFLICT(name) "
-                           "DO UPDATE SET value = excluded.value, at = excluded.at", [(name, int(on), at)])],
-                         "save the gate's mode")
-
-    @_reads
-    def count_offsets(self, at: float) -> dict[str, int]:
-        """What a "reset daily counts" subtracts from the counters of the day `at` falls in."""
-        with self._lock:
-            rows = self._conn.execute("SELECT name, value FROM count_offsets WHERE day = ?",
-                                      (day_of(at, self.timezone),)).fetchall()
-        return {**dict.fromkeys(COUNTER_NAMES, 0), **dict(rows)}
-
-    def reset_counts_today(self, at: float) -> None:
-        """From now on today's counts start again from zero (the totals keep counting)."""
-        today = self.counts(at)["today"]
-        self._write_many([("INSERT INTO count_offsets (day, name, value) VALUES (?, ?, ?) "
-                           "ON CONFLICT(day, name) DO UPDATE SET value = excluded.value",
-                           [(day_of(at, self.timezone), n, int(today[n])) for n in COUNTER_NAMES])],
-                         "reset today's counts")
-
-    def _write_many(self, statements: list[tuple[str, list[tuple]]], what: str) -> None:
-        with self._lock:
-            try:
-                self._conn.execute("BEGIN IMMEDIATE")
-                for sql, rows in statements:
-                    self._conn.executemany(sql, rows)
-                self._conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                self._rollback()
-                raise LedgerError(f"cannot {what} in {self.path}: {exc}") from None
-
-    @_reads
+    @reads
     def holder_history(self, holder: str, since: float) -> tuple[int, float | None]:
         """(entries of `holder` at or after `since`, time of the holder's latest entry or None)."""
         with self._lock:
@@ -249,21 +172,21 @@ class Ledger:
                 (since, holder)).fetchone()
         return int(row[0]), row[1]
 
-    @_reads
+    @reads
     def inside_by_gate(self) -> dict[str, int]:
         """How many holders are inside, by the gate they last came in through."""
         with self._lock:
             rows = self._conn.execute("SELECT gate, COUNT(*) FROM presence WHERE inside = 1 GROUP BY gate").fetchall()
         return dict(rows)
 
-    @_reads
+    @reads
     def details(self, event_id: str) -> dict | None:
         """The detail recorded with an event (a guard override's who and why), or None."""
         with self._lock:
             row = self._conn.execute("SELECT detail FROM events WHERE id = ?", (event_id,)).fetchone()
         return json.loads(row[0]) if row and row[0] else None
 
-    @_reads
+    @reads
     def movements(self, start: float, end: float) -> list[tuple[float, str, str, str | None]]:
         """(at, gate, "entry" | "exit", pseudonym) of admitted movements with start <= at < end."""
         with self._lock:
@@ -454,19 +377,19 @@ class Ledger:
                 self._rollback()
                 raise LedgerError(f"cannot update the site heads in {self.path}: {exc}") from None
 
-    @_reads
+    @reads
     def last_seq_from(self, origin: str) -> int:
         """The seq up to which every shared event of `origin` is held (for itself: the last one made)."""
         with self._lock:
             row = self._conn.execute("SELECT seq FROM sync_heads WHERE origin = ?", (origin,)).fetchone()
         return row[0] if row else 0
 
-    @_reads
+    @reads
     def heads(self) -> dict[str, int]:
         with self._lock:
             return dict(self._conn.execute("SELECT origin, seq FROM sync_heads").fetchall())
 
-    @_reads
+    @reads
     def events_of(self, origin: str, after_seq: int, limit: int = 500) -> list[dict]:
         """Shared events of `origin` with origin_seq > after_seq, oldest first, as sync payloads."""
         with self._lock:
@@ -475,7 +398,7 @@ class Ledger:
                 "ORDER BY origin_seq LIMIT ?", (origin, after_seq, limit)).fetchall()
         return [dict(zip(SYNC_COLUMNS, row)) for row in rows]
 
-    @_reads
+    @reads
     def own_events(self, gate_id: str, after_seq: int, limit: int) -> tuple[list[dict], int, int | None]:
         """The events this gate recorded itself (every type) with seq > after_seq, oldest first, as its
         events topic carries them; the log's newest seq (own or merged); its oldest own seq still held."""
@@ -486,21 +409,21 @@ class Ledger:
             oldest = self._conn.execute("SELECT MIN(seq) FROM events WHERE gate = ?", (gate_id,)).fetchone()[0]
         return [_event(r).to_json() for r in rows], newest, oldest
 
-    @_reads
+    @reads
     def count_own(self, gate_id: str, after_seq: int, through_seq: int) -> int:
         """How many events this gate recorded itself with after_seq < seq <= through_seq."""
         with self._lock:
             return self._conn.execute("SELECT COUNT(*) FROM events WHERE gate = ? AND seq > ? AND seq <= ?",
                                       (gate_id, after_seq, through_seq)).fetchone()[0]
 
-    @_reads
+    @reads
     def last_code_step(self, pass_id: str) -> int | None:
         """The newest rotating-code step any gate of the site used for this pass, or None."""
         with self._lock:
             row = self._conn.execute("SELECT MAX(code_step) FROM events WHERE pass_id = ?", (pass_id,)).fetchone()
         return row[0] if row else None
 
-    @_reads
+    @reads
     def holder_movements(self, holders: list[str]) -> list[tuple]:
         """(holder, at, id, gate, type, reason) of these holders' movements, by holder then time."""
         if not holders:
@@ -511,7 +434,7 @@ class Ledger:
                 f"SELECT holder, at, id, gate, type, reason FROM events WHERE type IN ('entry', 'exit') "
                 f"AND holder IN ({marks}) ORDER BY holder, at, seq", tuple(holders)).fetchall()
 
-    @_reads
+    @reads
     def net_admitted(self, gate_id: str, since: float) -> int:
         """Entries at `gate_id` since `since` that added someone, less its exits of people inside."""
         with self._lock:
@@ -521,7 +444,7 @@ class Ledger:
                 "WHERE gate = ? AND at >= ? AND type IN ('entry', 'exit')", (gate_id, since)).fetchone()
         return int(row[0])
 
-    @_reads
+    @reads
     def inside_at(self, at: float) -> list[str]:
         """Holders whose latest movement before `at` was an entry (the site's presence at that moment)."""
         with self._lock:
@@ -531,7 +454,7 @@ class Ledger:
                 "AND holder IS NOT NULL AND at < ?) WHERE n = 1", (at,)).fetchall()
         return [h for h, t in rows if t == "entry"]
 
-    @_reads
+    @reads
     def movements_after(self, start: float) -> list[tuple]:
         """(at, id, gate, type, holder) of movements at or after `start`, in time order."""
         with self._lock:
@@ -539,21 +462,21 @@ class Ledger:
                 "SELECT at, id, gate, type, holder FROM events WHERE type IN ('entry', 'exit') AND at >= ? "
                 "ORDER BY at, seq", (start,)).fetchall()
 
-    @_reads
+    @reads
     def presence_rows(self) -> dict[str, tuple[bool, str, float]]:
         """holder -> (inside, gate, since): the whole presence table (tests, the simulator's checks)."""
         with self._lock:
             rows = self._conn.execute("SELECT holder, inside, gate, since FROM presence").fetchall()
         return {h: (bool(i), g, s) for h, i, g, s in rows}
 
-    @_reads
+    @reads
     def inside_since(self, before: float) -> list[tuple[str, str, float]]:
         """(holder, gate, since) of holders inside whose latest movement is older than `before`."""
         with self._lock:
             return self._conn.execute("SELECT holder, gate, since FROM presence WHERE inside = 1 AND since < ? "
                                       "ORDER BY since", (before,)).fetchall()
 
-    @_reads
+    @reads
     def last_entry_at(self, gate_id: str, since: float) -> str | None:
         """The holder of the newest entry at `gate_id` at or after `since`, if still inside."""
         with self._lock:
@@ -599,7 +522,7 @@ class Ledger:
             pass
 
     # -- the MQTT outbox -------------------------------------------------------------
-    @_reads
+    @reads
     def pending(self, limit: int = 100) -> list[tuple[int, str, str]]:
         """(seq, event id, JSON payload) of events not yet taken by the broker, oldest first."""
         with self._lock:

@@ -3,6 +3,7 @@ and saying what is wrong, in words a technician can act on, when it will not ope
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 from pathlib import Path
@@ -124,3 +125,14 @@ def open_log(path: Path) -> sqlite3.Connection:
         conn.close()
         raise LedgerError(open_problem(path, exc)) from None
     return conn
+
+
+def reads(method):
+    """A read that meets a damaged, closed or vanished log says so as a LedgerError, never a raw sqlite3 error."""
+    @functools.wraps(method)
+    def reading(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise LedgerError(f"cannot read the event log {self.path}: {exc}") from None
+    return reading
