@@ -86,7 +86,10 @@ def bench(url: str, gates: int, per_gate: int) -> dict:
         if proc.returncode != 0:
             raise SystemExit(f"the gates' process failed: {proc.stderr.strip()[-500:]}")
         times = json.loads(proc.stdout.strip().splitlines()[-1])
-        count = lambda: db.engine.connect().execute(text("SELECT count(*) FROM events")).scalar()  # noqa: E731
+        def count() -> int:
+            with db.engine.connect() as conn:
+                return conn.execute(text("SELECT count(*) FROM events")).scalar()
+
         deadline = time.time() + 120
         stored = count()
         while stored < total and time.time() < deadline:

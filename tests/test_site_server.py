@@ -25,6 +25,7 @@ from qrgate.server.auth import Auth
 from qrgate.server.catchup import Catchup
 from qrgate.server.db import Database, events, site_heads
 from qrgate.server.ingest import BadEvent, Ingest, parse_event
+from qrgate.server.pairing import Pairing
 from qrgate.server.register import add_entry, init_register
 from qrgate.server.rows import shared_event_row
 from qrgate.server.retention import purge
@@ -61,7 +62,7 @@ def test_migrations_run_once_and_refuse_a_newer_schema(db_url):
     db = Database(db_url)
     # components that registered their migrations when imported (the declaration form) come along
     first = db.migrate()
-    assert first["core"] == 3
+    assert first["core"] == 4
     assert db.migrate() == first  # a second start changes nothing
     calls = []
     site_db.register_migrations("testpart", [lambda conn: calls.append(1), lambda conn: calls.append(2)])
@@ -123,7 +124,8 @@ def test_the_server_asks_the_gate_that_is_ahead_and_holds_only_what_a_whole_batc
     db = Database(cfg.database)
     db.migrate()
     asked: list[tuple[str, dict]] = []
-    catchup = Catchup(db, "qrgate", {"site1"}, "srv", lambda topic, payload: asked.append((topic, json.loads(payload))))
+    catchup = Catchup(db, "qrgate", Pairing(cfg.sites), "srv",
+                      lambda topic, payload: asked.append((topic, json.loads(payload))))
     base = "qrgate/site1/sync"
 
     def shared(gate: str, seq: int, **change) -> dict:
@@ -312,7 +314,8 @@ def test_a_trace_finds_who_overlapped_and_for_how_long(db_url):
         assert answer.content.startswith(b"\xef\xbb\xbf")  # a BOM: Excel reads it as UTF-8
         table = list(csv.DictReader(io.StringIO(answer.content.decode("utf-8-sig"))))
         assert table[3]["pseudonym"] == "1" * 16 and table[3]["overlap_start"] == "2026-11-20T09:30:00+07:00"
-        assert table[3]["minutes"] == "30.0" and table[3]["entry_gate"] == "g1" and table[3]["exit_gate"] == ""  # still inside when the case left
+        assert table[3]["minutes"] == "30.0" and table[3]["entry_gate"] == "g1"
+        assert table[3]["exit_gate"] == "g2"  # the gate x left by at 11:00, after the case
     with TestClient(app) as client:
         login(client, "mona")
         log = client.get("/api/audit", params={"from_day": dt.date.today().isoformat()}).json()
@@ -461,7 +464,9 @@ def test_site_commands_add_users_from_stdin_and_make_the_register(tmp_path):
     listed = json.loads(site("user", "list").stdout)["users"]
     assert [(u["name"], u["role"]) for u in listed] == [("lan", "tracer")]
     assert json.loads(site("purge").stdout) == {"events": 0, "trace_log": 0}
-    assert json.loads(site("migrate").stdout)["versions"] == {"core": 3, "declaration": 2}  # the plug-ins too
+    migrated = json.loads(site("migrate").stdout)
+    assert migrated["versions"] == {"core": 4, "declaration": 2}  # the plug-ins too
+    assert migrated["paired"] == ["site1"] and json.loads(site("migrate").stdout)["paired"] == []  # once
 
 
 def test_text_with_a_nul_and_days_out_of_range_are_refused_before_the_database(db_url):

@@ -25,6 +25,7 @@ from gatesim.broker import MosquittoBroker
 from qrgate.comms.mqtt import MqttReporter
 from qrgate.comms.topics import GateTopics
 from qrgate.config.mqtt import BrokerConfig
+from qrgate.ledger import SYNC_TYPES
 from qrgate.model import Direction, Scan
 from qrgate.server.db import Database, events, gate_heads, site_heads
 from qrgate.server.ingest import Ingest
@@ -369,7 +370,9 @@ def test_a_server_whose_session_was_lost_gets_every_type_of_event_from_the_gates
         # ... and comes back under a client id the broker never saw: nothing queued, no outbox to drain
         db, ingest = server(f"second-{site}")
         assert wait(lambda: stored(db) == own_events(), timeout=60), sorted(own_events() - stored(db))[:5]
-        assert ingest.stats.rejected == 0 and ingest.history.received >= len(missed)
+        # movements may come first through the site exchange; nothing else brings the rest
+        only_in_histories = {m for m in missed if m[3] not in SYNC_TYPES}
+        assert ingest.stats.rejected == 0 and ingest.history.received >= len(only_in_histories) > 0
         with db.engine.connect() as conn:
             assert conn.execute(select(events.c.id).where(events.c.seq == 0)).first() is None
 

@@ -1,17 +1,22 @@
-"""The stays the database pairs, and the contacts a trace finds, against the definition written
-out in plain Python (docs/site-server.md, "Contact tracing"), on random movements, on SQLite and
-on PostgreSQL; and the order of contacts whose totals are equal."""
+"""The stays the database holds, and the contacts a trace finds, against the definition written
+out in plain Python (docs/site-server.md, "Contact tracing"), on random movements stored as the
+server stores them (in batches, late and out of order, some twice), or paired afresh for new zones,
+on SQLite and on PostgreSQL; and the order of contacts whose totals are equal."""
 
 from __future__ import annotations
 
+import math
 import random
 import uuid
 from collections import defaultdict
 
 import pytest
+from sqlalchemy import select, text
 
-from qrgate.server.config import ServedSiteConfig
-from qrgate.server.db import Database, events
+from qrgate.server.app import create_app
+from qrgate.server.config import ServedSiteConfig, ServerConfig
+from qrgate.server.db import Database, events, schema_version, site_pairing
+from qrgate.server.pairing import Pairing, repair
 from qrgate.server.reports import stays_between
 from qrgate.server.stays import Stay, clip
 from qrgate.server.trace import trace
@@ -40,19 +45,19 @@ def movements(rng: random.Random, n: int) -> list[dict]:
 
 
 def expected_stays(rows: list[dict], site: ServedSiteConfig, lo: float, hi: float) -> list[Stay]:
-    """Every movement of [lo - max_stay, hi] in time order, per holder and place; each entry ends
-    at the next one there (an exit gives its gate) or max_stay later; those overlapping [lo, hi]."""
+    """Every movement in time order, per holder and place; each entry ends at the next one there
+    (an exit gives its gate) or max_stay later, whichever is first; those overlapping [lo, hi]."""
     max_stay = site.max_stay_hours * 3600
     seen = defaultdict(list)
     for m in sorted(rows, key=lambda m: m["at"]):
-        if m["site"] == site.id and m["type"] in ("entry", "exit") and m["pseudonym"] and lo - max_stay <= m["at"] <= hi:
+        if m["site"] == site.id and m["type"] in ("entry", "exit") and m["pseudonym"]:
             seen[(m["pseudonym"], site.zone_of(m["gate"]) or site.id)].append(m)
     stays = []
     for (who, place), moves in seen.items():
         for m, after in zip(moves, moves[1:] + [None]):
             ends = after is not None and after["at"] <= m["at"] + max_stay
             end = after["at"] if ends else m["at"] + max_stay
-            if m["type"] == "entry" and end > lo:
+            if m["type"] == "entry" and m["at"] <= hi and end > lo:
                 stays.append(Stay(who, place, m["at"], end, m["gate"],
                                   after["gate"] if ends and after["type"] == "exit" else None))
     return sorted(stays)
@@ -63,23 +68,55 @@ def expected_contacts(rows, site, case, start, end, now) -> list[dict]:
            if c]
     if not own:
         return []
+    # the case's time in each place: its stays, a stay that ends where the next begins joined to it
+    joined: list[Stay] = []
+    for stay in sorted(own, key=lambda s: (s.place, s.start)):
+        if joined and joined[-1].place == stay.place and joined[-1].end == stay.start:
+            joined[-1] = joined[-1]._replace(end=stay.end)
+        else:
+            joined.append(stay)
     found, tenths = [], defaultdict(int)
     for theirs in expected_stays(rows, site, min(s.start for s in own), max(s.end for s in own)):
-        for mine in own:
+        for mine in joined:
             lo, hi = max(theirs.start, mine.start), min(theirs.end, mine.end)
             if theirs.pseudonym != case and theirs.place == mine.place and hi > lo:
-                minutes = round((hi - lo) / 60, 1)
-                tenths[theirs.pseudonym] += round(minutes * 10)
+                tenths_of_minute = math.floor((hi - lo) / 6 + 0.5)  # halves up
+                minutes = tenths_of_minute / 10
+                tenths[theirs.pseudonym] += tenths_of_minute
                 found.append({"pseudonym": theirs.pseudonym, "place": theirs.place, "start": lo, "end": hi,
                               "minutes": minutes, "entry_gate": theirs.entry_gate, "exit_gate": theirs.exit_gate})
     return sorted(found, key=lambda c: (-tenths[c["pseudonym"]], c["pseudonym"], c["start"]))
 
 
-def database(url: str, rows: list[dict]) -> Database:
+def database(url: str, rows: list[dict], site: ServedSiteConfig, rng: random.Random | None = None) -> Database:
+    """The rows stored as the server stores them; with `rng`, in batches of random sizes, in a
+    random order (as late events and catch-up bring them), and about one in ten twice."""
+    db = Database(url)
+    db.migrate()
+    pairing = Pairing([site])
+    order = list(rows)
+    if rng is not None:
+        order += rng.sample(rows, len(rows) // 10)
+        rng.shuffle(order)
+    while order:
+        size = rng.randint(1, 60) if rng else len(order)
+        batch, order = pairing.with_places(order[:size]), order[size:]
+        with db.engine.begin() as conn:
+            db.insert_ignoring_duplicates(conn, events, batch, ["id"])
+            pairing.pair(db, conn, batch)
+    return db
+
+
+def paired_afresh(url: str, rows: list[dict], site: ServedSiteConfig) -> Database:
+    """The rows stored under other zones (or, from before pairing, with no place at all), then
+    paired again by the server's start for the site's zones."""
     db = Database(url)
     db.migrate()
     with db.engine.begin() as conn:
-        conn.execute(events.insert(), rows)
+        conn.execute(events.insert(), Pairing([site.model_copy(update={"zones": {"old": ["g2", "g4"]}})])
+                     .with_places(rows) if site.zones else rows)
+    assert repair(db, [site]) == [site.id]
+    assert repair(db, [site]) == []  # paired already: the next start does nothing
     return db
 
 
@@ -88,7 +125,7 @@ def test_stays_and_contacts_match_the_definition_on_random_movements(db_url, sit
     for seed in range(3):
         rng = random.Random(seed)
         rows = movements(rng, 400)
-        db = database(db_url, rows)
+        db = paired_afresh(db_url, rows, site) if seed == 2 else database(db_url, rows, site, rng)
         instants = sorted(r["at"] for r in rows)
         for _ in range(8):
             # windows that start or end on a movement, or max_stay after one (its scan's first instant)
@@ -102,6 +139,7 @@ def test_stays_and_contacts_match_the_definition_on_random_movements(db_url, sit
             assert result["contacts"] == expected_contacts(rows, site, case, start, end, now), (seed, case)
         with db.engine.begin() as conn:
             conn.execute(events.delete())
+            conn.execute(site_pairing.delete())
         db.close()
 
 
@@ -118,8 +156,36 @@ def test_equal_totals_come_in_pseudonym_order(db_url):
     case, first, second = "c" * 16, "1" * 16, "2" * 16
     rows = (stay(case, T0, 600) + stay(second, T0 + 100, 6) + stay(second, T0 + 200, 12)
             + stay(first, T0 + 300, 18))
-    db = database(db_url, rows)
+    db = database(db_url, rows, site)
     result = trace(db, site, case, T0 - 3600, T0 + 3600, T0 + 3600)
     assert [(c["pseudonym"], c["minutes"]) for c in result["contacts"]] == [(first, 0.3), (second, 0.1),
                                                                             (second, 0.2)]
+    db.close()
+
+
+def test_a_database_from_before_pairing_is_upgraded_and_paired_at_start(db_url):
+    """A schema at core version 3 (no places, no pairs) with its events: the migration adds the
+    columns and indexes, and the server's start (create_app) pairs the rows."""
+    site = SITES[1]
+    db = Database(db_url)
+    db.migrate()
+    with db.engine.begin() as conn:  # back to version 3, as an older qrgate left it
+        for index in ("events_entries", "events_holder_at"):
+            conn.exec_driver_sql(f"DROP INDEX {index}")
+        for column in ("place", "next_at", "next_exit_gate"):
+            conn.exec_driver_sql(f"ALTER TABLE events DROP COLUMN {column}")
+        conn.exec_driver_sql("CREATE INDEX events_pseudonym_at ON events (pseudonym, at)")
+        conn.exec_driver_sql("DROP TABLE site_pairing")
+        conn.exec_driver_sql("UPDATE schema_version SET version = 3 WHERE component = 'core'")
+    rows = movements(random.Random(7), 300)
+    columns = ("id", "site", "gate", "seq", "at", "type", "reason", "direction", "pseudonym", "format", "received_at")
+    with db.engine.begin() as conn:  # the columns of version 3
+        conn.execute(text(f"INSERT INTO events ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"),
+                     rows)
+    create_app(ServerConfig.model_validate({"database": {"url": db_url}, "sites": [site.model_dump()]}), db=db,
+               plugins=[])
+    with db.engine.connect() as conn:
+        assert conn.execute(select(schema_version.c.version).where(schema_version.c.component == "core")).scalar() == 4
+    lo, hi = T0, T0 + SPAN
+    assert sorted(stays_between(db, site, lo, hi)) == expected_stays(rows, site, lo, hi)
     db.close()

@@ -10,6 +10,7 @@ file mode 0600. Carry it over a channel you trust (ssh), never a chat or an e-ma
 from __future__ import annotations
 
 import base64
+import gc
 import logging
 import sys
 import time
@@ -70,11 +71,14 @@ def _database(args):
 
 def run_migrate(args) -> int:
     from ..server.db import redact
+    from ..server.pairing import repair
 
     cfg, db = _database(args)
     versions = db.migrate()
-    emit(args, {"database": redact(cfg.database.url), "versions": versions},
-         f"{redact(cfg.database.url)}: " + ", ".join(f"{k} v{v}" for k, v in versions.items()))
+    paired = repair(db, cfg.sites)  # else the next `site serve` would, before it listens
+    emit(args, {"database": redact(cfg.database.url), "versions": versions, "paired": paired},
+         f"{redact(cfg.database.url)}: " + ", ".join(f"{k} v{v}" for k, v in versions.items())
+         + (f"; stays paired anew for {', '.join(paired)}" if paired else ""))
     return 0
 
 
@@ -156,6 +160,9 @@ def run_serve(args) -> int:
     purger = Purger(db, cfg.retention, time.time, also=[declaration.purge] if declaration else [])
     ingest.start()
     purger.start()
+    # what was made to start (modules, the app, its routes) stays for the process's life: the
+    # collector need not walk it again each time a trace's twenty thousand results come and go
+    gc.freeze()
     scheme = "https" if cfg.http.ssl_certfile else "http"
     print(f"site server: {scheme}://{cfg.http.host}:{cfg.http.port}/ (database {redact(cfg.database.url)}, "
           f"broker {cfg.mqtt.host}:{cfg.mqtt.port}, sites {', '.join(s.id for s in cfg.sites)})", flush=True)

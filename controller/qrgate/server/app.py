@@ -41,6 +41,7 @@ from .auth import Auth
 from .bus import EventBus
 from .config import ServerConfig
 from .db import Database
+from .pairing import repair
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ def create_app(cfg: ServerConfig, *, db: Database | None = None, bus: EventBus |
     plugins = default_plugins() if plugins is None else list(plugins)
     db = db or Database(cfg.database)
     db.migrate()
+    repair(db, cfg.sites)  # the stays the API reads follow today's zones
     app = FastAPI(title="qrgate site server", version="1", docs_url=None, redoc_url=None,
                   description="Counts, occupancy, denials, alarms and contact tracing of the sites' gates.")
     app.state.cfg = cfg

@@ -32,6 +32,7 @@ from sqlalchemy import select
 from ..site.sync import well_formed
 from ..site.topics import SyncTopics
 from .db import Database, events, site_heads
+from .pairing import Pairing
 from .rows import BadEvent, shared_event_row
 from .worker import DatabaseWorker
 
@@ -55,11 +56,12 @@ class Catchup(DatabaseWorker):
 
     what = "caught-up events"
 
-    def __init__(self, db: Database, prefix: str, sites: set[str], requester: str, publish: Publish,
+    def __init__(self, db: Database, prefix: str, pairing: Pairing, requester: str, publish: Publish,
                  announce: Callable[[list[dict]], None] = lambda rows: None, clock: Callable[[], float] = time.time):
         super().__init__("site-catchup")
         self.db, self.requester, self.publish, self.announce, self.clock = db, requester, publish, announce, clock
-        self.topics = {site: SyncTopics(prefix, site) for site in sorted(sites)}
+        self.pairing = pairing  # the served sites, and the pairs each stored batch makes
+        self.topics = {site: SyncTopics(prefix, site) for site in sorted(pairing.sites)}
         self.gates: dict[tuple[str, str], GateView] = {}
         self.held: dict[tuple[str, str], int] = {}
         self.caught_up = 0  # events stored that only the exchange brought
@@ -166,8 +168,9 @@ class Catchup(DatabaseWorker):
         with self.db.engine.begin() as conn:
             ids = [row["id"] for row in rows]
             known = set(conn.execute(select(events.c.id).where(events.c.id.in_(ids))).scalars()) if ids else set()
-            new = [row for row in rows if row["id"] not in known]
+            new = self.pairing.with_places([row for row in rows if row["id"] not in known])
             self.db.insert_ignoring_duplicates(conn, events, new, ["id"])  # the outbox's copy may just have come
+            self.pairing.pair(self.db, conn, new)
             if head is not None:
                 self.db.insert_or_update(conn, site_heads, [{"site": site, "origin": origin, "seq": head}],
                                          ["site", "origin"], "seq", lambda held, new: held < new)

@@ -17,12 +17,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 
-from sqlalchemy import (BigInteger, Column, Float, Index, Integer, MetaData, String, Table, Text, create_engine, event,
-                        select)
+from sqlalchemy import (BigInteger, Column, Float, Index, Integer, MetaData, String, Table, Text, and_, create_engine,
+                        event, inspect, literal_column, select)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from . import ServerError
 from .config import DatabaseConfig
@@ -51,11 +53,22 @@ events = Table(
     Column("pseudonym", String(64)),
     Column("format", String(32)),
     Column("received_at", Float, nullable=False),
+    # kept by pairing.py as rows arrive: the gate's zone (else the site), and on an entry the holder's
+    # next movement there (its time, and its gate when it is an exit)
+    Column("place", String(64)),
+    Column("next_at", Float),
+    Column("next_exit_gate", String(64)),
 )
-# covering on PostgreSQL: a trace's scan of a day of movements reads the index only
+# covering on PostgreSQL: counts per gate and type over a span read the index only
 Index("events_site_at", events.c.site, events.c.at,
       postgresql_include=["pseudonym", "type", "gate"])
-Index("events_pseudonym_at", events.c.pseudonym, events.c.at)
+# a holder's movements in one place in time order: pairing.py's neighbours, a holder's movements
+Index("events_holder_at", events.c.pseudonym, events.c.site, events.c.place, events.c.at)
+#: the rows that open stays, as the partial index below names them (a query must name them alike
+#: to use it): a span's stays are read from that index only on PostgreSQL (reports.stays_select)
+ENTRIES = and_(events.c.type == literal_column("'entry'"), events.c.pseudonym.is_not(None))
+Index("events_entries", events.c.site, events.c.at, postgresql_where=ENTRIES, sqlite_where=ENTRIES,
+      postgresql_include=["pseudonym", "place", "gate", "next_at", "next_exit_gate"])
 Index("events_site_gate_seq", events.c.site, events.c.gate, events.c.seq)
 Index("events_received_at", events.c.received_at)
 
@@ -111,6 +124,14 @@ gate_heads = Table(
 )
 
 
+#: per site, the zones its rows' places and pairs were made with, as JSON (pairing.py)
+site_pairing = Table(
+    "site_pairing", metadata,
+    Column("site", String(64), primary_key=True),
+    Column("zones", Text, nullable=False),
+)
+
+
 def _core_v1(conn: Connection) -> None:
     metadata.create_all(conn, tables=[events, users, sessions, audit])
 
@@ -123,8 +144,23 @@ def _core_v3(conn: Connection) -> None:
     metadata.create_all(conn, tables=[gate_heads])
 
 
+def _core_v4(conn: Connection) -> None:
+    """Places and pairs (pairing.py): the columns, their index and the table of what was paired.
+    The rows are paired at the server's start (pairing.repair), which knows the zones."""
+    held = {column["name"] for column in inspect(conn).get_columns("events")}
+    for name in ("place", "next_at", "next_exit_gate"):
+        if name not in held:
+            column = events.c[name]
+            conn.exec_driver_sql(f"ALTER TABLE events ADD COLUMN {name} {column.type.compile(conn.dialect)}")
+    conn.exec_driver_sql("DROP INDEX IF EXISTS events_pseudonym_at")  # events_holder_at leads with the pseudonym
+    for index in events.indexes:
+        if index.name in ("events_entries", "events_holder_at"):
+            index.create(conn, checkfirst=True)
+    metadata.create_all(conn, tables=[site_pairing])
+
+
 Migration = Callable[[Connection], None]
-_MIGRATIONS: dict[str, list[Migration]] = {"core": [_core_v1, _core_v2, _core_v3]}
+_MIGRATIONS: dict[str, list[Migration]] = {"core": [_core_v1, _core_v2, _core_v3, _core_v4]}
 
 
 def register_migrations(component: str, migrations: Sequence[Migration]) -> None:
@@ -211,6 +247,35 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+
+
+class _Extreme(FunctionElement):
+    """The greater or lesser of values that are never NULL: GREATEST / LEAST on PostgreSQL,
+    max() / min() with several arguments on SQLite. Cheaper than a CASE, which a query that clips
+    thousands of stays evaluates several times a row."""
+    type = Float()
+    inherit_cache = True
+    names = ("", "")  # PostgreSQL's, SQLite's
+
+
+class later(_Extreme):
+    inherit_cache = True
+    names = ("greatest", "max")
+
+
+class earlier(_Extreme):
+    inherit_cache = True
+    names = ("least", "min")
+
+
+@compiles(_Extreme)
+def _extreme(element, compiler, **kw):
+    return f"{element.names[0]}({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_Extreme, "sqlite")
+def _extreme_on_sqlite(element, compiler, **kw):
+    return f"{element.names[1]}({compiler.process(element.clauses, **kw)})"
 
 
 def redact(url: str) -> str:

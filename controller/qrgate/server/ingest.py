@@ -33,6 +33,7 @@ from .bus import EventBus
 from .catchup import Catchup
 from .config import ServerConfig
 from .db import Database, events
+from .pairing import Pairing, repair
 from .history import History
 from .rows import UNKNOWN_SEQ, BadEvent, parse_event, public
 
@@ -54,6 +55,8 @@ class Ingest:
         self.cfg, self.db, self.bus, self.clock = cfg, db, bus, clock
         self.prefix = cfg.mqtt.topic_prefix
         self.sites = {s.id for s in cfg.sites}
+        self.pairing = Pairing(cfg.sites)
+        repair(db, cfg.sites)  # the rows held are paired for today's zones before any is added
         self.stats = IngestStats()
         self._queue: queue.Queue = queue.Queue()
         self._stop = threading.Event()
@@ -68,7 +71,7 @@ class Ingest:
         self.client.on_subscribe = self._on_subscribe
         self._writer = threading.Thread(target=self._write_loop, name="site-ingest", daemon=True)
         #: the site exchange: what the broker did not keep for this session, asked of the gates
-        self.catchup = Catchup(db, self.prefix, self.sites, cfg.mqtt.client_id,
+        self.catchup = Catchup(db, self.prefix, self.pairing, cfg.mqtt.client_id,
                                lambda topic, payload: self.client.publish(topic, payload, qos=1), self.announce,
                                clock)
         #: each gate's own events (every type) that neither the session nor the exchange brought
@@ -208,10 +211,11 @@ class Ingest:
     def store(self, rows: list[dict]) -> None:
         """Insert a batch, skipping ids already held (filling in the seq of those caught up through the
         site exchange, which does not carry it); then tell the live listeners."""
-        unique = list({row["id"]: row for row in rows}.values())
+        unique = self.pairing.with_places(list({row["id"]: row for row in rows}.values()))
         with self.db.engine.begin() as conn:
             self.db.insert_or_update(conn, events, unique, ["id"], "seq",
                                      lambda held, new: held == UNKNOWN_SEQ)
+            self.pairing.pair(self.db, conn, unique)
         self.stats.stored_batches += 1
         self.stats.written += len(unique)
         self.announce(unique)

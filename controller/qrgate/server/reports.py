@@ -11,14 +11,13 @@ import datetime as dt
 import zoneinfo
 from collections import defaultdict
 
-from sqlalchemy import and_, case, func, literal, select, union_all
+from sqlalchemy import and_, case, func, select
 
 from .config import ServedSiteConfig
-from .db import Database, events
+from .db import ENTRIES, Database, earlier, events
 from .stays import Stay, occupancy_series
 
 QUARTER = 900
-MOVEMENT_TYPES = ("entry", "exit")
 ALARM_TYPES = ("alarm", "alarm_cleared", "alarm_ack")
 
 
@@ -51,53 +50,24 @@ def counts(db: Database, site: ServedSiteConfig, start: float, end: float, by: s
     return [{"site": site.id, by: bucket, "gate": g, **c} for (bucket, g), c in sorted(table.items())]
 
 
-def _place_column(site: ServedSiteConfig):
-    """The place of a movement in SQL at a site with zones: the gate's zone, else the site."""
-    return case({g: zone for zone, gates in site.zones.items() for g in gates}, value=events.c.gate,
-                else_=literal(site.id))
-
-
 def stays_select(site: ServedSiteConfig, lo: float, hi: float, pseudonym: str | None = None):
     """A SELECT of every stay at the site (per place) that overlaps [lo, hi]: columns pseudonym,
     place, start, end, entry_gate, exit_gate.
 
-    Each entry is paired with the holder's next movement in the same place (a window function,
-    on both engines): an exit ends the stay there, another entry ends it there too, nothing
-    ends it `max_stay_hours` later. The movements paired are those of [lo, hi] and, from the
-    max_stay before lo, each holder's last one in each place when it is an entry (a stay that
-    began earlier and had not ended at lo); an earlier movement's stay ended before lo, so the
-    window sorts a few hours of movements, not a day. A stay still open at hi has no exit gate."""
+    Each entry row holds the holder's next movement in its place (pairing.py): an exit ends the
+    stay there, another entry ends it there too, nothing ends it `max_stay_hours` after the entry
+    (a next movement later than that does too, and gives no exit gate). So the stays are the
+    entries from max_stay before lo to hi whose end is past lo: one range of one index."""
     max_stay = site.max_stay_hours * 3600
-
-    def holder(t):  # a holder in a place: without zones the place is the site, a constant left out
-        return [t.c.pseudonym, t.c.place] if site.zones else [t.c.pseudonym]
-
-    def movements(*when):
-        where = [events.c.site == site.id, events.c.type.in_(MOVEMENT_TYPES), events.c.pseudonym.is_not(None), *when]
-        if pseudonym is not None:
-            where.append(events.c.pseudonym == pseudonym)
-        places = [_place_column(site).label("place")] if site.zones else []
-        return select(events.c.pseudonym, events.c.at, events.c.type, events.c.gate, *places).where(and_(*where))
-
-    before = movements(events.c.at >= lo - max_stay, events.c.at < lo).subquery()
-    last = select(*holder(before), func.max(before.c.at).label("at")).group_by(*holder(before)).subquery()
-    open_at_lo = (select(before)
-                  .join(last, and_(*(mine == theirs for mine, theirs in zip(holder(before), holder(last))),
-                                   before.c.at == last.c.at))
-                  .where(before.c.type == "entry"))
-    rows = union_all(movements(events.c.at >= lo, events.c.at <= hi), open_at_lo).subquery()
-    window = {"partition_by": holder(rows), "order_by": rows.c.at}
-    moves = (select(rows, func.lead(rows.c.at).over(**window).label("next_at"),
-                    func.lead(rows.c.type).over(**window).label("next_type"),
-                    func.lead(rows.c.gate).over(**window).label("next_gate"))
-             .subquery())
-    ends_by_next = and_(moves.c.next_at.is_not(None), moves.c.next_at <= moves.c.at + max_stay)
-    end = case((ends_by_next, moves.c.next_at), else_=moves.c.at + max_stay)
-    exit_gate = case((and_(ends_by_next, moves.c.next_type == "exit"), moves.c.next_gate), else_=None)
-    place = moves.c.place if site.zones else literal(site.id)
-    return (select(moves.c.pseudonym, place.label("place"), moves.c.at.label("start"), end.label("end"),
-                   moves.c.gate.label("entry_gate"), exit_gate.label("exit_gate"))
-            .where(moves.c.type == "entry", moves.c.at <= hi, end > lo))
+    until = events.c.at + max_stay
+    end = earlier(func.coalesce(events.c.next_at, until), until)
+    where = [events.c.site == site.id, ENTRIES, events.c.at >= lo - max_stay, events.c.at <= hi, end > lo]
+    if pseudonym is not None:
+        where.append(events.c.pseudonym == pseudonym)
+    return (select(events.c.pseudonym, events.c.place, events.c.at.label("start"), end.label("end"),
+                   events.c.gate.label("entry_gate"),
+                   case((events.c.next_at <= until, events.c.next_exit_gate), else_=None).label("exit_gate"))
+            .where(*where))
 
 
 def run_stays_query(db: Database, q) -> list[tuple]:
