@@ -26,9 +26,9 @@ from pathlib import Path
 sys.path[:0] = [str(Path(__file__).resolve().parents[1] / p) for p in ("controller", "simulator")]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from qrgate.server.config import ServedSiteConfig  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
+from qrgate.server.config import ServedSiteConfig  # noqa: E402
 from qrgate.server.db import Database, events  # noqa: E402
 from qrgate.server.pairing import repair  # noqa: E402
 from qrgate.server.trace import trace  # noqa: E402

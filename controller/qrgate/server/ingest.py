@@ -33,8 +33,8 @@ from .bus import EventBus
 from .catchup import Catchup
 from .config import ServerConfig
 from .db import Database, events
-from .pairing import Pairing, repair
 from .history import History
+from .pairing import Pairing, repair
 from .rows import UNKNOWN_SEQ, BadEvent, parse_event, public
 
 log = logging.getLogger(__name__)
