@@ -14,13 +14,15 @@ import pytest
 from sqlalchemy import select, text
 
 from qrgate.server.app import create_app
-from qrgate.server.config import ServedSiteConfig, ServerConfig
+from qrgate.server.config import RetentionConfig, ServedSiteConfig, ServerConfig
 from qrgate.server.db import Database, events, schema_version, site_pairing
 from qrgate.server.pairing import Pairing, repair
-from qrgate.server.reports import stays_between
+from qrgate.server.reports import stays_between, stays_select
+from qrgate.server.retention import Purger
 from qrgate.server.stays import Stay, clip
 from qrgate.server.trace import trace
 import site_server_fixtures
+from waiting import wait_until
 
 db_url, pg_database = site_server_fixtures.db_url, site_server_fixtures.pg_database  # each engine's database
 
@@ -188,4 +190,38 @@ def test_a_database_from_before_pairing_is_upgraded_and_paired_at_start(db_url):
         assert conn.execute(select(schema_version.c.version).where(schema_version.c.component == "core")).scalar() == 4
     lo, hi = T0, T0 + SPAN
     assert sorted(stays_between(db, site, lo, hi)) == expected_stays(rows, site, lo, hi)
+    db.close()
+
+
+def test_on_sqlite_a_case_s_own_stays_are_read_by_holder_once_the_purger_has_run(tmp_path):
+    """SQLite keeps no planner statistics unless asked: without them it reads a case's stays
+    through a day of entries by time; the purger's round refreshes them, and then it goes by holder."""
+    site = SITES[0]
+    rows = []
+    for i in range(3000):
+        who, at = f"{i:016x}", T0 + (i * 7) % SPAN
+        rows += [{"id": f"{who}-{kind}", "site": "site1", "gate": "g1", "seq": 0, "at": at + shift, "type": kind,
+                  "reason": "granted", "direction": kind, "format": "qrgate-pass", "received_at": at,
+                  "pseudonym": who} for kind, shift in (("entry", 0), ("exit", 600))]
+    db = database(f"sqlite:///{tmp_path}/site.db", rows, site)
+    q = stays_select(site, T0, T0 + SPAN, pseudonym=f"{5:016x}")
+
+    def plan() -> str:
+        with db.engine.connect() as conn:
+            sql = str(q.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+            return " ".join(str(step[-1]) for step in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+
+    def has_statistics() -> bool:
+        with db.engine.connect() as conn:
+            return conn.exec_driver_sql("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'").scalar() > 0
+
+    assert "events_entries" in plan()  # no statistics yet: by time
+    purger = Purger(db, RetentionConfig(), clock=lambda: T0 + SPAN)
+    purger.start()
+    try:
+        assert wait_until(has_statistics)
+    finally:
+        purger.stop()
+    assert "events_holder_at" in plan(), plan()
+    assert [s.pseudonym for s in stays_between(db, site, T0, T0 + SPAN, pseudonym=f"{5:016x}")] == [f"{5:016x}"]
     db.close()

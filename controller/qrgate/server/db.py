@@ -234,6 +234,15 @@ class Database:
         conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_={column: stmt.excluded[column]},
                                                 where=when(table.c[column], stmt.excluded[column])), rows)
 
+    def refresh_statistics(self) -> None:
+        """Let SQLite's planner see the tables as they are now: it keeps no statistics unless asked,
+        and without them it reads a trace case's own stays by time (a day of entries), not by
+        holder. A sample of each index is enough. PostgreSQL's autovacuum does this itself."""
+        if self.is_sqlite:
+            with self.engine.begin() as conn:
+                conn.exec_driver_sql("PRAGMA analysis_limit = 1000")
+                conn.exec_driver_sql("ANALYZE")
+
     def _insert(self, table: Table):
         return (sqlite if self.is_sqlite else postgresql).insert(table)
 

@@ -109,6 +109,8 @@ def repair(db: Database, sites: Iterable[ServedSiteConfig]) -> list[str]:
                                 lambda held_zones, new: held_zones != new)
         log.info("site %s: %d rows placed and paired for its zones in %.1f s", site.id, rows, time.monotonic() - began)
         done.append(site.id)
+    if done:
+        db.refresh_statistics()  # every row of those sites changed
     return done
 
 

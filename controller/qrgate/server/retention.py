@@ -32,7 +32,8 @@ def purge(db: Database, cfg: RetentionConfig, now: float) -> dict:
 
 
 class Purger:
-    """purge() every `purge_every_minutes` on a thread of its own, from start() until stop()."""
+    """purge() every `purge_every_minutes` on a thread of its own, from start() until stop(), then
+    the database's planner statistics refreshed (Database.refresh_statistics)."""
 
     def __init__(self, db: Database, cfg: RetentionConfig, clock, also=()):
         """also: more purges to run each round, each taking `now` (the declarations' contact details)."""
@@ -54,6 +55,7 @@ class Purger:
                 purge(self.db, self.cfg, self.clock())
                 for more in self.also:
                     more(self.clock())
+                self.db.refresh_statistics()  # the tables grew (and shrank) since the last round
             except Exception as exc:  # a database hiccup must not end the server; next round retries
                 log.warning("purge failed: %s", str(exc).splitlines()[0])
             self._stop.wait(self.cfg.purge_every_minutes * 60)
