@@ -33,7 +33,7 @@ from ..site.sync import well_formed
 from ..site.topics import SyncTopics
 from .db import Database, events, site_heads
 from .pairing import Pairing
-from .rows import BadEvent, shared_event_row
+from .rows import BadEvent, batch_rows, shared_event_row
 from .worker import DatabaseWorker
 
 log = logging.getLogger(__name__)
@@ -131,16 +131,13 @@ class Catchup(DatabaseWorker):
             log.warning("site %s: a batch from gate %s names no origin or events; ignored", site, answerer)
             return
         now = self.clock()
-        rows, bad = {}, 0
-        for event in batch:
-            try:
-                if not well_formed(event, origin):
-                    raise BadEvent("malformed")
-                row = shared_event_row(site, event, now)
-            except BadEvent:
-                bad += 1
-                continue
-            rows[row["id"]] = row
+
+        def row_of(event: object) -> dict:
+            if not well_formed(event, origin):
+                raise BadEvent("malformed")
+            return shared_event_row(site, event, now)
+
+        rows, bad = batch_rows(batch, row_of)
         if bad:
             log.warning("site %s: %d malformed event(s) in a batch from gate %s; ignored", site, bad, answerer)
         key = (site, origin)
@@ -148,7 +145,7 @@ class Catchup(DatabaseWorker):
         head = held
         if not bad and type(after) is int and type(through) is int and after <= held:
             head = max(held, through)  # nothing else of origin's exists up to `through` at the answerer
-        new = self._store(site, origin, list(rows.values()), head if head > held else None)
+        new = self._store(site, origin, rows, head if head > held else None)
         self.held[key] = head
         if new:
             self.caught_up += len(new)

@@ -34,7 +34,7 @@ from sqlalchemy import func, select
 
 from ..comms.topics import GateTopics
 from .db import Database, events, gate_heads
-from .rows import MAX_SEQ, BadEvent, event_row
+from .rows import MAX_SEQ, batch_rows, event_row
 from .worker import DatabaseWorker
 
 log = logging.getLogger(__name__)
@@ -178,19 +178,10 @@ class History(DatabaseWorker):
             self._due(view)
             return
         now = self.clock()
-        rows, bad = {}, 0
-        for doc in batch:
-            try:
-                if not isinstance(doc, dict):
-                    raise BadEvent("not a JSON object")
-                row = event_row(site, gate, doc, now)
-            except BadEvent:
-                bad += 1
-                continue
-            rows[row["id"]] = row
+        rows, bad = batch_rows(batch, lambda doc: event_row(site, gate, doc, now))
         if bad:  # as on the events topic: an event that can never be stored is dropped, not asked for forever
             log.warning("site %s: dropped %d malformed event(s) in a history answer from gate %s", site, bad, gate)
-        self.store(list(rows.values()))
+        self.store(rows)
         self._set_head(site, gate, through, lambda held, new: held < new)
         self.received += len(rows)
         if held and type(oldest) is int and oldest > held + 1 and not view.purge_logged:

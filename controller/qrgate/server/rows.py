@@ -9,6 +9,7 @@ long, a NUL) reaches it; BadEvent says what is wrong, never the payload.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 TEXT_FIELDS = {"type": 32, "reason": 64, "direction": 16, "pseudonym": 64, "format": 32}
 MAX_SEQ = 2**63 - 1  # the column is a 64-bit integer on either engine
@@ -26,8 +27,6 @@ def parse_event(site: str, gate: str, payload: bytes, received_at: float) -> dic
         doc = json.loads(payload)
     except (ValueError, UnicodeDecodeError):
         raise BadEvent("not JSON") from None
-    if not isinstance(doc, dict):
-        raise BadEvent("not a JSON object")
     return event_row(site, gate, doc, received_at)
 
 
@@ -43,7 +42,23 @@ def shared_event_row(site: str, event: object, received_at: float) -> dict:
     return event_row(site, origin, {**doc, "seq": UNKNOWN_SEQ, "pseudonym": event.get("holder")}, received_at)
 
 
-def event_row(site: str, gate: str, doc: dict, received_at: float) -> dict:
+def batch_rows(batch: list, row_of: Callable[[object], dict]) -> tuple[list[dict], int]:
+    """A batch of events (a gate's history answer, a site-exchange batch) as rows, one per id, and
+    how many row_of refused as malformed (BadEvent)."""
+    rows, bad = {}, 0
+    for doc in batch:
+        try:
+            row = row_of(doc)
+        except BadEvent:
+            bad += 1
+            continue
+        rows[row["id"]] = row
+    return list(rows.values()), bad
+
+
+def event_row(site: str, gate: str, doc: object, received_at: float) -> dict:
+    if not isinstance(doc, dict):
+        raise BadEvent("not a JSON object")
     event_id, seq, at = doc.get("id"), doc.get("seq"), doc.get("at")
     if not isinstance(event_id, str) or not 1 <= len(event_id) <= 64 or "\x00" in event_id:
         raise BadEvent("no id")

@@ -3,8 +3,9 @@
 A stay is one holder's time inside a place: from an `entry` to the next `exit` of the same
 pseudonym in the same place, or, with no exit, until `max_stay` seconds after the entry (or the
 next entry, whichever is first). The place is the site, or the gate's zone when the site has zones:
-an entry at a gate of zone Z opens a stay in Z, an exit at a gate of Z closes it. The database
-pairs the movements into stays (reports.stays_select) and clips them to a case's (trace.py).
+an entry at a gate of zone Z opens a stay in Z, an exit at a gate of Z closes it. Each entry's end
+is kept in its row as events are stored (pairing.py); the database reads the stays
+(reports.stays_select) and clips them to a case's (trace.py).
 """
 
 from __future__ import annotations
